@@ -1,0 +1,291 @@
+"""Model presets, loading (base + PEFT adapters), and the offline tiny model."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from chemtune import workspace
+from chemtune.errors import ChemtuneError
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+@dataclass(frozen=True)
+class ModelPreset:
+    name: str
+    hub_id: str
+    kind: str  # "base" or "chat"
+    params_b: float
+    note: str
+    trust_remote_code: bool = False
+
+
+PRESETS: dict[str, ModelPreset] = {p.name: p for p in [
+    ModelPreset("llama-2-7b", "meta-llama/Llama-2-7b-hf", "base", 6.7,
+                "The paper's 7B base model. Gated: accept Meta's licence on the Hub and set HF_TOKEN."),
+    ModelPreset("llama-2-7b-chat", "meta-llama/Llama-2-7b-chat-hf", "chat", 6.7,
+                "The paper's 7B chat model. Gated: accept Meta's licence on the Hub and set HF_TOKEN."),
+    ModelPreset("llama-2-13b", "meta-llama/Llama-2-13b-hf", "base", 13.0,
+                "The paper's 13B base model. Gated; needs about 26 GB in bf16, or QLoRA on a 24 GB GPU."),
+    ModelPreset("llama-2-13b-chat", "meta-llama/Llama-2-13b-chat-hf", "chat", 13.0,
+                "The paper's 13B chat model. Gated; needs about 26 GB in bf16, or QLoRA on a 24 GB GPU."),
+    ModelPreset("qwen2.5-7b-instruct", "Qwen/Qwen2.5-7B-Instruct", "chat", 7.6,
+                "Strong multilingual chat model with good Korean; Apache-2.0."),
+    ModelPreset("qwen2.5-1.5b-instruct", "Qwen/Qwen2.5-1.5B-Instruct", "chat", 1.5,
+                "Small multilingual chat model with usable Korean; fits a 16 GB GPU for LoRA in bf16."),
+    ModelPreset("exaone-3.5-7.8b-instruct", "LGAI-EXAONE/EXAONE-3.5-7.8B-Instruct", "chat", 7.8,
+                "LG AI Research's bilingual Korean/English model; its licence is non-commercial.",
+                trust_remote_code=True),
+    ModelPreset("kanana-1.5-8b-instruct", "kakaocorp/kanana-1.5-8b-instruct-2505", "chat", 8.0,
+                "Kakao's Korean/English model on the Llama architecture; Apache-2.0."),
+    ModelPreset("tiny", "", "chat", 0.004,
+                "A ~4M-parameter Llama-architecture model built locally from a fixed seed, for offline tests "
+                "and demos. Untrained: it produces text, not chemistry."),
+]}
+
+
+# --------------------------------------------------------------------------------------------------
+# The tiny model
+
+TINY_VOCAB_SIZE = 4096
+SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"]
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+
+def _tokenizer_corpus() -> list[str]:
+    """Text the tiny tokenizer learns its merges from: the bundled samples, in a fixed order."""
+    texts = []
+    for name in ("documents.jsonl", "instructions.jsonl", "exam.jsonl"):
+        path = SAMPLES / name
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                texts.extend(str(v) for v in row.values() if isinstance(v, str))
+                texts.extend(str(c) for c in row.get("choices", []))
+    # Plain Korean and English so the merges cover everyday words even without samples.
+    texts.append("화학 촉매 반응 용액 농도 산 염기 전해질 막 이온 전도도 수분 흡수율 연료전지 백금 탄소 지지체")
+    texts.append("chemistry catalyst reaction solution concentration acid base electrolyte membrane ion")
+    return texts
+
+
+def build_tiny(target: Path | None = None, force: bool = False) -> Path:
+    """Build the tiny model into `$CHEMTUNE_HOME/models/tiny` (byte-identical every time); return its path."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    target = Path(target) if target else workspace.models_dir() / "tiny"
+    if (target / "model.safetensors").exists() and not force:
+        return target
+
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=TINY_VOCAB_SIZE, min_frequency=2, special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),  # every byte: no unknown tokens, ever
+        show_progress=False,
+    )
+    tok.train_from_iterator(_tokenizer_corpus(), trainer=trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<s>", eos_token="<|im_end|>", pad_token="<pad>",
+        unk_token=None, chat_template=CHAT_TEMPLATE, model_max_length=2048,
+        additional_special_tokens=["<|im_start|>", "</s>"],
+    )
+
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=256, intermediate_size=688, num_hidden_layers=4,
+        num_attention_heads=8, num_key_value_heads=4, max_position_embeddings=2048,
+        tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(1234)
+    model = LlamaForCausalLM(config)
+    tmp = target.with_name(target.name + ".building")
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    workspace.write_json(tmp / "chemtune_model.json", {"name": "tiny", "built_by": "chemtune",
+                                                       "parameters": model.num_parameters()})
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)  # a half-built model is never mistaken for a finished one
+    return target
+
+
+def build_model_worker(ctx: Any) -> dict:
+    """Job worker for kind 'build-model'."""
+    name = ctx.config.get("model", "tiny")
+    if name != "tiny":
+        raise ChemtuneError(f"Only the 'tiny' model can be built locally, not {name!r}.")
+    ctx.progress(0, 1)
+    path = build_tiny(force=bool(ctx.config.get("force")))
+    ctx.progress(1, 1)
+    return {"path": str(path)}
+
+
+# --------------------------------------------------------------------------------------------------
+# Finding and loading models
+
+
+def _hub_cached(hub_id: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(hub_id, "config.json"), str)
+    except Exception:
+        return False
+
+
+def list_models() -> list[dict]:
+    """Presets with whether each is available locally (built, or in the Hugging Face cache)."""
+    rows = []
+    for preset in PRESETS.values():
+        if preset.name == "tiny":
+            path = workspace.models_dir() / "tiny"
+            available = (path / "model.safetensors").exists()
+        else:
+            path, available = None, _hub_cached(preset.hub_id)
+        rows.append({**asdict(preset), "available": available, "path": str(path) if path else None})
+    return rows
+
+
+def resolve(spec: str) -> tuple[str, ModelPreset | None]:
+    """Turn a preset name, hub id or local folder into something `from_pretrained` accepts."""
+    if not spec or not str(spec).strip():
+        raise ChemtuneError("No model given; choose a preset (e.g. 'tiny'), a hub id or a local folder.")
+    spec = str(spec).strip()
+    if spec in PRESETS:
+        preset = PRESETS[spec]
+        if spec == "tiny":
+            return str(build_tiny()), preset
+        return preset.hub_id, preset
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").exists():
+            raise ChemtuneError(f"{path} is a folder but has no config.json; it is not a saved model.")
+        return str(path.resolve()), None
+    if spec.startswith((".", "/", "~")) or spec.count("/") != 1:
+        raise ChemtuneError(f"{spec!r} is neither a preset ({', '.join(PRESETS)}), a hub id like "
+                            "'org/name', nor an existing folder.")
+    return spec, None
+
+
+def pick_device(device: str = "auto", dtype: str = "auto") -> tuple[str, Any]:
+    """CUDA with bf16 when there is a GPU, else CPU with fp32 (overridable)."""
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if dtype == "auto":
+        torch_dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    else:
+        torch_dtype = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16,
+                       "float16": torch.float16, "fp32": torch.float32, "float32": torch.float32}[dtype]
+    return device, torch_dtype
+
+
+def _explain_load_error(spec: str, exc: Exception) -> ChemtuneError:
+    name = type(exc).__name__
+    text = str(exc)
+    if name == "GatedRepoError" or "gated" in text.lower():
+        why = "it is gated: accept its licence on huggingface.co and set HF_TOKEN"
+    elif name in ("RepositoryNotFoundError",) or "not a valid model identifier" in text:
+        why = "no such model exists on the Hugging Face Hub (or it is private and no HF_TOKEN is set)"
+    elif "safetensors" in text.lower() and ("not found" in text.lower() or "does not appear" in text.lower()):
+        why = "it has no safetensors weights, and chemtune does not load pickled .bin weights"
+    elif name in ("LocalEntryNotFoundError", "OfflineModeIsEnabled") or "offline" in text.lower() \
+            or "connect" in text.lower() or "internet" in text.lower():
+        why = "it is not in the local cache and the Hugging Face Hub cannot be reached (offline?)"
+    elif "trust_remote_code" in text:
+        why = "it needs custom code from its repository; turn on 'trust remote code' only if you trust it"
+    else:
+        why = text.splitlines()[0] if text else name
+    return ChemtuneError(f"Cannot load model {spec!r}: {why}.")
+
+
+def load_tokenizer(spec: str, trust_remote_code: bool = False) -> Any:
+    from transformers import AutoTokenizer
+
+    source, _ = resolve(spec)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+    except Exception as exc:
+        raise _explain_load_error(spec, exc) from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(
+    spec: str,
+    adapters: dict[str, str] | list[str] | str | None = None,
+    device: str = "auto",
+    dtype: str = "auto",
+    trust_remote_code: bool = False,
+    quantization_config: Any = None,
+) -> tuple[Any, Any]:
+    """Load a preset, hub id or local folder (plus optional PEFT adapters); return (model, tokenizer).
+
+    `adapters` is a path, a list of paths, or {name: path}; the first one loaded is active.
+    """
+    from transformers import AutoModelForCausalLM
+
+    source, preset = resolve(spec)
+    trust = trust_remote_code or False
+    if preset is not None and preset.trust_remote_code and not trust:
+        raise ChemtuneError(f"Model {spec!r} needs custom code from its repository; "
+                            "turn on 'trust remote code' if you trust it.")
+    device, torch_dtype = pick_device(device, dtype)
+    tokenizer = load_tokenizer(spec, trust_remote_code=trust)
+    kwargs: dict[str, Any] = {"dtype": torch_dtype, "use_safetensors": True, "trust_remote_code": trust}
+    if quantization_config is not None:
+        kwargs["quantization_config"] = quantization_config
+        kwargs["device_map"] = {"": 0}
+    try:
+        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    except Exception as exc:
+        raise _explain_load_error(spec, exc) from None
+    if quantization_config is None:
+        model.to(device)
+    model.eval()
+    if adapters:
+        model = attach_adapters(model, adapters)
+    return model, tokenizer
+
+
+def attach_adapters(model: Any, adapters: dict[str, str] | list[str] | str) -> Any:
+    """Load PEFT adapters onto a base model; returns the PeftModel (first adapter active)."""
+    from peft import PeftModel
+
+    if isinstance(adapters, (str, Path)):
+        adapters = {"default": str(adapters)}
+    elif isinstance(adapters, list):
+        adapters = {f"adapter{i}" if i else "default": str(p) for i, p in enumerate(adapters)}
+    for i, (name, path) in enumerate(adapters.items()):
+        path = Path(path)
+        if not (path / "adapter_config.json").exists():
+            raise ChemtuneError(f"{path} is not a PEFT adapter folder (no adapter_config.json).")
+        if not (path / "adapter_model.safetensors").exists():
+            raise ChemtuneError(f"{path} has no adapter_model.safetensors; only safetensors adapters load.")
+        if i == 0 and not hasattr(model, "peft_config"):
+            model = PeftModel.from_pretrained(model, str(path), adapter_name=name, is_trainable=False)
+        else:
+            model.load_adapter(str(path), adapter_name=name, is_trainable=False)
+    model.set_adapter(next(iter(adapters)))
+    model.eval()
+    return model

@@ -1,0 +1,129 @@
+"""Where everything lives: $CHEMTUNE_HOME (default ./workspace), safe user names, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chemtune.errors import ChemtuneError
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+KINDS = ("datasets", "runs", "evals", "models")
+MAX_NAME_LENGTH = 120
+
+
+def home() -> Path:
+    """The workspace root, created with its sub-folders on first use."""
+    root = Path(os.environ.get("CHEMTUNE_HOME") or "workspace").expanduser().resolve()
+    for kind in KINDS:
+        (root / kind).mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """Return `name` if it is a safe single folder name, else raise a clear ChemtuneError."""
+    if not isinstance(name, str) or not name.strip():
+        raise ChemtuneError(f"The {what} is empty; give it a name such as 'chem-ko-v1'.")
+    if name != name.strip():
+        raise ChemtuneError(f"The {what} {name!r} starts or ends with spaces.")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
+        raise ChemtuneError(f"The {what} {name!r} contains control characters.")
+    if "/" in name or "\\" in name or os.path.isabs(name):
+        raise ChemtuneError(f"The {what} {name!r} must not contain '/' or '\\' or be a path.")
+    if name in (".", "..") or name.startswith("."):
+        raise ChemtuneError(f"The {what} {name!r} must not start with '.'.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ChemtuneError(f"The {what} is longer than {MAX_NAME_LENGTH} characters.")
+    return name
+
+
+def folder(kind: str, name: str, create: bool = False) -> Path:
+    """The folder `$CHEMTUNE_HOME/<kind>/<name>` for a checked user name."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown workspace kind {kind!r}")
+    path = home() / kind / check_name(name, f"{kind[:-1]} name")
+    # Belt and braces: even a name that passed the checks must resolve inside the workspace.
+    if home() / kind not in path.resolve().parents:
+        raise ChemtuneError(f"The name {name!r} would leave the workspace.")
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def datasets_dir() -> Path:
+    return home() / "datasets"
+
+
+def runs_dir() -> Path:
+    return home() / "runs"
+
+
+def evals_dir() -> Path:
+    return home() / "evals"
+
+
+def models_dir() -> Path:
+    return home() / "models"
+
+
+def write_text_atomic(path: Path | str, text: str) -> None:
+    """Write a text file so that readers see either the old or the new content, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; use the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path | str, data: Any) -> None:
+    """Atomically write `data` as pretty UTF-8 JSON (Korean stays readable)."""
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def read_json(path: Path | str, default: Any = None) -> Any:
+    path = Path(path)
+    if not path.exists():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ChemtuneError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}).") from None
+
+
+def write_yaml(path: Path | str, data: Any) -> None:
+    """Atomically write `data` as YAML, keys in the given order."""
+    write_text_atomic(path, yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+def read_yaml(path: Path | str, default: Any = None) -> Any:
+    path = Path(path)
+    if not path.exists():
+        return default
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ChemtuneError(f"{path}: not valid YAML ({exc}).") from None
+
+
+def append_jsonl(path: Path | str, row: dict) -> None:
+    """Append one JSON line; a single write() call so concurrent readers never see a partial line."""
+    line = json.dumps(row, ensure_ascii=False) + "\n"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line)
+        handle.flush()
