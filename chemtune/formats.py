@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from chemtune import workspace
 from chemtune.errors import ChemtuneError
+from chemtune.prompting import user_content
 from chemtune.records import Record, parse_jsonl, read_text, validate_record
 
 if TYPE_CHECKING:
@@ -240,14 +241,10 @@ def load_records(path: Path | str, fmt: str = "auto") -> list[Record]:
 # ---- exporters ----------------------------------------------------------------------------------
 
 
-def _user_text(record: Record) -> str:
-    return f"{record.instruction}\n\n{record.input}" if record.input else record.instruction
-
-
 def conversation_of(record: Record) -> list[dict[str, str]]:
     """The record as [{role, content}] turns; a stored multi-turn conversation when it still matches."""
     turns = [{"role": "system", "content": record.system}] if record.system else []
-    turns += [{"role": "user", "content": _user_text(record)},
+    turns += [{"role": "user", "content": user_content(record.instruction, record.input)},
               {"role": "assistant", "content": record.output}]
     stored = (record.meta or {}).get("conversation")
     if not isinstance(stored, list) or not all(
@@ -258,7 +255,8 @@ def conversation_of(record: Record) -> list[dict[str, str]]:
     # Use the whole conversation only while its first exchange is still this record's.
     user = next((t["content"] for t in stored if t["role"] == "user"), None)
     answer = next((t["content"] for t in stored if t["role"] == "assistant"), None)
-    return stored if (user, answer) == (_user_text(record), record.output) else turns
+    matches = (user or "").strip() == user_content(record.instruction, record.input)
+    return stored if matches and answer == record.output else turns
 
 
 def _to_alpaca(record: Record) -> dict[str, Any]:
