@@ -1,0 +1,73 @@
+"""What this machine can train on: the GPU (through torch.cuda) or the CPU, described in one line."""
+
+from __future__ import annotations
+
+import os
+
+GIB = 2**30
+
+
+def _cpu_cores() -> int:
+    # The cores this process may use (a container's limit), not every core of the host.
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _ram_gb() -> float | None:
+    """Total RAM in GiB from /proc/meminfo, falling back to sysconf; None when neither is there."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    return round(int(line.split()[1]) * 1024 / GIB, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GIB, 1)
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _cuda():
+    """torch.cuda when torch is installed and sees a GPU, else None (torch is imported only here)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.cuda if torch.cuda.is_available() else None
+
+
+def describe_device() -> dict:
+    """The device training would use: kind ("cuda" or "cpu"), name, memory_gb and a one-line text."""
+    cuda = _cuda()
+    if cuda is not None:
+        count = cuda.device_count()
+        props = cuda.get_device_properties(0)
+        memory_gb = round(props.total_memory / GIB, 1)
+        name = props.name
+        shown = f"{count} × {name}" if count > 1 else name
+        each = " each" if count > 1 else ""
+        return {
+            "kind": "cuda",
+            "name": name,
+            "count": count,
+            "memory_gb": memory_gb,
+            "text": f"GPU: {shown} · {memory_gb:.1f} GB{each}",
+        }
+    name = f"CPU ({_cpu_cores()} cores)"
+    memory_gb = _ram_gb()
+    ram = f" · {memory_gb:.1f} GB RAM" if memory_gb is not None else ""
+    return {"kind": "cpu", "name": name, "count": 1, "memory_gb": memory_gb, "text": f"{name}{ram}"}
+
+
+def gpu_memory_text() -> str:
+    """GPU memory of device 0 in use right now: allocated / reserved / total, or "no GPU"."""
+    cuda = _cuda()
+    if cuda is None:
+        return "no GPU"
+    allocated = cuda.memory_allocated(0) / GIB
+    reserved = cuda.memory_reserved(0) / GIB
+    total = cuda.get_device_properties(0).total_memory / GIB
+    return f"GPU memory: {allocated:.1f} GB allocated · {reserved:.1f} GB reserved · {total:.1f} GB total"
