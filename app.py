@@ -1,0 +1,77 @@
+"""chemtune web app: the tabs from pages/, an English / 한국어 switch, the device and workspace below.
+
+Run `python app.py`. Gradio reads GRADIO_SERVER_NAME and GRADIO_SERVER_PORT itself;
+CHEMTUNE_AUTH=user:password asks for a login, CHEMTUNE_LANG=ko opens the page in Korean.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no internet: no phoning home
+
+import sys
+
+import gradio as gr
+
+from chemtune import workspace
+from chemtune.errors import ChemtuneError
+from chemtune.hardware import describe_device
+from pages import PAGES
+from pages.i18n import Translator, initial_language
+
+STRINGS = {
+    "header": {
+        "en": "# ⚗️ chemtune\nInstruction-tune a general LLM into a Korean/English chemistry specialist.",
+        "ko": "# ⚗️ chemtune\n범용 LLM을 한국어·영어 화학 전문 모델로 인스트럭션 튜닝합니다.",
+    },
+    "footer": {
+        "en": "**Device:** {device} · **Workspace:** `{workspace}`",
+        "ko": "**장치:** {device} · **작업 폴더:** `{workspace}`",
+    },
+}
+
+
+def build_app(lang: str | None = None) -> gr.Blocks:
+    """The whole app: header with language switch, one tab per page, device and workspace footer."""
+    ui = Translator(lang or initial_language())
+    shell = ui.page(STRINGS, "app")
+    footer = {"device": describe_device()["text"], "workspace": workspace.home()}
+    with gr.Blocks(title="chemtune") as demo:
+        with gr.Row(equal_height=True):
+            with gr.Column(scale=4):
+                shell.markdown("header")
+            with gr.Column(scale=1, min_width=220):
+                ui.language_switch()
+        with gr.Tabs():
+            for page in PAGES:
+                name = page.__name__.rsplit(".", 1)[-1]
+                text = ui.page(page.STRINGS, page.__name__)
+                with text.add(gr.Tab, label="tab", id=name, elem_id=f"tab-{name}"):
+                    page.build(text)
+        shell.markdown("footer", format_args=footer, elem_id="chemtune-footer")
+        ui.connect()
+    return demo
+
+
+def parse_auth(value: str) -> tuple[str, str]:
+    """CHEMTUNE_AUTH "user:password" → (user, password); the password may itself contain ':'."""
+    user, colon, password = value.partition(":")
+    if not colon or not user.strip() or not password:
+        raise ChemtuneError("CHEMTUNE_AUTH must look like 'user:password' (both parts non-empty).")
+    return user.strip(), password
+
+
+def main() -> int:
+    try:
+        auth = parse_auth(os.environ["CHEMTUNE_AUTH"]) if os.environ.get("CHEMTUNE_AUTH") else None
+        demo = build_app()
+    except ChemtuneError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    demo.launch(auth=auth)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""The app shell without a browser: tabs, language switching, footer and CHEMTUNE_AUTH / CHEMTUNE_LANG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+import app
+import pages
+from chemtune.errors import ChemtuneError
+from pages.i18n import LANGUAGES, Translator, check_strings, initial_language
+
+EN_TABS = ["Data", "Train", "Evaluate", "Chat"]
+KO_TABS = ["데이터", "학습", "평가", "채팅"]
+
+
+def tab_labels(demo: gr.Blocks) -> list[str]:
+    return [block.label for block in demo.blocks.values() if isinstance(block, gr.Tab)]
+
+
+def markdown_texts(demo: gr.Blocks) -> str:
+    return "\n".join(str(block.value) for block in demo.blocks.values() if isinstance(block, gr.Markdown))
+
+
+def test_app_builds_with_four_tabs_in_order() -> None:
+    demo = app.build_app()
+    assert isinstance(demo, gr.Blocks)
+    assert demo.title == "chemtune"
+    assert tab_labels(demo) == EN_TABS
+
+
+def test_chemtune_lang_ko_opens_in_korean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHEMTUNE_LANG", "ko_KR.UTF-8")
+    demo = app.build_app()
+    assert tab_labels(demo) == KO_TABS
+    assert "아직 사용할 수 없습니다" in markdown_texts(demo)
+
+
+def test_unknown_chemtune_lang_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHEMTUNE_LANG", "fr")
+    with pytest.raises(ChemtuneError, match="CHEMTUNE_LANG='fr'.*'en'.*'ko'"):
+        initial_language()
+
+
+def test_footer_shows_device_and_workspace(isolated_workspace: Path) -> None:
+    texts = markdown_texts(app.build_app())
+    assert f"`{isolated_workspace.resolve()}`" in texts
+    assert "**Device:** " in texts
+
+
+def test_every_tab_says_it_is_not_available_yet() -> None:
+    texts = markdown_texts(app.build_app())
+    assert texts.count("Not available yet.") == len(pages.PAGES)
+
+
+def test_tabs_have_no_buttons_while_their_features_are_missing() -> None:
+    demo = app.build_app()
+    assert not [block for block in demo.blocks.values() if isinstance(block, gr.Button)]
+
+
+def test_language_switch_updates_every_translated_component_including_tab_titles() -> None:
+    ui = Translator("en")
+    strings = {
+        "tab": {"en": "Train", "ko": "학습"},
+        "model": {"en": "Base model", "ko": "기본 모델"},
+        "hint": {"en": "e.g. {example}", "ko": "예: {example}"},
+    }
+    with gr.Blocks():
+        ui.language_switch()
+        text = ui.page(strings, "example")
+        with text.add(gr.Tab, label="tab") as tab:
+            box = text.add(
+                gr.Textbox, label="model", placeholder="hint", format_args={"example": "llama"}, value=None
+            )
+        ui.connect()
+    assert (tab.label, box.label, box.placeholder) == ("Train", "Base model", "e.g. llama")
+    assert ui.components == [tab, box]
+    tab_update, box_update = ui.updates("ko")
+    assert tab_update["label"] == "학습"
+    assert (box_update["label"], box_update["placeholder"]) == ("기본 모델", "예: llama")
+
+
+def test_every_page_has_every_string_in_every_language() -> None:
+    for page in pages.PAGES:
+        check_strings(page.STRINGS, page.__name__)
+        assert "tab" in page.STRINGS
+    check_strings(app.STRINGS, "app")
+    assert set(LANGUAGES) == {"en", "ko"}
+
+
+def test_missing_translation_fails_when_the_page_is_bound() -> None:
+    with pytest.raises(ValueError, match=r"STRINGS\['intro'\] has no 한국어"):
+        Translator().page({"intro": {"en": "Hello"}}, "pages.example")
+
+
+def test_unknown_string_id_fails_at_build_time() -> None:
+    text = Translator().page({"tab": {"en": "Train", "ko": "학습"}}, "pages.example")
+    with gr.Blocks(), pytest.raises(KeyError, match="'chem-ko-v1' is not an id"):
+        text.add(gr.Textbox, label="tab", value="chem-ko-v1")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("chemist:s3cret", ("chemist", "s3cret")), ("chemist:pa:ss", ("chemist", "pa:ss"))],
+)
+def test_chemtune_auth_is_split_at_the_first_colon(value: str, expected: tuple[str, str]) -> None:
+    assert app.parse_auth(value) == expected
+
+
+@pytest.mark.parametrize("value", ["chemist", ":s3cret", "chemist:", " :x"])
+def test_malformed_chemtune_auth_is_rejected(value: str) -> None:
+    with pytest.raises(ChemtuneError, match="user:password"):
+        app.parse_auth(value)
+
+
+def test_malformed_chemtune_auth_exits_2_before_launching(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHEMTUNE_AUTH", "no-colon-here")
+    monkeypatch.setattr(gr.Blocks, "launch", lambda *args, **kwargs: pytest.fail("must not launch"))
+    assert app.main() == 2
+    assert "error: CHEMTUNE_AUTH must look like 'user:password'" in capsys.readouterr().err
+
+
+def test_good_chemtune_auth_is_passed_to_launch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHEMTUNE_AUTH", "chemist:s3cret")
+    launched = {}
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: launched.update(kwargs))
+    assert app.main() == 0
+    assert launched == {"auth": ("chemist", "s3cret")}
