@@ -11,7 +11,8 @@ import argparse
 import importlib
 import json
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chemtune.errors import ChemtuneError
 
@@ -83,7 +84,8 @@ def cmd_job(args: argparse.Namespace) -> int:
         run = jobs.run_folder(args.run_id)
         status = run.status()
         emit(args, {"run_id": args.run_id, "run_dir": str(run.path), **status},
-             f"{args.run_id}: {status.get('status')}" + (f" — {status['error']}" if status.get("error") else ""))
+             f"{args.run_id}: {status.get('status')}"
+             + (f" — {status['error']}" if status.get("error") else ""))
         return 0
     # start
     config = json.loads(args.config) if args.config else {}
@@ -98,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = argparse.ArgumentParser(
         prog="python -m chemtune",
-        description="chemtune: build Korean/English chemistry instruction data, LoRA-tune, evaluate and chat.",
+        description="chemtune: build Korean/English chemistry instruction data, LoRA-tune, evaluate, chat.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 

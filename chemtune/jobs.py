@@ -18,10 +18,11 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from chemtune import workspace
 from chemtune.errors import ChemtuneError
@@ -81,7 +82,7 @@ def _load(target: str) -> Callable:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
 class JobAborted(Exception):
@@ -138,7 +139,8 @@ class RunFolder:
     def status(self) -> dict:
         """The status, with a dead 'running' process recorded as 'interrupted'."""
         status = self.raw_status()
-        if status.get("status") == "running" and not _process_alive(status.get("pid"), status.get("pid_start")):
+        if status.get("status") == "running" and not _process_alive(
+                status.get("pid"), status.get("pid_start")):
             status = self.update_status(
                 status="interrupted", ended=now_iso(),
                 error="The job's process ended without recording a result (killed or crashed).")
@@ -386,7 +388,7 @@ class JobContext:
 
 
 def run_job_process(run_dir: Path) -> int:
-    """Body of `python -m chemtune.jobs run RUN_DIR`: run the worker, record the result, start the next job."""
+    """Body of `python -m chemtune.jobs run RUN_DIR`: run the worker, record the result, start the next."""
     run = RunFolder(Path(run_dir))
     config = run.config()
     kind = get_kind(config.get("kind", ""))

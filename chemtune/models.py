@@ -74,7 +74,8 @@ def _tokenizer_corpus() -> list[str]:
                 texts.extend(str(v) for v in row.values() if isinstance(v, str))
                 texts.extend(str(c) for c in row.get("choices", []))
     # Plain Korean and English so the merges cover everyday words even without samples.
-    texts.append("화학 촉매 반응 용액 농도 산 염기 전해질 막 이온 전도도 수분 흡수율 연료전지 백금 탄소 지지체")
+    texts.append("화학 촉매 반응 용액 농도 산 염기 전해질 막 이온 전도도 수분 흡수율")
+    texts.append("연료전지 백금 탄소 지지체 산화 환원 평형 엔탈피 엔트로피")
     texts.append("chemistry catalyst reaction solution concentration acid base electrolyte membrane ion")
     return texts
 

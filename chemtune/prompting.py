@@ -148,7 +148,7 @@ def tokenize_for_training(tokenizer: Any, prompt: Prompt, max_length: int | None
     ids = list(encoded["input_ids"])
     labels = [
         token if start >= prompt.response_start or end > prompt.response_start else -100
-        for token, (start, end) in zip(ids, encoded["offset_mapping"])
+        for token, (start, end) in zip(ids, encoded["offset_mapping"], strict=True)
     ]
     truncated = bool(max_length and len(ids) > max_length)
     if truncated:
