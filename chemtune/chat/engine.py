@@ -1,0 +1,379 @@
+"""The chat engine: one resident base model, LoRA adapters switched in place, streamed generation.
+
+Adapters are loaded onto the one base model with PEFT (`load_adapter`) and picked per request with
+`set_adapter`; the base answer comes from the same weights with the adapters disabled, so compare mode
+never holds a second copy. One generation runs at a time (a lock); tokens stream out of a generation
+thread through a `TextIteratorStreamer` that flushes on every token, and a stop event ends a generation
+between two tokens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from chemtune import models, prompting
+from chemtune.errors import ChemtuneError
+
+ROLES = ("system", "user", "assistant")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Decoding settings. Temperature 0 means greedy decoding, as in the paper."""
+
+    max_new_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= 0
+
+    def check(self) -> Settings:
+        if not 1 <= self.max_new_tokens <= 32768:
+            raise ChemtuneError(f"max new tokens must be between 1 and 32768, not {self.max_new_tokens}.")
+        if not 0 <= self.temperature <= 5:
+            raise ChemtuneError(f"temperature must be between 0 and 5, not {self.temperature}.")
+        if not 0 < self.top_p <= 1:
+            raise ChemtuneError(f"top-p must be above 0 and at most 1, not {self.top_p}.")
+        return self
+
+
+@dataclass
+class Reply:
+    """An answer as it streams: text so far, token counts and timings (final once finish_reason is set)."""
+
+    model: str
+    text: str = ""
+    tokens: int = 0
+    prompt_tokens: int = 0
+    ttft_ms: float | None = None
+    tokens_per_second: float | None = None
+    seconds: float = 0.0
+    finish_reason: str | None = None  # "stop" (end of answer, stop string or Stop button) or "length"
+    stopped: bool = False  # ended by the Stop button / a closed connection
+    started: float = field(default_factory=time.perf_counter, repr=False)
+    first_token_at: float | None = field(default=None, repr=False)
+
+    def mark_token(self, count: int = 1) -> None:
+        now = time.perf_counter()
+        if self.first_token_at is None:
+            self.first_token_at = now
+            self.ttft_ms = (now - self.started) * 1000
+        self.tokens += count
+        self.seconds = now - self.started
+        decode_time = now - self.first_token_at
+        # Throughput counts the tokens after the first over the time after the first (decode speed).
+        if self.tokens > 1 and decode_time > 0:
+            self.tokens_per_second = (self.tokens - 1) / decode_time
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        for key in ("started", "first_token_at"):
+            data.pop(key)
+        return data
+
+
+class ChatBackend(Protocol):
+    """What the Chat tab and the CLI talk to: the local engine or a remote OpenAI-compatible endpoint."""
+
+    def model_names(self) -> list[str]: ...
+
+    def stream(self, messages: list[dict], model: str | None = None, settings: Settings | None = None,
+               stop_event: threading.Event | None = None) -> Iterator[tuple[str, Reply]]: ...
+
+
+def clean_messages(messages: list[dict]) -> list[dict]:
+    """Validate a conversation and flatten structured (Gradio / OpenAI) content to plain text."""
+    if not isinstance(messages, list) or not messages:
+        raise ChemtuneError("The conversation is empty; send at least one user message.")
+    cleaned = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise ChemtuneError(f"message {i} is not an object with 'role' and 'content'.")
+        role = message.get("role")
+        if role not in ROLES:
+            raise ChemtuneError(f"message {i} has role {role!r}; expected one of {', '.join(ROLES)}.")
+        cleaned.append({"role": role, "content": prompting.flatten_content(message.get("content"))})
+    if cleaned[-1]["role"] != "user":
+        raise ChemtuneError("The last message must be the user's question.")
+    return cleaned
+
+
+class _TokenStreamer:
+    """Factory for a TextIteratorStreamer that emits text after every token (not word by word) and
+    records time to first token; a trailing partial UTF-8 character (Korean!) waits for the next tokens."""
+
+    def __new__(cls, tokenizer: Any, reply: Reply, timeout: float = 300.0) -> Any:
+        from transformers import TextIteratorStreamer
+
+        class TokenStreamer(TextIteratorStreamer):
+            def put(self, value: Any) -> None:
+                if len(value.shape) > 1:
+                    value = value[0]
+                if self.skip_prompt and self.next_tokens_are_prompt:
+                    self.next_tokens_are_prompt = False
+                    return
+                ids = value.tolist()
+                reply.mark_token(len(ids))
+                self.token_cache.extend(ids)
+                text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
+                self.waiting += 1
+                # A UTF-8 character is at most 4 bytes, so after 4 tokens a replacement character is
+                # final (the model really produced invalid bytes) and is shown rather than held forever.
+                if text.endswith("\ufffd") and self.waiting < 4:
+                    return
+                self.waiting = 0
+                self.on_finalized_text(text[self.print_len:])
+                self.print_len = len(text)
+
+        streamer = TokenStreamer(tokenizer, skip_prompt=True, timeout=timeout, skip_special_tokens=True)
+        streamer.waiting = 0
+        return streamer
+
+
+def _stop_criteria(stop_event: threading.Event) -> Any:
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class StopOnEvent(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            return torch.full((input_ids.shape[0],), stop_event.is_set(), dtype=torch.bool,
+                              device=input_ids.device)
+
+    return StoppingCriteriaList([StopOnEvent()])
+
+
+class ChatEngine:
+    """One base model in memory with any number of named adapters; thread-safe streaming generation."""
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.base: str | None = None
+        self.adapters: dict[str, str] = {}
+        self.device = "cpu"
+        # A plain Lock, not an RLock: a streaming generator may be resumed (and closed) from another
+        # thread than the one that started it (Starlette's and Gradio's thread pools do that).
+        self._lock = threading.Lock()
+        self._current_stop: threading.Event | None = None
+
+    # ---- loading ---------------------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        return self.model is not None
+
+    def load(self, model: str, adapters: dict[str, str] | None = None, device: str = "auto",
+             dtype: str = "auto") -> ChatEngine:
+        """Load a base model (kept if it is already the resident one) and add adapters to it."""
+        with self._lock:
+            if self.base != model or self.model is None:
+                self._unload()
+                self.model, self.tokenizer = models.load_model(model, device=device, dtype=dtype)
+                self.base = model
+                self.device = str(next(self.model.parameters()).device)
+            for name, path in (adapters or {}).items():
+                self._add_adapter(name, path)
+        return self
+
+    def add_adapter(self, name: str, path: str | Path) -> None:
+        """Load one more adapter onto the resident base model (no reload; same name + path is a no-op)."""
+        with self._lock:
+            self._add_adapter(name, path)
+
+    def _add_adapter(self, name: str, path: str | Path) -> None:
+        name = str(name).strip()
+        if not name:
+            raise ChemtuneError("An adapter needs a name.")
+        if name == self.base:
+            raise ChemtuneError(f"An adapter cannot be named like the base model ({name!r}).")
+        path = str(Path(path).resolve())
+        self._require_model()
+        if self.adapters.get(name) == path:
+            return
+        if name in self.adapters:
+            self.model.delete_adapter(name)
+            del self.adapters[name]
+        self.model = models.attach_adapters(self.model, {name: path})
+        self.adapters[name] = path
+
+    def unload(self) -> None:
+        """Drop the model and its adapters and give the memory back."""
+        self.stop()
+        with self._lock:
+            self._unload()
+
+    def _unload(self) -> None:
+        self.model = self.tokenizer = self.base = None
+        self.adapters = {}
+        gc.collect()
+        with contextlib.suppress(Exception):
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+
+    def model_names(self) -> list[str]:
+        """The names a request may pick: the base model, then each adapter."""
+        return [self.base, *self.adapters] if self.base else []
+
+    def info(self) -> dict:
+        params = sum(p.numel() for p in self.model.parameters()) if self.model is not None else 0
+        return {"base": self.base, "adapters": dict(self.adapters), "device": self.device,
+                "parameters": params}
+
+    def _require_model(self) -> None:
+        if self.model is None:
+            raise ChemtuneError("No model is loaded; load a base model first.")
+
+    # ---- generation ------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop the generation that is running now (between two tokens)."""
+        if self._current_stop is not None:
+            self._current_stop.set()
+
+    def count_tokens(self, messages: list[dict]) -> int:
+        self._require_model()
+        prompt = prompting.render_messages(self.tokenizer, clean_messages(messages))
+        return len(prompting.tokenize_prompt(self.tokenizer, prompt))
+
+    def _adapter_context(self, model: str | None) -> Any:
+        """Activate the adapter `model` names, or disable adapters for the base model."""
+        if model in (None, "", self.base):
+            if self.adapters:
+                return self.model.disable_adapter()
+            return contextlib.nullcontext()
+        if model not in self.adapters:
+            raise ChemtuneError(f"Unknown model {model!r}; loaded: {', '.join(self.model_names())}.")
+        self.model.set_adapter(model)
+        return contextlib.nullcontext()
+
+    def stream(self, messages: list[dict], model: str | None = None, settings: Settings | None = None,
+               stop_event: threading.Event | None = None) -> Iterator[tuple[str, Reply]]:
+        """Yield (new text, reply so far) as tokens arrive; the last item has reply.finish_reason set.
+
+        `model` is the base model's name (or None) or an adapter's name. Closing the iterator early
+        stops the generation."""
+        settings = (settings or Settings()).check()
+        messages = clean_messages(messages)
+        stop_event = stop_event or threading.Event()
+        with self._lock:
+            self._require_model()
+            reply = Reply(model=model or self.base or "")
+            prompt = prompting.render_messages(self.tokenizer, messages)
+            ids = prompting.tokenize_prompt(self.tokenizer, prompt)
+            reply.prompt_tokens = len(ids)
+            limit = getattr(self.model.config, "max_position_embeddings", None)
+            if limit and len(ids) >= limit:
+                raise ChemtuneError(f"The conversation is {len(ids)} tokens long; this model reads at most "
+                                    f"{limit}. Clear the history or shorten the message.")
+            context = self._adapter_context(model)
+            self._current_stop = stop_event
+            try:
+                yield from self._run(ids, settings, reply, stop_event, context)
+            finally:
+                self._current_stop = None
+
+    def _run(self, ids: list[int], settings: Settings, reply: Reply, stop_event: threading.Event,
+             context: Any) -> Iterator[tuple[str, Reply]]:
+        import torch
+
+        streamer = _TokenStreamer(self.tokenizer, reply)
+        input_ids = torch.tensor([ids], device=self.device)
+        kwargs: dict[str, Any] = {
+            "input_ids": input_ids, "attention_mask": torch.ones_like(input_ids),
+            "max_new_tokens": settings.max_new_tokens, "streamer": streamer,
+            "stopping_criteria": _stop_criteria(stop_event),
+            "pad_token_id": self.tokenizer.pad_token_id, "eos_token_id": self.tokenizer.eos_token_id,
+        }
+        if settings.greedy:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        else:
+            kwargs.update(do_sample=True, temperature=settings.temperature, top_p=settings.top_p, top_k=None)
+        errors: list[BaseException] = []
+        result: list[Any] = []
+
+        def generate() -> None:
+            try:
+                if settings.seed is not None:
+                    torch.manual_seed(settings.seed)
+                with torch.inference_mode(), context:
+                    result.append(self.model.generate(**kwargs))
+            except BaseException as exc:  # reported in the caller's thread
+                errors.append(exc)
+                streamer.end()
+
+        thread = threading.Thread(target=generate, name="chemtune-generate", daemon=True)
+        thread.start()
+        hit_stop_string = False
+        interrupted = False
+        try:
+            for piece in streamer:
+                if not piece or hit_stop_string:
+                    continue
+                before = len(reply.text)
+                reply.text += piece
+                cut = _find_stop(reply.text, settings.stop, before)
+                if cut is not None:
+                    reply.text = reply.text[:cut]
+                    hit_stop_string = True
+                    stop_event.set()
+                    piece = reply.text[before:]
+                if piece:
+                    yield piece, reply
+        finally:
+            interrupted = stop_event.is_set() and not hit_stop_string
+            stop_event.set()  # the consumer left early (closed stream): end the generation now
+            thread.join()
+        if errors:
+            raise ChemtuneError(f"Generation failed: {errors[0]}") from errors[0]
+        reply.seconds = time.perf_counter() - reply.started
+        output = result[0][0, len(ids):].tolist() if result else []
+        ended_on_eos = bool(output) and output[-1] == self.tokenizer.eos_token_id
+        reply.stopped = interrupted and not ended_on_eos and len(output) < settings.max_new_tokens
+        reply.finish_reason = "length" if len(output) >= settings.max_new_tokens and not ended_on_eos \
+            and not hit_stop_string else "stop"
+        yield "", reply
+
+    def generate(self, messages: list[dict], model: str | None = None,
+                 settings: Settings | None = None) -> Reply:
+        """The whole answer at once (same path as streaming, so the text is identical)."""
+        reply = None
+        for _, latest in self.stream(messages, model, settings):
+            reply = latest
+        assert reply is not None
+        return reply
+
+
+def _find_stop(text: str, stops: tuple[str, ...], since: int) -> int | None:
+    """Where the earliest stop string that ends after `since` begins in `text`, if any."""
+    found = None
+    for stop in stops:
+        if not stop:
+            continue
+        at = text.find(stop, max(0, since - len(stop) + 1))
+        if at >= 0 and (found is None or at < found):
+            found = at
+    return found
+
+
+_SHARED: ChatEngine | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_engine() -> ChatEngine:
+    """The app's one engine (the Chat tab and the mounted /v1 API use the same resident model)."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = ChatEngine()
+        return _SHARED

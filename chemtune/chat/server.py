@@ -1,0 +1,227 @@
+"""An OpenAI-compatible API over the chat engine: `GET /v1/models`, `POST /v1/chat/completions`.
+
+`create_api(engine)` is the bare API (routes `/models`, `/chat/completions`) to mount under `/v1` in
+any ASGI app (the Gradio app does so when asked); `create_app(engine)` is the standalone server that
+`python -m chemtune serve` runs. The request's `model` picks the base model or a loaded adapter. Errors
+use OpenAI's shape, `{"error": {"message", "type", "code"}}`: 400 malformed request, 401 missing or wrong
+API key (when one is set), 404 unknown model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import iterate_in_threadpool
+
+from chemtune.chat.engine import ChatEngine, Settings, clean_messages
+from chemtune.errors import ChemtuneError
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "user", "assistant", "developer"]
+    content: str | list[Any] | None = None
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class ChatRequest(BaseModel):
+    """The part of OpenAI's chat-completions request chemtune understands (unknown fields are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    model: str = Field(min_length=1)
+    messages: list[Message] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    seed: int | None = None
+    n: int = Field(default=1, ge=1, le=1)
+    stop: str | list[str] | None = None
+
+    def settings(self, default_max_tokens: int) -> Settings:
+        stop = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
+        return Settings(
+            max_new_tokens=self.max_completion_tokens or self.max_tokens or default_max_tokens,
+            temperature=self.temperature or 0.0, top_p=self.top_p or 1.0, seed=self.seed, stop=tuple(stop),
+        ).check()
+
+    def plain_messages(self) -> list[dict]:
+        # "developer" is OpenAI's newer name for the system role.
+        return [{"role": "system" if m.role == "developer" else m.role, "content": m.content}
+                for m in self.messages]
+
+
+class APIError(Exception):
+    def __init__(self, status: int, message: str, type: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.type, self.code = status, message, type, code
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": {"message": self.message, "type": self.type, "code": self.code,
+                                       "param": None}}, status_code=self.status)
+
+
+def _validation_message(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+    return f"Invalid request: {where}: {first.get('msg', 'invalid value')}."
+
+
+def create_api(engine: ChatEngine, api_key: str | None = None, default_max_tokens: int = 512) -> FastAPI:
+    """The OpenAI-compatible routes (`/models`, `/chat/completions`), to mount under `/v1`."""
+    api = FastAPI(title="chemtune OpenAI-compatible API", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @api.exception_handler(APIError)
+    async def _api_error(request: Request, exc: APIError) -> JSONResponse:
+        return exc.response()
+
+    @api.middleware("http")
+    async def _check_key(request: Request, call_next: Any) -> Any:
+        if api_key:
+            header = request.headers.get("authorization", "")
+            scheme, _, given = header.partition(" ")
+            if scheme.lower() != "bearer" or not given:
+                return APIError(401, "Missing API key: send 'Authorization: Bearer <key>'.",
+                                "invalid_request_error", "missing_api_key").response()
+            if not hmac.compare_digest(given.strip().encode(), api_key.encode()):
+                return APIError(401, "Incorrect API key provided.", "invalid_request_error",
+                                "invalid_api_key").response()
+        return await call_next(request)
+
+    @api.get("/models")
+    def list_models() -> dict:
+        created = int(time.time())
+        data = [{"id": name, "object": "model", "created": created, "owned_by": "chemtune",
+                 "root": engine.base, "parent": None if name == engine.base else engine.base}
+                for name in engine.model_names()]
+        return {"object": "list", "data": data}
+
+    @api.get("/models/{name:path}")
+    def get_model(name: str) -> dict:
+        if name not in engine.model_names():
+            raise _unknown_model(engine, name)
+        return {"id": name, "object": "model", "created": int(time.time()), "owned_by": "chemtune"}
+
+    @api.post("/chat/completions", response_model=None)
+    async def chat_completions(request: Request) -> Any:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise APIError(400, "The request body is not valid JSON.", "invalid_request_error",
+                           "invalid_json") from None
+        if not isinstance(body, dict):
+            raise APIError(400, "The request body must be a JSON object.", "invalid_request_error",
+                           "invalid_request")
+        try:
+            req = ChatRequest.model_validate(body)
+            settings = req.settings(default_max_tokens)
+            messages = clean_messages(req.plain_messages())
+        except ValidationError as exc:
+            raise APIError(400, _validation_message(exc), "invalid_request_error",
+                           "invalid_request") from None
+        except ChemtuneError as exc:
+            raise APIError(400, str(exc), "invalid_request_error", "invalid_request") from None
+        if req.model not in engine.model_names():
+            raise _unknown_model(engine, req.model)
+        completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        if req.stream:
+            include_usage = bool(req.stream_options and req.stream_options.include_usage)
+            return StreamingResponse(
+                _sse(engine, messages, req.model, settings, completion_id, include_usage),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        try:
+            reply = await _run_blocking(engine, messages, req.model, settings)
+        except ChemtuneError as exc:
+            raise APIError(400, str(exc), "invalid_request_error", "generation_failed") from None
+        return {
+            "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": req.model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text},
+                         "logprobs": None, "finish_reason": reply.finish_reason}],
+            "usage": _usage(reply),
+            "chemtune": {"ttft_ms": reply.ttft_ms, "tokens_per_second": reply.tokens_per_second},
+        }
+
+    return api
+
+
+def create_app(engine: ChatEngine, api_key: str | None = None, default_max_tokens: int = 512) -> FastAPI:
+    """The standalone server: the API under `/v1`."""
+    app = FastAPI(title="chemtune serve", docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/v1", create_api(engine, api_key, default_max_tokens))
+
+    @app.get("/")
+    def root() -> dict:
+        return {"service": "chemtune", "openai_base_url": "/v1", "models": engine.model_names()}
+
+    return app
+
+
+def _unknown_model(engine: ChatEngine, name: str) -> APIError:
+    loaded = ", ".join(engine.model_names()) or "none"
+    return APIError(404, f"The model {name!r} does not exist; loaded models: {loaded}.",
+                    "invalid_request_error", "model_not_found")
+
+
+def _usage(reply: Any) -> dict:
+    return {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.tokens,
+            "total_tokens": reply.prompt_tokens + reply.tokens}
+
+
+async def _run_blocking(engine: ChatEngine, messages: list[dict], model: str, settings: Settings) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(engine.generate, messages, model, settings)
+
+
+async def _sse(engine: ChatEngine, messages: list[dict], model: str, settings: Settings, completion_id: str,
+               include_usage: bool) -> AsyncIterator[str]:
+    """OpenAI's chunk stream: a role chunk, content chunks, a finish chunk, [usage chunk], [DONE]."""
+    created = int(time.time())
+
+    def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True) -> str:
+        data: dict[str, Any] = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
+                                "model": model, "choices": []}
+        if choices:
+            data["choices"] = [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
+        if include_usage:
+            data["usage"] = usage
+        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+    stop_event = threading.Event()
+    stream = engine.stream(messages, model, settings, stop_event=stop_event)
+    reply = None
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        async for piece, latest in iterate_in_threadpool(stream):
+            reply = latest
+            if piece:
+                yield chunk({"content": piece})
+    except ChemtuneError as exc:
+        error = {"error": {"message": str(exc), "type": "server_error", "code": "generation_failed"}}
+        yield f"data: {json.dumps(error, ensure_ascii=False)}\n\n"
+        return
+    finally:
+        stop_event.set()  # a client that hung up ends the generation instead of leaving it running
+        with contextlib.suppress(ValueError):  # still running in a pool thread: it ends on the event
+            stream.close()  # releases the engine's lock now rather than when garbage-collected
+    if reply is not None:
+        yield chunk({}, reply.finish_reason)
+        if include_usage:
+            yield chunk({}, usage=_usage(reply), choices=False)
+    yield "data: [DONE]\n\n"
