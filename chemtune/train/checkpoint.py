@@ -1,0 +1,145 @@
+"""Checkpoints for resume, the final adapter with its README, and the optional merged model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from chemtune import workspace
+
+CHECKPOINTS = "checkpoints"
+ADAPTER = "adapter"
+MERGED = "merged"
+STATE_FILE = "trainer_state.json"
+
+
+def checkpoint_dir(run_dir: Path, step: int) -> Path:
+    return Path(run_dir) / CHECKPOINTS / f"step-{step:07d}"
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The newest complete checkpoint (one with its state file written last), or None."""
+    root = Path(run_dir) / CHECKPOINTS
+    if not root.is_dir():
+        return None
+    done = sorted(p for p in root.iterdir() if p.name.startswith("step-") and (p / STATE_FILE).exists())
+    return done[-1] if done else None
+
+
+def save_checkpoint(run_dir: Path, model: Any, optimizer: Any, scheduler: Any, state: dict,
+                    keep: int) -> Path:
+    """Write adapter, optimizer, scheduler and loop state; a half-written checkpoint is never used."""
+    import torch
+
+    target = checkpoint_dir(run_dir, state["step"])
+    tmp = target.with_name(target.name + ".writing")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
+    workspace.write_json(tmp / STATE_FILE, state)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
+    _prune(target.parent, keep)
+    return target
+
+
+def _prune(root: Path, keep: int) -> None:
+    done = sorted(p for p in root.iterdir() if p.name.startswith("step-") and (p / STATE_FILE).exists())
+    for old in done[:-keep] if keep > 0 else []:
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in root.glob("*.writing"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def load_checkpoint(path: Path, model: Any, optimizer: Any, scheduler: Any, device: Any) -> dict:
+    """Load a checkpoint's adapter weights, optimizer and scheduler into the live objects; return its state."""
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    weights = load_file(str(path / "adapter_model.safetensors"), device=str(device))
+    set_peft_model_state_dict(model, weights)
+    optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location=device, weights_only=True))
+    scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=True))
+    return json.loads((path / STATE_FILE).read_text(encoding="utf-8"))
+
+
+def save_adapter(run_dir: Path, model: Any, readme: str) -> Path:
+    """The final adapter in the standard PEFT layout, with our README instead of PEFT's blank card."""
+    target = Path(run_dir) / ADAPTER
+    model.save_pretrained(target)
+    workspace.write_text_atomic(target / "README.md", readme)
+    return target
+
+
+def adapter_readme(config: dict, base_source: str, summary: dict) -> str:
+    """A model card: base model, datasets, options and the final figures, readable on the Hub."""
+    options = "\n".join(f"| `{key}` | `{value}` |" for key, value in config.items()
+                        if key not in ("kind", "resume"))
+    datasets = ", ".join(f"`{d}`" for d in config.get("data", []))
+    figures = "\n".join(f"- {label}: {summary[key]}" for key, label in (
+        ("status", "status"), ("steps", "optimizer steps"), ("final_loss", "final training loss"),
+        ("eval_loss", "final eval loss"), ("train_tokens", "training tokens per epoch"),
+        ("tokens_per_second", "tokens per second"), ("train_examples", "training examples"),
+        ("val_examples", "validation examples")) if summary.get(key) is not None)
+    return f"""---
+base_model: {base_source}
+library_name: peft
+tags: [lora, chemistry, chemtune]
+---
+
+# LoRA adapter trained with chemtune
+
+- Base model: `{config.get('model')}` (`{base_source}`)
+- Datasets: {datasets}
+{figures}
+
+## Load it
+
+```python
+from peft import PeftModel
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+base = AutoModelForCausalLM.from_pretrained("{base_source}")
+model = PeftModel.from_pretrained(base, "path/to/this/folder")
+tokenizer = AutoTokenizer.from_pretrained("{base_source}")
+```
+
+Prompts must be built the way training built them (`chemtune.prompting.build_prompt`): the model's chat
+template when it has one, chemtune's instruction template otherwise.
+
+## Training options
+
+| option | value |
+|---|---|
+{options}
+"""
+
+
+def export_merged(run_dir: Path, model_spec: str, adapter_dir: Path, precision: str,
+                  trust_remote_code: bool) -> Path:
+    """Reload the base in full precision on the CPU, merge the adapter in and save a standalone model.
+
+    Reloading (rather than merging the training copy) keeps a 4-bit QLoRA base from being merged lossy."""
+    from chemtune import models
+
+    import torch
+
+    dtype = precision
+    if precision == "auto":  # the dtype it trained in: bf16 on a GPU, fp32 on the CPU
+        dtype = "bf16" if torch.cuda.is_available() else "fp32"
+    model, tokenizer = models.load_model(model_spec, adapters=str(adapter_dir), device="cpu", dtype=dtype,
+                                         trust_remote_code=trust_remote_code)
+    merged = model.merge_and_unload()
+    target = Path(run_dir) / MERGED
+    tmp = target.with_name(target.name + ".writing")
+    shutil.rmtree(tmp, ignore_errors=True)
+    merged.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
+    return target

@@ -1,0 +1,369 @@
+"""The training process: `accelerate launch -m chemtune.train.worker RUN_DIR`, one process per GPU.
+
+It reads the run's config.yaml, trains a LoRA adapter with a compact accelerate loop (loss on response
+tokens only, batches grouped by length or padding-free), and talks to the outside only through the run
+folder: events.jsonl rows and status.json from rank 0, checkpoints for resume, an abort request file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+import traceback
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from chemtune import jobs, workspace
+from chemtune.errors import ChemtuneError
+from chemtune.train import checkpoint, data
+from chemtune.train.config import TrainConfig, make_config
+
+MAX_GRAD_NORM = 1.0  # gradient clipping, as in the paper's and most LoRA recipes
+
+
+def _rank0() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def say(message: str) -> None:
+    if _rank0():
+        print(message, flush=True)  # stdout is the run's log.txt
+
+
+def resolve_precision(precision: str) -> str:
+    """'auto' → bf16 on a GPU that has it (else fp16), fp32 on the CPU."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    if precision == "auto":
+        return ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if cuda else "fp32"
+    if precision == "fp16" and not cuda:
+        raise ChemtuneError("Precision fp16 needs a CUDA GPU; use 'auto' or 'fp32' on the CPU.")
+    return precision
+
+
+def check_hardware(config: TrainConfig) -> None:
+    """Options this machine cannot honour, each as one clear message (also checked before a job starts)."""
+    import importlib.util
+
+    import torch
+
+    if config.qlora:
+        if not torch.cuda.is_available():
+            raise ChemtuneError("4-bit QLoRA needs a CUDA GPU (bitsandbytes runs only there) and this machine "
+                                "has none; turn QLoRA off to train in full precision on the CPU.")
+        if importlib.util.find_spec("bitsandbytes") is None:
+            raise ChemtuneError("4-bit QLoRA needs the bitsandbytes package: pip install bitsandbytes")
+    if config.report_to != "none" and importlib.util.find_spec(config.report_to) is None:
+        raise ChemtuneError(f"Reporting to {config.report_to} needs its package: pip install {config.report_to}")
+    if config.num_processes > 1 and torch.cuda.is_available() and config.num_processes > torch.cuda.device_count():
+        raise ChemtuneError(f"{config.num_processes} processes were asked for but only "
+                            f"{torch.cuda.device_count()} GPUs are visible.")
+    resolve_precision(config.precision)
+
+
+def load_base(config: TrainConfig, device: Any, precision: str, local_rank: int) -> Any:
+    """The base model on this process's device: full precision weights, or 4-bit for QLoRA."""
+    from chemtune import models
+
+    if not config.qlora:
+        model, _ = models.load_model(config.model, device=str(device), dtype=precision,
+                                     trust_remote_code=config.trust_remote_code)
+        return model
+    import torch
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    compute = torch.bfloat16 if precision == "bf16" else torch.float16
+    quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                               bnb_4bit_compute_dtype=compute)
+    source, _ = models.resolve(config.model)
+    try:
+        return AutoModelForCausalLM.from_pretrained(
+            source, quantization_config=quant, dtype=compute, device_map={"": local_rank},
+            use_safetensors=True, trust_remote_code=config.trust_remote_code)
+    except Exception as exc:
+        raise models._explain_load_error(config.model, exc) from None
+
+
+def add_lora(model: Any, config: TrainConfig) -> Any:
+    """Wrap the base in a PEFT LoRA model (gradient checkpointing and k-bit preparation first)."""
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+
+    checkpointing = {"use_reentrant": False}
+    if config.qlora:
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing,
+                                                gradient_checkpointing_kwargs=checkpointing)
+    elif config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing)
+        model.enable_input_require_grads()
+    model.config.use_cache = False
+    targets = "all-linear" if config.target_modules == "all-linear" else config.target_modules.split(",")
+    lora = LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      target_modules=targets, use_rslora=config.use_rslora, use_dora=config.use_dora,
+                      bias="none", task_type="CAUSAL_LM")
+    try:
+        return get_peft_model(model, lora)
+    except ValueError as exc:
+        raise ChemtuneError(f"LoRA target modules {config.target_modules!r} do not fit this model: "
+                            f"{str(exc).splitlines()[0]}") from None
+
+
+class Trainer:
+    """One training session of a run (a resume is a new session that continues the step count)."""
+
+    def __init__(self, run: jobs.RunFolder) -> None:
+        import torch
+        from accelerate import Accelerator
+        from accelerate.utils import set_seed
+
+        from chemtune import models
+
+        self.run = run
+        raw = run.config()
+        self.raw = {k: v for k, v in raw.items() if k not in ("kind", "resume")}
+        self.resume = bool(raw.get("resume"))
+        self.config = config = make_config(self.raw, where=str(run.config_file))
+        check_hardware(config)
+        self.precision = resolve_precision(config.precision)
+        mixed = {"bf16": "bf16", "fp16": "fp16", "fp32": "no"}[self.precision]
+        trackers = {} if config.report_to == "none" else {"log_with": config.report_to,
+                                                          "project_dir": str(run.path / "logs")}
+        self.acc = Accelerator(mixed_precision=mixed, **trackers)
+        self.main = self.acc.is_main_process
+        set_seed(config.seed)
+
+        tokenizer = models.load_tokenizer(config.model, trust_remote_code=config.trust_remote_code)
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self.data = data.prepare(config, tokenizer)
+        note = data.describe_length_handling(self.data.stats)
+        if note:
+            say(f"note: {note}")
+        self.base_source, _ = models.resolve(config.model)
+        base = load_base(config, self.acc.device, self.precision, self.acc.local_process_index)
+        model = add_lora(base, config)
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        self.trainable_params = sum(p.numel() for p in trainable)
+        self.all_params = sum(p.numel() for p in model.parameters())
+        self.optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
+
+        self.lengths = [len(e["input_ids"]) for e in self.data.train]
+        self.micro_per_epoch = len(self._epoch_batches(0))
+        steps_per_epoch = self.micro_per_epoch / config.grad_accum
+        self.total = config.max_steps or max(1, math.ceil(config.epochs * steps_per_epoch))
+        from transformers import get_scheduler
+
+        self.scheduler = get_scheduler(config.scheduler, self.optimizer,
+                                       num_warmup_steps=math.ceil(self.total * config.warmup_ratio),
+                                       num_training_steps=self.total)
+        self.state = {"step": 0, "train_tokens": 0, "elapsed_s": 0.0, "loss": None, "eval_loss": None}
+        if self.resume:
+            found = checkpoint.latest_checkpoint(run.path)
+            if found is None:
+                say("resume: no checkpoint was saved yet, so training starts again from step 0")
+            else:
+                self.state.update(checkpoint.load_checkpoint(found, model, self.optimizer, self.scheduler,
+                                                             self.acc.device))
+                say(f"resume: continuing from {found.name} (step {self.state['step']} of {self.total})")
+        self.model, self.optimizer = self.acc.prepare(model, self.optimizer)
+        self._batches: dict[int, list[list[int]]] = {}
+
+    # -- data order
+
+    def _epoch_batches(self, epoch: int) -> list[list[int]]:
+        batches = data.length_grouped_batches(self.lengths, self.config.batch_size, self.config.seed + epoch)
+        return data.shard_batches(batches, self.acc.process_index, self.acc.num_processes)
+
+    def _micro_batch(self, index: int) -> list[dict]:
+        epoch, position = divmod(index, self.micro_per_epoch)
+        if epoch not in self._batches:
+            self._batches = {epoch: self._epoch_batches(epoch)}
+        return [self.data.train[i] for i in self._batches[epoch][position]]
+
+    # -- reporting (rank 0 only)
+
+    def event(self, **fields: Any) -> None:
+        if self.main:
+            workspace.append_jsonl(self.run.events_file, {"time": round(time.time(), 3), **fields})
+
+    def _memory(self) -> dict:
+        import torch
+
+        if torch.cuda.is_available():
+            return {"gpu_memory_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2)}
+        import psutil
+
+        return {"ram_gb": round(psutil.Process().memory_info().rss / 2**30, 2)}
+
+    # -- the loop
+
+    def train(self) -> dict:
+        config, acc = self.config, self.acc
+        start_step = self.state["step"]
+        stats = self.data.stats
+        say(f"training {self.trainable_params:,} LoRA parameters ({100 * self.trainable_params / self.all_params:.2f}%"
+            f" of {self.all_params:,}) on {stats['train_examples']} examples ({stats['train_tokens']:,} tokens), "
+            f"{self.total} steps, {acc.num_processes} process(es) on {acc.device}, {self.precision}")
+        if self.resume:
+            self.event(type="resume", step=start_step)
+        self.event(type="start", step=start_step, total_steps=self.total, processes=acc.num_processes,
+                   device=str(acc.device), precision=self.precision, trainable_params=self.trainable_params,
+                   **{k: v for k, v in stats.items() if k != "datasets"})
+        if config.report_to != "none":
+            acc.init_trackers(self.run.run_id, config=self.config.model_dump(mode="json"))
+        session_start, session_tokens, last_status = time.monotonic(), 0, 0.0
+        aborted, step = False, start_step
+        while step < self.total:
+            if self.main and self.run.abort_file.exists():
+                acc.set_trigger()
+            if acc.check_trigger():
+                aborted = True
+                break
+            step += 1
+            loss, grad_norm, lr, tokens = self._step(step)
+            session_tokens += tokens
+            self.state.update(step=step, loss=loss, train_tokens=self.state["train_tokens"] + tokens)
+            elapsed = time.monotonic() - session_start
+            rate = session_tokens / elapsed if elapsed > 0 else 0.0
+            eta = (self.total - step) * elapsed / (step - start_step)
+            row = {"step": step, "total_steps": self.total, "loss": round(loss, 5), "learning_rate": lr,
+                   "grad_norm": round(grad_norm, 5), "epoch": round(step * config.grad_accum / self.micro_per_epoch, 4),
+                   "tokens": tokens, "tokens_per_second": round(rate, 1), "eta_s": round(eta, 1), **self._memory()}
+            if self.data.val and ((config.eval_steps and step % config.eval_steps == 0) or step == self.total):
+                row["eval_loss"] = self.state["eval_loss"] = round(self.evaluate(), 5)
+            self.event(type="train", **row)
+            if config.report_to != "none":
+                acc.log({k: v for k, v in row.items() if isinstance(v, (int, float))}, step=step)
+            if self.main and (time.monotonic() - last_status > 1.0 or step == self.total):
+                self.run.update_status(progress={"done": step, "total": self.total, "eta_s": row["eta_s"]})
+                last_status = time.monotonic()
+            if step <= 3 or step % max(1, self.total // 20) == 0 or step == self.total:
+                say(f"step {step}/{self.total}  loss {loss:.4f}" + (
+                    f"  eval_loss {row['eval_loss']:.4f}" if "eval_loss" in row else "")
+                    + f"  lr {lr:.2e}  {rate:,.0f} tok/s  eta {eta:,.0f} s")
+            if step % config.save_steps == 0 and step < self.total:
+                self.save_checkpoint()
+        self.state["elapsed_s"] += time.monotonic() - session_start
+        return self.finish(aborted, session_tokens / max(1e-9, time.monotonic() - session_start))
+
+    def _step(self, step: int) -> tuple[float, float, float, int]:
+        """One optimizer step over grad_accum micro-batches; returns loss, grad norm, lr, real tokens."""
+        import torch
+
+        config, acc = self.config, self.acc
+        first = (step - 1) * config.grad_accum
+        micro = [self._micro_batch(first + j) for j in range(config.grad_accum)]
+        # The loss is summed over every response token of the step and divided once, so a long answer
+        # counts as much in a small batch as in a big one.
+        items = sum(sum(1 for t in e["labels"][1:] if t != -100) for batch in micro for e in batch)
+        n_items = torch.tensor(max(1, items), device=acc.device)
+        tokens = sum(len(e["input_ids"]) for batch in micro for e in batch)
+        lr = self.scheduler.get_last_lr()[0]
+        self.model.train()
+        total_loss = torch.zeros((), device=acc.device)
+        for j, examples in enumerate(micro):
+            batch = {k: v.to(acc.device) for k, v in data.collate(examples, config.batching, self.pad_id).items()}
+            sync = nullcontext() if j == len(micro) - 1 else acc.no_sync(self.model)
+            with sync:
+                loss = self.model(**batch, num_items_in_batch=n_items).loss
+                acc.backward(loss)
+            total_loss += loss.detach()
+        grad_norm = acc.clip_grad_norm_(self.model.parameters(), MAX_GRAD_NORM)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        mean_loss = acc.reduce(total_loss, "mean").item()
+        all_tokens = int(acc.reduce(torch.tensor(tokens, device=acc.device), "sum").item())
+        return mean_loss, float(grad_norm), lr, all_tokens
+
+    def evaluate(self) -> float:
+        """Mean loss per response token over the validation examples (all processes together)."""
+        import torch
+
+        acc = self.acc
+        val = self.data.val[acc.process_index::acc.num_processes]
+        order = sorted(range(len(val)), key=lambda i: len(val[i]["input_ids"]))
+        loss_sum = torch.zeros((), device=acc.device)
+        count = torch.zeros((), device=acc.device)
+        self.model.eval()
+        with torch.no_grad():
+            for start in range(0, len(order), self.config.batch_size):
+                examples = [val[i] for i in order[start:start + self.config.batch_size]]
+                batch = {k: v.to(acc.device) for k, v in data.collate(examples, self.config.batching,
+                                                                      self.pad_id).items()}
+                items = sum(sum(1 for t in e["labels"][1:] if t != -100) for e in examples)
+                one = torch.tensor(1, device=acc.device)
+                loss_sum += self.model(**batch, num_items_in_batch=one).loss.float()
+                count += items
+        self.model.train()
+        loss_sum, count = acc.reduce(loss_sum, "sum"), acc.reduce(count, "sum")
+        return (loss_sum / count.clamp(min=1)).item()
+
+    def save_checkpoint(self) -> None:
+        if self.main:
+            checkpoint.save_checkpoint(self.run.path, self.acc.unwrap_model(self.model), self.optimizer,
+                                       self.scheduler, dict(self.state), self.config.save_total_limit)
+        self.acc.wait_for_everyone()
+
+    def finish(self, aborted: bool, rate: float) -> dict:
+        """Save a resumable checkpoint, the adapter and its README; export the merged model if asked."""
+        stats = self.data.stats
+        if self.state["step"] > 0:
+            self.save_checkpoint()
+        summary = {
+            "status": "aborted" if aborted else "done", "steps": self.state["step"], "total_steps": self.total,
+            "final_loss": self.state["loss"], "eval_loss": self.state["eval_loss"],
+            "train_tokens": self.state["train_tokens"], "tokens_per_second": round(rate, 1),
+            "train_examples": stats["train_examples"], "val_examples": stats["val_examples"],
+            "truncated": stats["truncated"], "dropped": stats["dropped"], "no_response": stats["no_response"],
+        }
+        result = dict(summary)
+        if self.main:
+            readme = checkpoint.adapter_readme(self.config.model_dump(mode="json"), self.base_source, summary)
+            adapter = checkpoint.save_adapter(self.run.path, self.acc.unwrap_model(self.model), readme)
+            result["adapter_dir"] = str(adapter)
+            say(f"adapter saved to {adapter}")
+        self.acc.wait_for_everyone()
+        if self.config.report_to != "none":
+            self.acc.end_training()
+        if self.main and self.config.merge and not aborted:
+            say("exporting the merged model …")
+            merged = checkpoint.export_merged(self.run.path, self.config.model, Path(result["adapter_dir"]),
+                                              self.config.precision, self.config.trust_remote_code)
+            result["merged_dir"] = str(merged)
+            say(f"merged model saved to {merged}")
+        if self.main:
+            self.event(type="end", **{k: v for k, v in result.items() if k != "status"}, aborted=aborted)
+            self.run.update_status(result=result)
+        return result
+
+
+def train(run_dir: Path | str) -> dict:
+    """Train the run in `run_dir` in this process (and its accelerate siblings)."""
+    return Trainer(jobs.RunFolder(Path(run_dir))).train()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: accelerate launch -m chemtune.train.worker RUN_DIR", file=sys.stderr)
+        return 2
+    run = jobs.RunFolder(Path(argv[0]))
+    try:
+        train(run.path)
+        return 0
+    except ChemtuneError as exc:
+        message = str(exc)
+    except Exception as exc:  # a crash is recorded with its traceback in log.txt
+        traceback.print_exc()
+        message = f"{type(exc).__name__}: {exc}"
+    if _rank0():
+        run.update_status(error=message)
+        print(f"error: {message}", flush=True)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
