@@ -1,0 +1,1 @@
+"""Instruction data: generate with a teacher LLM, validate, dedupe, import, mix and export datasets."""

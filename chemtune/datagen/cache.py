@@ -1,0 +1,46 @@
+"""The response cache: every answer a server gave, on disk in the workspace, so a rerun after a crash or
+kill -9 sends no request for documents already done. The key hashes model + messages + sampling
+parameters (never the API key or the server's address); one small JSON file per answer, written
+atomically, so a killed run leaves no half entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from chemtune import workspace
+
+
+def cache_key(model: str, messages: list[dict], params: dict[str, Any]) -> str:
+    """SHA-256 of the request's content: the same question to the same model hits the same entry."""
+    blob = json.dumps({"model": model, "messages": messages, "params": params}, sort_keys=True,
+                      ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class ResponseCache:
+    """Answers by cache key under `$CHEMTUNE_HOME/cache/llm/` (or `root`)."""
+
+    def __init__(self, root: Path | str | None = None) -> None:
+        self.root = Path(root) if root else workspace.home() / "cache" / "llm"
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None  # a damaged entry is just a miss
+
+    def put(self, key: str, answer: dict[str, Any]) -> None:
+        workspace.write_text_atomic(self._path(key), json.dumps(answer, ensure_ascii=False))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.root.glob("*/*.json")) if self.root.exists() else 0

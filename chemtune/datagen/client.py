@@ -1,0 +1,212 @@
+"""The teacher LLM: the `openai` client with retries, backoff that honours Retry-After, JSON mode with a
+fallback, token counting and cost. The API key lives only in memory: it is never written anywhere, and
+every error message that leaves this module has it blanked out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from chemtune.errors import ChemtuneError
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_MODEL = "gpt-4o-mini"
+KEY_ENV = "OPENAI_API_KEY"
+# USD per 1M tokens (input, output); editable in the UI and stored with each dataset.
+DEFAULT_PRICES: dict[str, dict[str, float]] = {
+    "gpt-4o-mini": {"input": 0.15, "output": 0.60},
+    "gpt-4o": {"input": 2.50, "output": 10.00},
+    "gpt-4.1-mini": {"input": 0.40, "output": 1.60},
+    "gpt-4.1": {"input": 2.00, "output": 8.00},
+    "gpt-3.5-turbo": {"input": 0.50, "output": 1.50},
+    "gpt-4": {"input": 30.00, "output": 60.00},
+}
+BATCH_DISCOUNT = 0.5  # the Batch API costs half
+
+
+class LLMSettings(BaseModel):
+    """Where and how the teacher LLM is asked; stored in the job's config.yaml (never the key)."""
+
+    base_url: str = Field(DEFAULT_BASE_URL, description="OpenAI-compatible API URL (OpenAI, vLLM, Ollama …).")
+    model: str = Field(DEFAULT_MODEL, description="Model name on that server.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = greedy).")
+    max_tokens: int = Field(1024, ge=1, description="Longest answer; a longer one is a failure (truncated).")
+    timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for one answer before retrying.")
+    max_attempts: int = Field(5, ge=1, description="Tries per document (429, 5xx and timeouts are retried).")
+    backoff_s: float = Field(1.0, ge=0, description="First retry wait; doubles each try (Retry-After wins).")
+    max_backoff_s: float = Field(60.0, ge=0, description="Longest wait between two tries.")
+    json_mode: bool = Field(True, description="Ask for JSON mode on JSON tasks (dropped if the server refuses).")
+
+
+@dataclass
+class Completion:
+    content: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    attempts: int = 1
+    json_mode: bool = False
+
+
+class LLMRequestError(Exception):
+    """A request that failed for good (after retries), with a message safe to store (key removed)."""
+
+
+def resolve_api_key(explicit: str | None = None) -> str:
+    """The key to use: the given one, else $OPENAI_API_KEY, else a placeholder for keyless local servers."""
+    return (explicit or "").strip() or os.environ.get(KEY_ENV, "").strip() or "EMPTY"
+
+
+def redact(text: str, secret: str | None) -> str:
+    """`text` with every occurrence of `secret` (and most of it) blanked out."""
+    if not secret or secret == "EMPTY" or len(secret) < 4:
+        return text
+    text = text.replace(secret, "***")
+    if len(secret) >= 12:  # servers often echo a shortened key ("sk-abc...wxyz")
+        text = text.replace(secret[:8], "***").replace(secret[-6:], "***")
+    return text
+
+
+def price_for(model: str, prices: dict[str, dict[str, float]] | None = None) -> dict[str, float] | None:
+    """The price entry for a model: exact name, else the longest known prefix ("gpt-4o-mini-2024…")."""
+    table = prices if prices is not None else DEFAULT_PRICES
+    if model in table:
+        return table[model]
+    matches = [name for name in table if model.startswith(name)]
+    return table[max(matches, key=len)] if matches else None
+
+
+def cost_usd(model: str, prompt_tokens: int, completion_tokens: int,
+             prices: dict[str, dict[str, float]] | None = None, batch: bool = False) -> float | None:
+    """Estimated cost in USD, or None when the model has no price in the table."""
+    price = price_for(model, prices)
+    if price is None:
+        return None
+    cost = (prompt_tokens * float(price.get("input", 0)) + completion_tokens * float(price.get("output", 0))) / 1e6
+    return round(cost * (BATCH_DISCOUNT if batch else 1.0), 6)
+
+
+def _retry_after(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date; rare from LLM servers: fall back to our own backoff
+
+
+def _describe(exc: Exception) -> str:
+    status = getattr(exc, "status_code", None)
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        message = body["message"]
+    prefix = f"HTTP {status}: " if status else f"{type(exc).__name__}: "
+    return prefix + message[:300]
+
+
+class LLMClient:
+    """Asks the teacher model; one instance per run (it remembers when a server refuses JSON mode)."""
+
+    def __init__(self, settings: LLMSettings, api_key: str | None = None) -> None:
+        import openai
+
+        self.settings = settings
+        self._key = resolve_api_key(api_key)
+        self._openai = openai
+        self.client = openai.AsyncOpenAI(base_url=settings.base_url, api_key=self._key, max_retries=0,
+                                         timeout=settings.timeout_s)
+        self.json_mode_refused = False
+        self.requests_sent = 0
+
+    def safe(self, text: str) -> str:
+        return redact(text, self._key)
+
+    def request_params(self, json_answer: bool) -> dict[str, Any]:
+        """The sampling parameters that go into a request (and into the cache key)."""
+        params: dict[str, Any] = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens}
+        if json_answer and self.settings.json_mode:
+            params["response_format"] = {"type": "json_object"}
+        return params
+
+    def _retryable(self, exc: Exception) -> bool:
+        o = self._openai
+        if isinstance(exc, (o.APITimeoutError, o.APIConnectionError, o.RateLimitError, json.JSONDecodeError,
+                            o.APIResponseValidationError)):
+            return True
+        status = getattr(exc, "status_code", None)
+        return isinstance(status, int) and (status >= 500 or status in (408, 409))
+
+    def _refused_json_mode(self, exc: Exception, params: dict) -> bool:
+        status = getattr(exc, "status_code", None)
+        return "response_format" in params and status in (400, 404, 415, 422, 501)
+
+    async def complete(self, messages: list[dict], params: dict[str, Any]) -> Completion:
+        """One answer, retrying 429/5xx/timeouts with backoff; raises LLMRequestError when it gives up."""
+        params = dict(params)
+        if self.json_mode_refused:
+            params.pop("response_format", None)
+        attempt, last_error = 0, ""
+        while attempt < self.settings.max_attempts:
+            attempt += 1
+            try:
+                self.requests_sent += 1
+                response = await self.client.chat.completions.create(
+                    model=self.settings.model, messages=messages, **params)
+                return self._completion(response, attempt, "response_format" in params)
+            except LLMRequestError:
+                raise
+            except Exception as exc:  # the openai client's errors, and JSON errors from broken servers
+                last_error = self.safe(_describe(exc))
+                if self._refused_json_mode(exc, params):
+                    # The server does not do JSON mode: ask again without it (the prompt still asks for JSON).
+                    self.json_mode_refused = True
+                    params.pop("response_format", None)
+                    attempt -= 1
+                    continue
+                if not self._retryable(exc) or attempt >= self.settings.max_attempts:
+                    break
+                await asyncio.sleep(self._wait(attempt, _retry_after(exc)))
+        raise LLMRequestError(f"gave up after {attempt} attempt(s): {last_error}")
+
+    def _wait(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.settings.max_backoff_s)
+        base = self.settings.backoff_s * (2 ** (attempt - 1))
+        return min(base * (0.75 + random.random() / 2), self.settings.max_backoff_s)
+
+    def _completion(self, response: Any, attempts: int, json_mode: bool) -> Completion:
+        if not getattr(response, "choices", None):
+            raise LLMRequestError(self.safe(f"the server answered without choices: {str(response)[:200]}"))
+        choice = response.choices[0]
+        usage = getattr(response, "usage", None)
+        return Completion(
+            content=(choice.message.content or "") if choice.message else "",
+            finish_reason=choice.finish_reason or "stop",
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            attempts=attempts, json_mode=json_mode)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def check_connection(settings: LLMSettings, api_key: str | None = None) -> list[str]:
+    """The model names the server offers (GET /models); a ChemtuneError naming the problem otherwise."""
+    import openai
+
+    key = resolve_api_key(api_key)
+    client = openai.OpenAI(base_url=settings.base_url, api_key=key, max_retries=0, timeout=10)
+    try:
+        return [model.id for model in client.models.list().data]
+    except Exception as exc:
+        raise ChemtuneError(f"Cannot reach {settings.base_url}: {redact(_describe(exc), key)}") from None
