@@ -212,8 +212,19 @@ def new_run_id(kind: str) -> str:
     return f"{kind}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def start_job(kind: str, config: dict, run_id: str | None = None) -> RunFolder:
-    """Create the run folder for a job and start it now, or leave it queued behind a running GPU job."""
+# Extra environment for job processes this process will spawn (e.g. an API key), by run id. Held in
+# memory only and never written to the run folder. Limitation: it reaches a job only when this same
+# process starts it; a CPU job (generate) always starts at once, but a GPU job queued behind another and
+# started later by that job's process runs without it.
+_LAUNCH_ENV: dict[str, dict[str, str]] = {}
+
+
+def start_job(kind: str, config: dict, run_id: str | None = None, env: dict[str, str] | None = None
+              ) -> RunFolder:
+    """Create the run folder for a job and start it now, or leave it queued behind a running GPU job.
+
+    `env`: extra environment variables for the job process (secrets such as an API key), never stored.
+    """
     job_kind = get_kind(kind)
     run_id = run_id or new_run_id(kind)
     path = workspace.folder(job_kind.home, run_id)
@@ -225,11 +236,13 @@ def start_job(kind: str, config: dict, run_id: str | None = None) -> RunFolder:
     run.update_status(status="queued", kind=kind, run_id=run_id, created=now_iso(), queued_at=time.time())
     run.events_file.touch()
     run.log_file.touch()
+    if env:
+        _LAUNCH_ENV[run_id] = dict(env)
     schedule()
     return run
 
 
-def restart_job(run: RunFolder, **config_changes: Any) -> RunFolder:
+def restart_job(run: RunFolder, env: dict[str, str] | None = None, **config_changes: Any) -> RunFolder:
     """Queue a finished run again in the same folder (e.g. resume from its last checkpoint)."""
     status = run.status()
     if status.get("status") in ACTIVE:
@@ -238,6 +251,8 @@ def restart_job(run: RunFolder, **config_changes: Any) -> RunFolder:
         workspace.write_yaml(run.config_file, {**run.config(), **config_changes})
     run.abort_file.unlink(missing_ok=True)
     run.update_status(status="queued", queued_at=time.time(), error=None, ended=None, pid=None)
+    if env:
+        _LAUNCH_ENV[run.run_id] = dict(env)
     schedule()
     return run
 
@@ -339,7 +354,7 @@ def schedule() -> list[str]:
 
 def _spawn(run: RunFolder) -> None:
     log = open(run.log_file, "ab")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **_LAUNCH_ENV.pop(run.run_id, {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "chemtune.jobs", "run", str(run.path)],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
