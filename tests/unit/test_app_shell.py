@@ -50,14 +50,23 @@ def test_footer_shows_device_and_workspace(isolated_workspace: Path) -> None:
     assert "**Device:** " in texts
 
 
-def test_every_tab_says_it_is_not_available_yet() -> None:
-    texts = markdown_texts(app.build_app())
-    assert texts.count("Not available yet.") == len(pages.PAGES)
+def descendants(block: gr.blocks.Block) -> list[gr.blocks.Block]:
+    children = getattr(block, "children", [])
+    return children + [grandchild for child in children for grandchild in descendants(child)]
 
 
-def test_tabs_have_no_buttons_while_their_features_are_missing() -> None:
+def test_unfinished_tabs_say_so_and_have_no_controls() -> None:
+    # A page keeps its "not_yet" string until its feature lands; until then nothing on it may look usable.
     demo = app.build_app()
-    assert not [block for block in demo.blocks.values() if isinstance(block, gr.Button)]
+    tabs = {block.label: block for block in demo.blocks.values() if isinstance(block, gr.Tab)}
+    for page in pages.PAGES:
+        if "not_yet" not in page.STRINGS:
+            continue
+        inside = descendants(tabs[page.STRINGS["tab"]["en"]])
+        assert page.STRINGS["not_yet"]["en"] in [
+            block.value for block in inside if isinstance(block, gr.Markdown)
+        ]
+        assert all(isinstance(block, gr.Markdown) for block in inside), page.__name__
 
 
 def test_language_switch_updates_every_translated_component_including_tab_titles() -> None:
