@@ -1,0 +1,236 @@
+"""`serve` with the tiny model and a LoRA adapter trained here, spoken to by the official `openai` client."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+API_KEY = "test-key-한국"[:8]  # an ASCII key: HTTP headers are latin-1
+SYSTEM_KO = "당신은 화학 전문가입니다."
+QUESTION_KO = "연료전지에서 백금 촉매의 역할은 무엇인가요?"
+TARGET = "백금은 산소 환원 반응을 촉진합니다."
+
+
+def train_adapter(folder: Path, steps: int = 60) -> Path:
+    """A real LoRA adapter: a few AdamW steps teaching the tiny model one Korean answer."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from chemtune import models, prompting
+
+    model, tokenizer = models.load_model("tiny", device="cpu")
+    torch.manual_seed(0)
+    config = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, task_type="CAUSAL_LM",
+                        target_modules="all-linear")
+    model = get_peft_model(model, config)
+    prompt = prompting.render_messages(tokenizer, [
+        {"role": "system", "content": SYSTEM_KO}, {"role": "user", "content": QUESTION_KO},
+        {"role": "assistant", "content": TARGET}])
+    example = prompting.tokenize_for_training(tokenizer, prompt)
+    input_ids = torch.tensor([example["input_ids"]])
+    labels = torch.tensor([example["labels"]])
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-3)
+    model.train()
+    for _ in range(steps):
+        loss = model(input_ids=input_ids, labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.save_pretrained(folder)
+    return folder
+
+
+class ServerThread:
+    """uvicorn in a thread of the test process, on a free 127.0.0.1 port."""
+
+    def __init__(self, app: object, port: int) -> None:
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{port}/v1"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from chemtune.chat.engine import ChatEngine
+    from chemtune.chat.server import create_app
+    from tests.conftest import OFFLINE, _free_port
+
+    home = tmp_path_factory.mktemp("serve") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHEMTUNE_HOME", str(home))
+        for name, value in OFFLINE.items():
+            mp.setenv(name, value)
+        adapter = train_adapter(home / "chem-ko")
+        engine = ChatEngine().load("tiny", {"chem-ko": str(adapter)}, device="cpu")
+        app = create_app(engine, api_key=API_KEY, default_max_tokens=24)
+        os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+        with ServerThread(app, _free_port()) as running:
+            yield running.url
+
+
+@pytest.fixture
+def client(server: str):
+    from openai import OpenAI
+
+    return OpenAI(base_url=server, api_key=API_KEY, max_retries=0, timeout=60)
+
+
+def ask(client, model: str = "tiny", stream: bool = False, **extra):
+    messages = [{"role": "system", "content": SYSTEM_KO}, {"role": "user", "content": QUESTION_KO}]
+    return client.chat.completions.create(model=model, messages=messages, stream=stream, max_tokens=16,
+                                          **extra)
+
+
+def streamed_text(stream) -> tuple[str, list, object]:
+    pieces, finishes, usage = [], [], None
+    for chunk in stream:
+        if chunk.usage is not None:
+            usage = chunk.usage
+        for choice in chunk.choices:
+            pieces.append(choice.delta.content or "")
+            finishes.append(choice.finish_reason)
+    return "".join(pieces), finishes, usage
+
+
+def test_models_lists_the_base_and_each_adapter(client) -> None:
+    assert [m.id for m in client.models.list()] == ["tiny", "chem-ko"]
+
+
+def test_plain_completion_has_text_and_usage_counts(client) -> None:
+    response = ask(client)
+    assert response.object == "chat.completion"
+    assert response.choices[0].message.role == "assistant"
+    assert response.choices[0].message.content
+    assert response.choices[0].finish_reason in ("stop", "length")
+    usage = response.usage
+    assert usage.prompt_tokens > 10 and usage.completion_tokens >= 1
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+
+
+def test_korean_streamed_chunks_join_to_the_greedy_plain_answer(client) -> None:
+    plain = ask(client, model="chem-ko")
+    text, finishes, usage = streamed_text(ask(client, model="chem-ko", stream=True,
+                                              stream_options={"include_usage": True}))
+    assert text == plain.choices[0].message.content
+    assert finishes[-1] == plain.choices[0].finish_reason and all(f is None for f in finishes[:-1])
+    assert usage.completion_tokens == plain.usage.completion_tokens
+    assert usage.prompt_tokens == plain.usage.prompt_tokens
+
+
+def test_trained_adapter_chosen_by_model_answers_what_it_learned(client) -> None:
+    base = ask(client, model="tiny").choices[0].message.content
+    tuned = ask(client, model="chem-ko", max_completion_tokens=40).choices[0].message.content
+    assert tuned != base
+    assert tuned.startswith(TARGET[:3])  # the Korean it was taught comes back intact
+    # The base answer is unchanged after the adapter was used (adapters are disabled, not merged).
+    assert ask(client, model="tiny").choices[0].message.content == base
+
+
+def test_greedy_answers_repeat_exactly(client) -> None:
+    answers = {ask(client, model=m).choices[0].message.content for m in ("chem-ko", "chem-ko", "chem-ko")}
+    assert len(answers) == 1
+
+
+def test_sse_stream_is_openai_chunk_format_ending_with_done(server: str) -> None:
+    body = {"model": "tiny", "stream": True, "max_tokens": 4, "messages": [{"role": "user", "content": "산"}]}
+    with httpx.stream("POST", f"{server}/chat/completions", json=body, timeout=60,
+                      headers={"Authorization": f"Bearer {API_KEY}"}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = [line for line in response.iter_lines() if line]
+    assert all(line.startswith("data: ") for line in lines)
+    assert lines[-1] == "data: [DONE]"
+    assert '"object": "chat.completion.chunk"' in lines[0] and '"role": "assistant"' in lines[0]
+
+
+def test_unknown_model_is_404_with_openai_error(client) -> None:
+    import openai
+
+    with pytest.raises(openai.NotFoundError) as caught:
+        ask(client, model="no-such-adapter")
+    error = caught.value.body
+    assert error["code"] == "model_not_found" and "no-such-adapter" in error["message"]
+    assert error["type"] == "invalid_request_error"
+
+
+def test_wrong_or_missing_key_is_401(server: str) -> None:
+    import openai
+
+    wrong = openai.OpenAI(base_url=server, api_key="wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as caught:
+        wrong.models.list()
+    assert caught.value.body["code"] == "invalid_api_key"
+    response = httpx.post(f"{server}/chat/completions", json={"model": "tiny", "messages": []}, timeout=30)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "missing_api_key"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"messages": [{"role": "user", "content": "hi"}]}, "model"),
+    ({"model": "tiny", "messages": "hi"}, "messages"),
+    ({"model": "tiny", "messages": [{"role": "robot", "content": "hi"}]}, "role"),
+    ({"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "temperature": -1}, "temperature"),
+    ({"model": "tiny", "messages": [{"role": "assistant", "content": "hi"}]}, "last message"),
+])
+def test_malformed_request_is_400_naming_the_problem(server: str, body: dict, field: str) -> None:
+    response = httpx.post(f"{server}/chat/completions", json=body, timeout=30,
+                          headers={"Authorization": f"Bearer {API_KEY}"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and field in error["message"]
+
+
+def test_body_that_is_not_json_is_400(server: str) -> None:
+    response = httpx.post(f"{server}/chat/completions", content=b"{not json", timeout=30,
+                          headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_json"
+
+
+def test_remote_backend_streams_from_the_server_like_the_local_engine(client, server: str) -> None:
+    from chemtune.chat.engine import Settings
+    from chemtune.chat.remote import RemoteChat
+
+    remote = RemoteChat(server, "chem-ko", API_KEY)
+    assert remote.model_names() == ["tiny", "chem-ko"]
+    messages = [{"role": "system", "content": SYSTEM_KO},
+                {"role": "user", "content": [{"type": "text", "text": QUESTION_KO}]}]
+    pieces, reply = [], None
+    for piece, latest in remote.stream(messages, settings=Settings(max_new_tokens=16)):
+        pieces.append(piece)
+        reply = latest
+    assert reply.finish_reason in ("stop", "length")
+    assert "".join(pieces) == reply.text == ask(client, model="chem-ko").choices[0].message.content
+    assert reply.tokens == ask(client, model="chem-ko").usage.completion_tokens
+    assert reply.ttft_ms is not None and reply.ttft_ms > 0
+
+
+def test_remote_backend_explains_a_wrong_key_and_an_unknown_model(server: str) -> None:
+    from chemtune.chat.remote import RemoteChat
+    from chemtune.errors import ChemtuneError
+
+    with pytest.raises(ChemtuneError, match="refused the API key"):
+        RemoteChat(server, "tiny", "wrong").model_names()
+    with pytest.raises(ChemtuneError, match="does not exist"):
+        list(RemoteChat(server, "nope", API_KEY).stream([{"role": "user", "content": "hi"}]))
