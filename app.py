@@ -14,7 +14,7 @@ import sys
 
 import gradio as gr
 
-from chemtune import workspace
+from chemtune import jobs, workspace
 from chemtune.errors import ChemtuneError
 from chemtune.hardware import describe_device
 from pages import PAGES
@@ -66,6 +66,8 @@ def main() -> int:
     try:
         auth = parse_auth(os.environ["CHEMTUNE_AUTH"]) if os.environ.get("CHEMTUNE_AUTH") else None
         demo = build_app()
+        # Jobs queued behind a GPU job that ended while the app was down start now.
+        jobs.schedule()
     except ChemtuneError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
