@@ -16,6 +16,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -144,6 +145,8 @@ class RunFolder:
             status = self.update_status(
                 status="interrupted", ended=now_iso(),
                 error="The job's process ended without recording a result (killed or crashed).")
+            if getattr(_LOCK_STATE, "depth", 0) == 0:  # (schedule() itself reads statuses under the lock)
+                schedule()  # the GPU it held is free: start the next queued job
         return status
 
     def read_events(self, offset: int = 0) -> tuple[list[dict], int]:
@@ -311,16 +314,24 @@ def wait(run: RunFolder, timeout: float = 600.0, poll: float = 0.2) -> dict:
 # The queue
 
 
+_LOCK_STATE = threading.local()
+
+
 class _scheduler_lock:
-    """An exclusive lock on the workspace's job queue, across processes."""
+    """An exclusive lock on the workspace's job queue, across processes; re-entrant within a thread."""
 
     def __enter__(self) -> None:
-        self._handle = open(workspace.home() / "runs" / ".queue.lock", "a+")
-        fcntl.flock(self._handle, fcntl.LOCK_EX)
+        depth = getattr(_LOCK_STATE, "depth", 0)
+        if depth == 0:
+            _LOCK_STATE.handle = open(workspace.home() / "runs" / ".queue.lock", "a+")
+            fcntl.flock(_LOCK_STATE.handle, fcntl.LOCK_EX)
+        _LOCK_STATE.depth = depth + 1
 
     def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self._handle, fcntl.LOCK_UN)
-        self._handle.close()
+        _LOCK_STATE.depth -= 1
+        if _LOCK_STATE.depth == 0:
+            fcntl.flock(_LOCK_STATE.handle, fcntl.LOCK_UN)
+            _LOCK_STATE.handle.close()
 
 
 def schedule() -> list[str]:

@@ -93,10 +93,22 @@ def test_a_queued_job_starts_after_a_restart_once_the_gpu_is_free():
     wait_for(lambda: any(e.get("type") == "metric" for e in first.read_events(0)[0]))
     # kill -9: the first job cannot start its successor; a restarted app's schedule() does
     os.kill(first.raw_status()["pid"], signal.SIGKILL)
-    wait_for(lambda: first.status()["status"] == "interrupted")
-    assert second.status()["status"] == "queued"
+    time.sleep(0.5)
+    assert first.raw_status()["status"] == "running"  # nobody has looked yet
+    assert second.raw_status()["status"] == "queued"
     subprocess.run([sys.executable, "-c", "from chemtune import jobs; print(jobs.schedule())"],
                    check=True, capture_output=True)
+    assert jobs.wait(second, timeout=60)["status"] == "done"
+    assert first.status()["status"] == "interrupted"
+
+
+def test_noticing_a_dead_gpu_job_starts_the_next_queued_one():
+    first = jobs.start_job("device-check", {"steps": 1000, "size": 32, "pause_s": 0.05})
+    second = jobs.start_job("device-check", {"steps": 2, "size": 32})
+    wait_for(lambda: any(e.get("type") == "metric" for e in first.read_events(0)[0]))
+    os.kill(first.raw_status()["pid"], signal.SIGKILL)
+    wait_for(lambda: first.status()["status"] == "interrupted")
+    assert second.raw_status()["status"] in ("running", "done")
     assert jobs.wait(second, timeout=60)["status"] == "done"
 
 
