@@ -347,6 +347,9 @@ def train(run_dir: Path | str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # bars for loading/saving shards only clutter log.txt
     if len(argv) != 1:
         print("usage: accelerate launch -m chemtune.train.worker RUN_DIR", file=sys.stderr)
         return 2

@@ -1,0 +1,135 @@
+"""What a run will cost before it starts: examples, tokens, steps and a time estimate."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from chemtune import jobs, models
+from chemtune.train import data
+from chemtune.train.config import TrainConfig, make_config
+
+# Dense bf16 peak FLOP/s of common GPUs; training reaches roughly a third of it.
+GPU_PEAK_FLOPS = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40": 181e12, "A6000": 155e12,
+                  "4090": 165e12, "3090": 71e12, "L4": 121e12, "A10": 125e12, "V100": 125e12, "T4": 65e12}
+GPU_EFFICIENCY = 0.35
+CPU_EFFICIENCY = 0.3
+
+
+def plan_steps(lengths: list[int], config: TrainConfig, processes: int = 1) -> dict[str, Any]:
+    """Micro-batches per epoch per process, optimizer steps per epoch and in total (as the worker plans)."""
+    batches = data.length_grouped_batches(lengths, config.batch_size, config.seed)
+    micro = len(data.shard_batches(batches, 0, processes)) if batches else 0
+    per_epoch = micro / config.grad_accum
+    total = config.max_steps or max(1, math.ceil(config.epochs * per_epoch))
+    return {"micro_batches_per_epoch": micro, "steps_per_epoch": round(per_epoch, 2), "steps": total}
+
+
+def model_parameters(spec: str) -> float | None:
+    """Parameter count of a preset, a built or local model (from its files), or None when unknown."""
+    if spec in models.PRESETS and spec != "tiny":
+        return models.PRESETS[spec].params_b * 1e9
+    try:
+        source, _ = models.resolve(spec)
+    except Exception:
+        return None
+    folder = Path(source)
+    built = folder / "chemtune_model.json"
+    if built.exists():
+        return float(json.loads(built.read_text())["parameters"])
+    config = folder / "config.json"
+    if config.exists():
+        c = json.loads(config.read_text())
+        hidden, layers = c.get("hidden_size"), c.get("num_hidden_layers")
+        if hidden and layers:
+            inter = c.get("intermediate_size") or 4 * hidden
+            return float(layers * (4 * hidden * hidden + 3 * hidden * inter) + c.get("vocab_size", 0) * hidden)
+    return None
+
+
+def _device_flops() -> tuple[float, str]:
+    import torch
+
+    if torch.cuda.is_available():
+        name = torch.cuda.get_device_name(0)
+        peak = next((v for k, v in GPU_PEAK_FLOPS.items() if k in name), 100e12)
+        return peak * GPU_EFFICIENCY * torch.cuda.device_count(), name
+    a = torch.randn(384, 384)
+    start = time.perf_counter()
+    for _ in range(8):
+        a @ a
+    seconds = (time.perf_counter() - start) / 8
+    return 2 * 384**3 / seconds * CPU_EFFICIENCY, "CPU"
+
+
+def _past_rate(config: TrainConfig) -> tuple[float, str] | None:
+    """Tokens/s of the newest finished run with the same model and process count on this workspace."""
+    for row in jobs.list_runs(kind="train"):
+        result = row.get("result") or {}
+        if row.get("status") != "done" or not result.get("tokens_per_second"):
+            continue
+        try:
+            past = jobs.RunFolder(Path(row["run_dir"])).config()
+        except Exception:
+            continue
+        same = all(past.get(key) == getattr(config, key) for key in
+                   ("model", "num_processes", "qlora", "gradient_checkpointing", "precision", "batching"))
+        if same:
+            return float(result["tokens_per_second"]), row["run_id"]
+    return None
+
+
+def estimate(values: dict[str, Any] | TrainConfig, tokenizer: Any = None) -> dict[str, Any]:
+    """Examples, tokens, steps and seconds a run with these options would take."""
+    config = values if isinstance(values, TrainConfig) else make_config(values)
+    tokenizer = tokenizer or models.load_tokenizer(config.model, trust_remote_code=config.trust_remote_code)
+    prepared = data.prepare(config, tokenizer)
+    lengths = [len(e["input_ids"]) for e in prepared.train]
+    plan = plan_steps(lengths, config, config.num_processes)
+    tokens_per_step = sum(lengths) / max(1e-9, plan["steps_per_epoch"])
+    run_tokens = int(tokens_per_step * plan["steps"])
+    past = _past_rate(config)
+    if past:
+        rate, basis = past[0], f"measured in run {past[1]}"
+    else:
+        params = model_parameters(config.model)
+        flops, device = _device_flops()
+        # LoRA training: forward 2N and backward 2N FLOPs per token (frozen weights need no weight gradient);
+        # gradient checkpointing repeats the forward.
+        per_token = (6 if config.gradient_checkpointing else 4) * (params or 7e9)
+        rate, basis = flops / per_token, f"rough guess from the model size and the {device}'s speed"
+    stats = prepared.stats
+    return {
+        "train_examples": stats["train_examples"], "val_examples": stats["val_examples"],
+        "epoch_tokens": stats["train_tokens"], "response_tokens": stats["response_tokens"],
+        "run_tokens": run_tokens, "truncated": stats["truncated"], "dropped": stats["dropped"],
+        "no_response": stats["no_response"], "length_note": data.describe_length_handling(stats),
+        **plan, "tokens_per_second": round(rate, 1), "seconds": round(run_tokens / rate, 1) if rate else None,
+        "basis": basis, "datasets": stats["datasets"],
+    }
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(round(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 90:
+        return f"{minutes} min {seconds % 60:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def summary_text(est: dict[str, Any]) -> str:
+    """The estimate as one short paragraph."""
+    text = (f"{est['train_examples']:,} training examples ({est['epoch_tokens']:,} tokens per epoch, "
+            f"{est['val_examples']:,} held out for eval) → {est['steps']:,} steps, about "
+            f"{est['run_tokens']:,} tokens, ≈ {format_seconds(est['seconds'])} "
+            f"at {est['tokens_per_second']:,.0f} tokens/s ({est['basis']}).")
+    if est.get("length_note"):
+        text += " " + est["length_note"]
+    return text
