@@ -24,7 +24,7 @@ from chemtune.datagen.sources import Document
 from chemtune.datagen.tasks import Task, get_task, property_params, validate_answer
 from chemtune.errors import ChemtuneError
 from chemtune.prompting import user_content
-from chemtune.records import FAILURES_FILE, Record, record_id, save_dataset
+from chemtune.records import FAILURES_FILE, Record, detect_lang, record_id, save_dataset
 
 SNIPPET = 160
 
@@ -127,7 +127,8 @@ def judge(prepared: Prepared, task: Task, lang: str, answer: dict, model: str) -
         return _failed(prepared, task, reason, content, finish)
     record = Record(
         id=record_id(task.name, prepared.instruction, prepared.input, output or ""),
-        task=task.name, lang=task.output_lang or lang, system=prepared.system, instruction=prepared.instruction,
+        task=task.name, lang=task.output_lang or detect_lang(f"{prepared.input}\n{output}"),
+        system=prepared.system, instruction=prepared.instruction,
         input=prepared.input, output=output, source=doc.source or None,
         meta={"doc_id": doc.id, "model": model})
     return Outcome(doc, record=record, raw=content)

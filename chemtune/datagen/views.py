@@ -1,0 +1,117 @@
+"""What the datasets view shows, computed here so the UI, CLI and tests share it: an overview per dataset,
+counts by task and language, length histograms (plotly), pages of rows and the failures."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chemtune import workspace
+from chemtune.records import (
+    FAILURES_FILE,
+    META_FILE,
+    SAMPLE_NAME,
+    Record,
+    dataset_records_path,
+    list_datasets,
+    load_dataset_records,
+)
+
+ROW_COLUMNS = ("id", "task", "lang", "instruction", "input", "output", "source")
+
+
+def failures(name: str) -> list[dict[str, Any]]:
+    """The failures.jsonl rows of a dataset (none for the sample)."""
+    if name == SAMPLE_NAME:
+        return []
+    path = workspace.folder("datasets", name) / FAILURES_FILE
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def meta(name: str) -> dict[str, Any]:
+    if name == SAMPLE_NAME:
+        return {"origin": "bundled sample"}
+    return workspace.read_json(workspace.folder("datasets", name) / META_FILE, {}) or {}
+
+
+def dataset_overview(name: str) -> dict[str, Any]:
+    """Counts by task and language, origin, tokens and cost, failures: one dataset at a glance."""
+    dataset_records_path(name)  # a clear error for an unknown name
+    info = next((row for row in list_datasets() if row["name"] == name), {"name": name})
+    data = meta(name)
+    failed = failures(name)
+    return {
+        "name": name, "count": info.get("count"), "tasks": info.get("tasks"), "langs": info.get("langs"),
+        "created": info.get("created"), "origin": data.get("origin", "saved"),
+        "failed": sum(1 for row in failed if row.get("kind") != "duplicate"),
+        "duplicates_removed": sum(1 for row in failed if row.get("kind") == "duplicate")
+        or (data.get("dedup") or {}).get("removed", 0),
+        "prompt_tokens": (data.get("usage") or {}).get("prompt_tokens"),
+        "completion_tokens": (data.get("usage") or {}).get("completion_tokens"),
+        "cost_usd": data.get("cost_usd"), "model": ((data.get("generation") or {}).get("llm") or {}).get("model"),
+        "path": info.get("path"), "meta": data,
+    }
+
+
+def overview_table() -> list[list[Any]]:
+    """One row per dataset: name, records, by task, by language, origin, created."""
+    rows = []
+    for info in list_datasets():
+        tasks = ", ".join(f"{k} {v}" for k, v in (info.get("tasks") or {}).items())
+        langs = ", ".join(f"{k} {v}" for k, v in (info.get("langs") or {}).items())
+        origin = "bundled" if info.get("builtin") else meta(info["name"]).get("origin", "saved")
+        rows.append([info["name"], info.get("count"), tasks, langs, origin, info.get("created", "")])
+    return rows
+
+
+def rows_page(records: list[Record], page: int = 1, size: int = 20) -> list[list[str]]:
+    """Page `page` (1-based) of records as table rows, long texts shortened."""
+    start = max(0, (page - 1) * size)
+    shown = []
+    for record in records[start:start + size]:
+        row = record.to_dict()
+        shown.append([_short(str(row.get(column, "") or ""), 400) for column in ROW_COLUMNS])
+    return shown
+
+
+def _short(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def length_figure(records: list[Record], title: str = "") -> Any:
+    """Histograms of instruction, input and output lengths (characters), one colour per language."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fields = ("instruction", "input", "output")
+    figure = make_subplots(rows=1, cols=3, subplot_titles=[f"{field} (characters)" for field in fields])
+    colours = {"en": "#1f77b4", "ko": "#d62728"}
+    for lang in sorted({record.lang for record in records}):
+        chosen = [record for record in records if record.lang == lang]
+        for column, field in enumerate(fields, start=1):
+            figure.add_trace(go.Histogram(x=[len(getattr(r, field)) for r in chosen], name=lang,
+                                          marker_color=colours.get(lang), opacity=0.7, nbinsx=30,
+                                          legendgroup=lang, showlegend=column == 1), row=1, col=column)
+    figure.update_layout(barmode="overlay", height=300, margin={"l": 30, "r": 10, "t": 50, "b": 30},
+                         title=title or None, legend_title_text="language")
+    return figure
+
+
+def counts_figure(records: list[Record]) -> Any:
+    """Records per task, stacked by language."""
+    import plotly.graph_objects as go
+
+    tasks = sorted({record.task for record in records})
+    figure = go.Figure()
+    for lang in sorted({record.lang for record in records}):
+        figure.add_trace(go.Bar(x=tasks, y=[sum(1 for r in records if r.task == t and r.lang == lang) for t in tasks],
+                                name=lang))
+    figure.update_layout(barmode="stack", height=280, margin={"l": 30, "r": 10, "t": 30, "b": 30},
+                         yaxis_title="records", legend_title_text="language")
+    return figure
+
+
+def load(name: str) -> list[Record]:
+    return load_dataset_records(name)
