@@ -325,6 +325,8 @@ def to_hf_dataset(records: Iterable[Record]) -> datasets.Dataset:
     for record in records:
         for field in RECORD_FIELDS:
             value = getattr(record, field)
-            columns[field].append(json.dumps(value, ensure_ascii=False) if field == "meta" and value else value)
+            if field == "meta" and value:
+                value = json.dumps(value, ensure_ascii=False)
+            columns[field].append(value)
     features = datasets.Features({field: datasets.Value("string") for field in RECORD_FIELDS})
     return datasets.Dataset.from_dict(columns, features=features)

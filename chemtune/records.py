@@ -262,7 +262,10 @@ def save_dataset(
     target = workspace.folder("datasets", name)
     if (target / RECORDS_FILE).exists() and not overwrite:
         raise ChemtuneError(f"A dataset named {name!r} already exists; choose another name or overwrite it.")
-    records = [validate_record(record, f"dataset {name!r}, record {i}") for i, record in enumerate(records, 1)]
+    records = [
+        validate_record(record, f"dataset {name!r}, record {number}")
+        for number, record in enumerate(records, start=1)
+    ]
     target.mkdir(parents=True, exist_ok=True)
     write_jsonl(target / RECORDS_FILE, records)
     info = {**(meta or {}), "name": name, **summarize(records), "created": _now()}
@@ -295,7 +298,8 @@ def list_datasets() -> list[dict[str, Any]]:
     for name in _saved_names():
         folder = workspace.datasets_dir() / name
         meta = workspace.read_json(folder / META_FILE, default={})
-        found.append(_dataset_info(name, folder / RECORDS_FILE, meta if isinstance(meta, dict) else {}, False))
+        meta = meta if isinstance(meta, dict) else {}
+        found.append(_dataset_info(name, folder / RECORDS_FILE, meta, builtin=False))
     return found
 
 

@@ -31,7 +31,9 @@ RECORDS = [
         output="에탄올 (ethanol)",
         task="nomenclature",
     ),
-    Record(system="You are a chemistry tutor.", instruction="NaCl 수용액의 pH는?", output="약 7, 중성입니다."),
+    Record(
+        system="You are a chemistry tutor.", instruction="NaCl 수용액의 pH는?", output="약 7, 중성입니다."
+    ),
     Record(instruction="Balance: H2 + O2 -> H2O", output="2H2 + O2 -> 2H2O", lang="en"),
 ]
 
