@@ -1,11 +1,12 @@
 """A responder for the OpenAI stub that answers chemtune's generation tasks validly, from the document.
 
-    OpenAIStub(responder=task_answers)  # every catalogue task gets a well-formed answer that quotes its document
+    OpenAIStub(responder=task_answers)  # a well-formed answer for every catalogue task, quoting the document
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from chemtune.datagen.tasks import TASKS, property_params
 
@@ -31,9 +32,13 @@ def task_answers(body: dict) -> str:
             for lang in ("en", "ko"):
                 if text.startswith(task.instruction_text(lang, candidate)):
                     return json.dumps(_answer(task.name, doc, candidate["code"]), ensure_ascii=False)
-    if any(m.get("role") == "system" for m in body.get("messages", [])) and "JSON" not in text:
+    instruction = text.split("\n\n", 1)[0] if "\n\n" in text else ""
+    if "JSON" not in instruction:
         return f"An answer about: {doc[:300]}"
-    return json.dumps({"answer": doc[:200]}, ensure_ascii=False)
+    # An edited or user-defined instruction: fill the quoted keys it names.
+    keys = list(dict.fromkeys(re.findall(r'"([A-Za-z_][\w-]*)"', instruction))) or ["answer"]
+    lists = ("keywords", "chemicals")
+    return json.dumps({key: doc.split()[:3] if key in lists else doc[:120] for key in keys}, ensure_ascii=False)
 
 
 def _answer(task: str, doc: str, code: str = "WU") -> dict:
@@ -41,7 +46,8 @@ def _answer(task: str, doc: str, code: str = "WU") -> dict:
     if task == "summarize_extract":
         return {"summary": f"This work reports: {head}.", "chemicals": [doc.split()[0] if doc else "water"]}
     if task == "summarize_translate":
-        return {"Q1": f"요약: {head}. 두 번째 문장이다. 세 번째 문장이다.", "Q2": "연구 목적", "Q3": "주요 결과"}
+        summary = f"요약: {head}. 두 번째 문장이다. 세 번째 문장이다."
+        return {"Q1": summary, "Q2": "연구 목적", "Q3": "주요 결과"}
     if task == "extract_catalyst":
         return {"Q1": head[:40] or "N/A", "Q2": "N/A", "Q3": "N/A", "Q4": "N/A"}
     if task == "extract_property":
