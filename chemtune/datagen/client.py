@@ -147,8 +147,11 @@ class LLMClient:
         return isinstance(status, int) and (status >= 500 or status in (408, 409))
 
     def _refused_json_mode(self, exc: Exception, params: dict) -> bool:
+        # Servers without JSON mode answer 400/422/501 naming the parameter; other 400s are real errors.
         status = getattr(exc, "status_code", None)
-        return "response_format" in params and status in (400, 404, 415, 422, 501)
+        text = _describe(exc).lower()
+        named = "response_format" in text or "json" in text
+        return "response_format" in params and status in (400, 404, 415, 422, 501) and named
 
     async def complete(self, messages: list[dict], params: dict[str, Any]) -> Completion:
         """One answer, retrying 429/5xx/timeouts with backoff; raises LLMRequestError when it gives up."""
