@@ -1,0 +1,109 @@
+"""What the Evaluate tab lists and shows, read from the eval run folders (the UI holds no state)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chemtune import jobs
+from chemtune.evaluate.job import RESULTS_FILE, load_predictions
+
+RESULT_COLUMNS = ["sub-category", "n", "accuracy", "macro-F1", "micro-F1", "unparsed"]
+QUESTION_COLUMNS = ["#", "id", "sub-category", "gold", "predicted", "correct"]
+QUESTION_FILTERS = ("all", "wrong", "unparsed", "correct")
+
+
+def finished_evals() -> list[dict[str, Any]]:
+    """Finished evaluations with results, newest first: eval_id, label, benchmark, method, created."""
+    from chemtune import workspace
+
+    rows = []
+    for run in jobs.list_runs(kind="eval"):
+        path = Path(run["run_dir"]) / RESULTS_FILE
+        if run.get("status") == "done" and path.exists():
+            results = workspace.read_json(path, {}) or {}
+            rows.append({"eval_id": run["run_id"], "label": results.get("label"),
+                         "benchmark": results.get("benchmark"), "method": results.get("method"),
+                         "shots": results.get("shots"), "created": run.get("created"),
+                         "accuracy": (results.get("average") or {}).get("accuracy")})
+    return rows
+
+
+def eval_choices() -> list[tuple[str, str]]:
+    """(shown text, eval id) for pickers."""
+    choices = []
+    for row in finished_evals():
+        benchmark = Path(str(row["benchmark"])).name
+        accuracy = f"{row['accuracy']:.1%}" if row["accuracy"] is not None else "–"
+        choices.append((f"{row['label']} · {benchmark} · {row['method']} {row['shots']}-shot · acc {accuracy}"
+                        f" · {row['eval_id']}", row["eval_id"]))
+    return choices
+
+
+def adapter_choices() -> list[tuple[str, str]]:
+    """(shown text, train run id) for finished train runs that saved an adapter."""
+    choices = []
+    for run in jobs.list_runs(kind="train"):
+        adapter = (run.get("result") or {}).get("adapter_dir")
+        if run.get("status") == "done" and adapter and (Path(adapter) / "adapter_config.json").exists():
+            base = jobs.RunFolder(Path(run["run_dir"])).config().get("model", "?")
+            choices.append((f"{run['run_id']} (base {base})", run["run_id"]))
+    return choices
+
+
+def adapter_base_model(run_id: str) -> str | None:
+    """The base model a train run tuned, so the model picker can follow the adapter."""
+    try:
+        return jobs.run_folder(run_id).config().get("model")
+    except Exception:
+        return None
+
+
+def active_eval() -> str | None:
+    """The newest queued or running evaluation, to reattach to after a page refresh."""
+    for run in jobs.list_runs(kind="eval"):
+        if run.get("status") in jobs.ACTIVE:
+            return run["run_id"]
+    return None
+
+
+def results_rows(results: dict) -> list[list[Any]]:
+    """One row per sub-category, then the pooled average and the mean over sub-categories."""
+    def row(name: str, s: dict) -> list[Any]:
+        return [name, s.get("n"), _pct(s.get("accuracy")), _pct(s.get("macro_f1")), _pct(s.get("micro_f1")),
+                s.get("unparsed", "–")]
+
+    rows = [row(name, s) for name, s in results.get("subsets", {}).items()]
+    rows.append(row("average (all questions)", results.get("average", {})))
+    rows.append(row("mean of sub-categories", results.get("mean", {})))
+    return rows
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.2f}"
+
+
+def question_rows(eval_id: str, which: str = "all", subset: str | None = None) -> list[list[Any]]:
+    """The per-question table: index into predictions.jsonl, id, subset, gold, predicted, correct."""
+    rows = []
+    for index, p in enumerate(load_predictions(eval_id)):
+        if subset not in (None, "", "all") and p["subset"] != subset:
+            continue
+        if (which == "wrong" and p["correct"]) or (which == "correct" and not p["correct"]) \
+                or (which == "unparsed" and p.get("pred")):
+            continue
+        rows.append([index, p["id"], p["subset"], p["gold"], p.get("pred") or "unparsed",
+                     "✓" if p["correct"] else "✗"])
+    return rows
+
+
+def question_detail(eval_id: str, index: int) -> dict[str, Any]:
+    """One prediction row, with its options lettered."""
+    predictions = load_predictions(eval_id)
+    if not 0 <= index < len(predictions):
+        return {}
+    p = predictions[index]
+    letters = "ABCDE"
+    options = "\n".join(f"{'**' if letters[i] == p['gold'] else ''}{letters[i]}. {c}"
+                        f"{'**' if letters[i] == p['gold'] else ''}  " for i, c in enumerate(p["choices"]))
+    return {**p, "options": options}

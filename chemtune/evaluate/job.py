@@ -1,0 +1,210 @@
+"""The `eval` job: load the exam, score the model, write `results.json` and `predictions.jsonl`.
+
+Config keys (config.yaml of the run, the same from the UI and the CLI): model, adapter (a train run id or
+an adapter folder), benchmark (catalogue name or exam file), data_dir, group_by, method (loglik | generate
+| endpoint), shots, base_url, api_key_env, label, limit, batch_size, max_new_tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from chemtune import workspace
+from chemtune.errors import ChemtuneError
+from chemtune.evaluate import metrics
+from chemtune.evaluate.benchmarks import Exam, load_exam
+from chemtune.evaluate.extract import extract_answer
+from chemtune.evaluate.prompts import METHODS, messages_for, pick_shots, render, show_messages
+
+RESULTS_FILE = "results.json"
+PREDICTIONS_FILE = "predictions.jsonl"
+KEYS_FILE = ".endpoint-keys.json"  # API keys typed into the UI, by base URL; never in config.yaml
+DEFAULTS: dict[str, Any] = {"method": "loglik", "shots": 0, "group_by": "subject", "batch_size": 16,
+                            "max_new_tokens": 256, "api_key_env": "OPENAI_API_KEY", "concurrency": 4}
+
+
+def resolve_adapter(value: str | None) -> str | None:
+    """An adapter folder from a folder path or a finished train run's id."""
+    if not value:
+        return None
+    path = Path(str(value)).expanduser()
+    if path.is_dir():
+        if not (path / "adapter_config.json").exists():
+            raise ChemtuneError(f"{path} is not an adapter folder (no adapter_config.json).")
+        return str(path.resolve())
+    from chemtune import jobs
+
+    run = jobs.run_folder(str(value))
+    status = run.status()
+    if status.get("kind") != "train":
+        raise ChemtuneError(f"Run {value} is a {status.get('kind')} run, not a train run.")
+    result = status.get("result") or {}
+    candidates = [result.get(key) for key in ("adapter_dir", "adapter", "output_dir")] + [run.path / "adapter"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "adapter_config.json").exists():
+            return str(Path(candidate).resolve())
+    raise ChemtuneError(f"Train run {value} ({status.get('status')}) has no saved adapter yet.")
+
+
+def save_endpoint_key(base_url: str, api_key: str) -> None:
+    """Remember an API key for an endpoint (readable by the owner only), so jobs can use it."""
+    path = workspace.evals_dir() / KEYS_FILE
+    keys = workspace.read_json(path, {}) or {}
+    keys[base_url.rstrip("/")] = api_key
+    workspace.write_json(path, keys)
+    os.chmod(path, 0o600)
+
+
+def endpoint_key(config: dict) -> str | None:
+    env = config.get("api_key_env") or DEFAULTS["api_key_env"]
+    if os.environ.get(env):
+        return os.environ[env]
+    keys = workspace.read_json(workspace.evals_dir() / KEYS_FILE, {}) or {}
+    return keys.get(str(config.get("base_url") or "").rstrip("/"))
+
+
+def model_label(config: dict) -> str:
+    if config.get("label"):
+        return str(config["label"])
+    if config.get("method") == "endpoint":
+        return f"{config.get('model')} (endpoint)"
+    adapter = config.get("adapter")
+    return f"{config.get('model')} + {Path(str(adapter)).name}" if adapter else f"{config.get('model')}"
+
+
+def check_config(config: dict) -> dict:
+    """The config with defaults filled in; raises ChemtuneError on a value the job cannot use."""
+    config = {**DEFAULTS, **{k: v for k, v in config.items() if v is not None}}
+    if config["method"] not in METHODS:
+        raise ChemtuneError(f"Unknown method {config['method']!r}; use one of {', '.join(METHODS)}.")
+    if not config.get("model"):
+        raise ChemtuneError("No model given (a preset such as 'tiny', a hub id, a folder, or the endpoint's "
+                            "model name).")
+    if config["method"] == "endpoint" and not config.get("base_url"):
+        raise ChemtuneError("The endpoint method needs --base-url (e.g. http://localhost:8000/v1).")
+    if config["method"] == "endpoint" and config.get("adapter"):
+        raise ChemtuneError("An adapter cannot be attached to an endpoint model; serve the tuned model instead.")
+    try:
+        config["shots"] = int(config["shots"])
+    except (TypeError, ValueError):
+        raise ChemtuneError(f"shots must be a whole number, not {config['shots']!r}.") from None
+    if not 0 <= config["shots"] <= 25:
+        raise ChemtuneError("shots must be between 0 and 25.")
+    return config
+
+
+def evaluate(config: dict, progress: Callable[..., None] | None = None,
+             should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] = print
+             ) -> tuple[dict, list[dict]]:
+    """Score one model on one exam; return (results, prediction rows)."""
+    config = check_config(config)
+    method, k = config["method"], config["shots"]
+    exam: Exam = load_exam(config["benchmark"], config.get("data_dir"), config["group_by"], config.get("limit"))
+    questions = exam.questions
+    total = len(questions)
+    report = progress or (lambda *a, **kw: None)
+    log(f"{exam.name}: {total} questions in {', '.join(exam.subsets)}; method {method}, {k}-shot")
+    conversations = [messages_for(q, pick_shots(q, k, exam.dev, questions), method) for q in questions]
+    report(0, total, phase="loading model")
+    started = time.perf_counter()
+    rows = [{"id": q.id, "subset": q.subset, "question": q.question, "choices": q.choices, "gold": q.answer,
+             "lang": q.lang} for q in questions]
+
+    def tick(done: int) -> None:
+        report(done, total, phase="scoring")
+
+    if method == "endpoint":
+        from chemtune.evaluate.scoring import ask_endpoint, endpoint_client
+
+        client = endpoint_client(config["base_url"], endpoint_key(config))
+        started = time.perf_counter()
+        raws = ask_endpoint(client, config["model"], conversations, int(config["max_new_tokens"]),
+                            int(config["concurrency"]), tick, should_stop)
+        for row, q, messages, raw in zip(rows, questions, conversations, raws, strict=True):
+            row.update(prompt=show_messages(messages), raw=raw, pred=extract_answer(raw, q.choices))
+    else:
+        from chemtune.models import load_model
+        from chemtune.prompting import tokenize_prompt
+
+        model, tokenizer = load_model(config["model"], adapters=resolve_adapter(config.get("adapter")),
+                                      device=config.get("device", "auto"))
+        prompts = [render(tokenizer, messages) for messages in conversations]
+        token_ids = [tokenize_prompt(tokenizer, prompt) for prompt in prompts]
+        started = time.perf_counter()
+        if method == "loglik":
+            from chemtune.evaluate.scoring import letter_token_ids, next_token_logprobs
+
+            cache: dict = {}
+            candidates = [letter_token_ids(tokenizer, m, p, q.letters, cache)
+                          for m, p, q in zip(conversations, prompts, questions, strict=True)]
+            scores = next_token_logprobs(model, token_ids, candidates, int(config["batch_size"]),
+                                         config.get("padding_side", "left"), tick, should_stop)
+            for row, q, prompt, lp in zip(rows, questions, prompts, scores, strict=True):
+                pred = q.letters[max(range(len(lp)), key=lp.__getitem__)] if lp else None
+                row.update(prompt=prompt.prompt, pred=pred,
+                           logprobs={letter: round(v, 4) for letter, v in zip(q.letters, lp, strict=False)})
+        else:
+            from chemtune.evaluate.scoring import generate_greedy
+
+            raws = generate_greedy(model, tokenizer, token_ids, int(config["max_new_tokens"]),
+                                   max(1, int(config["batch_size"]) // 2), tick, should_stop)
+            for row, q, prompt, raw in zip(rows, questions, prompts, raws, strict=True):
+                row.update(prompt=prompt.prompt, raw=raw, pred=extract_answer(raw, q.choices))
+    seconds = time.perf_counter() - started
+    for row in rows:
+        row["correct"] = row.get("pred") == row["gold"]
+    summary = metrics.summarize(rows, exam.subsets, exam.letters)
+    results = {
+        "label": model_label(config), "model": config["model"], "adapter": config.get("adapter"),
+        "benchmark": config["benchmark"], "exam": exam.name, "source": exam.source, "method": method,
+        "shots": k, "group_by": config["group_by"], "letters": exam.letters, "subset_order": exam.subsets,
+        **summary, "seconds": round(seconds, 3), "questions_per_s": round(total / seconds, 2) if seconds else None,
+    }
+    return results, rows
+
+
+def write_outputs(run_dir: Path, results: dict, rows: list[dict]) -> None:
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    workspace.write_text_atomic(run_dir / PREDICTIONS_FILE, lines)
+    workspace.write_json(run_dir / RESULTS_FILE, results)
+
+
+def run(ctx: Any) -> dict:
+    """Job worker for kind `eval`."""
+    results, rows = evaluate(ctx.config, ctx.progress, ctx.should_stop, ctx.log)
+    ctx.check_abort()
+    results["eval_id"] = ctx.run.run_id
+    write_outputs(ctx.run_dir, results, rows)
+    average = results["average"]
+    ctx.log(f"accuracy {average['accuracy']:.4f}, macro-F1 {average['macro_f1']:.4f}, "
+            f"unparsed {average['unparsed']} of {average['n']}")
+    return {"results": str(ctx.run_dir / RESULTS_FILE), "predictions": str(ctx.run_dir / PREDICTIONS_FILE),
+            "label": results["label"], "average": average,
+            "subsets": {name: s["accuracy"] for name, s in results["subsets"].items()}}
+
+
+def load_results(eval_id: str) -> dict:
+    """results.json of a finished evaluation."""
+    from chemtune import jobs
+
+    run = jobs.run_folder(eval_id)
+    path = run.path / RESULTS_FILE
+    if not path.exists():
+        status = run.status()
+        raise ChemtuneError(f"Evaluation {eval_id} has no results ({status.get('status')}"
+                            + (f": {status['error']}" if status.get("error") else "") + ").")
+    return {**workspace.read_json(path), "eval_id": eval_id}
+
+
+def load_predictions(eval_id: str) -> list[dict]:
+    from chemtune import jobs
+
+    path = jobs.run_folder(eval_id).path / PREDICTIONS_FILE
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

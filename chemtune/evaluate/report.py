@@ -1,0 +1,154 @@
+"""Paper-style comparison tables (rows models, columns sub-categories and the average, best in bold),
+their CSV / Markdown / LaTeX / JSON exports, and the confusion-matrix heatmap."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from chemtune.errors import ChemtuneError
+
+METRICS = {"macro_f1": "macro-F1", "accuracy": "accuracy (= micro-F1)", "micro_f1": "micro-F1",
+           "unparsed_rate": "unparsed rate"}
+AVERAGES = {"average": "Average", "mean": "Mean of sub-categories"}
+FORMATS = ("markdown", "latex", "csv", "json")
+LOWER_IS_BETTER = {"unparsed_rate"}
+
+
+def comparison(results: list[dict], metric: str = "macro_f1", average: str = "average") -> dict[str, Any]:
+    """The table as data: {"columns", "rows": [{"model", "eval_id", "values": {column: value}}], "best"}.
+
+    Columns are the union of the sub-categories in the order first seen, then the average column.
+    """
+    if metric not in METRICS:
+        raise ChemtuneError(f"Unknown metric {metric!r}; use one of {', '.join(METRICS)}.")
+    if average not in AVERAGES:
+        raise ChemtuneError(f"Unknown average {average!r}; use one of {', '.join(AVERAGES)}.")
+    if not results:
+        raise ChemtuneError("Choose at least one finished evaluation to compare.")
+    subsets: list[str] = []
+    for result in results:
+        for name in result.get("subset_order") or list(result.get("subsets", {})):
+            if name not in subsets and name in result.get("subsets", {}):
+                subsets.append(name)
+    columns = subsets + [AVERAGES[average]]
+    rows = []
+    for result in results:
+        values = {name: result["subsets"].get(name, {}).get(metric) for name in subsets}
+        values[AVERAGES[average]] = (result.get(average) or {}).get(metric)
+        rows.append({"model": result.get("label") or result.get("model"), "eval_id": result.get("eval_id"),
+                     "benchmark": result.get("benchmark"), "method": result.get("method"),
+                     "shots": result.get("shots"), "values": values})
+    best: dict[str, float] = {}
+    pick = min if metric in LOWER_IS_BETTER else max
+    for column in columns:
+        present = [row["values"][column] for row in rows if row["values"][column] is not None]
+        if present:
+            best[column] = pick(present)
+    return {"metric": metric, "average": average, "columns": columns, "rows": rows, "best": best}
+
+
+def _cell(value: float | None, digits: int, scale: float) -> str:
+    return "–" if value is None else f"{value * scale:.{digits}f}"
+
+
+def _is_best(table: dict, column: str, value: float | None) -> bool:
+    # Compare after rounding for display is not wanted: ties at full precision are all bold.
+    return value is not None and len(table["rows"]) > 1 and value == table["best"].get(column)
+
+
+def to_markdown(table: dict, digits: int = 2, scale: float = 100.0) -> str:
+    header = ["Model", *table["columns"]]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join([":---"] + ["---:"] * len(table["columns"])) + "|"]
+    for row in table["rows"]:
+        cells = [str(row["model"]).replace("|", "\\|")]
+        for column in table["columns"]:
+            text = _cell(row["values"][column], digits, scale)
+            cells.append(f"**{text}**" if _is_best(table, column, row["values"][column]) else text)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _latex_escape(text: str) -> str:
+    for char, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
+                          ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"),
+                          ("^", r"\textasciicircum{}")):
+        text = text.replace(char, escaped)
+    return text
+
+
+def to_latex(table: dict, digits: int = 2, scale: float = 100.0, caption: str | None = None) -> str:
+    caption = caption or f"{METRICS[table['metric']]} (\\%) by sub-category; best in bold."
+    spec = "l" + "r" * len(table["columns"])
+    lines = [r"\begin{table}[t]", r"\centering", f"\\begin{{tabular}}{{{spec}}}", r"\toprule",
+             " & ".join(["Model", *(_latex_escape(c) for c in table["columns"])]) + r" \\", r"\midrule"]
+    for row in table["rows"]:
+        cells = [_latex_escape(str(row["model"]))]
+        for column in table["columns"]:
+            text = _cell(row["values"][column], digits, scale)
+            cells.append(f"\\textbf{{{text}}}" if _is_best(table, column, row["values"][column]) else text)
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", f"\\caption{{{caption}}}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(table: dict, digits: int = 4) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["model", "eval_id", *table["columns"]])
+    for row in table["rows"]:
+        writer.writerow([row["model"], row["eval_id"],
+                         *("" if row["values"][c] is None else f"{row['values'][c]:.{digits}f}"
+                           for c in table["columns"])])
+    return out.getvalue()
+
+
+def to_json(table: dict) -> str:
+    return json.dumps(table, ensure_ascii=False, indent=2) + "\n"
+
+
+def render_table(table: dict, fmt: str) -> str:
+    """The table in one of FORMATS."""
+    if fmt in ("md", "markdown"):
+        return to_markdown(table)
+    if fmt in ("tex", "latex"):
+        return to_latex(table)
+    if fmt == "csv":
+        return to_csv(table)
+    if fmt == "json":
+        return to_json(table)
+    raise ChemtuneError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+
+
+def display_rows(table: dict, digits: int = 2, scale: float = 100.0) -> tuple[list[str], list[list[str]]]:
+    """Header and rows for an on-screen table, best values wrapped in ** for Markdown rendering."""
+    header = ["Model", *table["columns"]]
+    rows = []
+    for row in table["rows"]:
+        cells = [str(row["model"])]
+        for column in table["columns"]:
+            text = _cell(row["values"][column], digits, scale)
+            cells.append(f"**{text}**" if _is_best(table, column, row["values"][column]) else text)
+        rows.append(cells)
+    return header, rows
+
+
+def confusion_figure(rows: list[dict], letters: str, subset: str | None = None, title: str = "") -> Any:
+    """A plotly heatmap: gold option (rows) × predicted option (columns, with 'unparsed')."""
+    import plotly.graph_objects as go
+
+    from chemtune.evaluate.metrics import confusion
+
+    gold, pred, counts = confusion(rows, letters, subset)
+    totals = [sum(row) or 1 for row in counts]
+    share = [[count / total for count in row] for row, total in zip(counts, totals, strict=True)]
+    figure = go.Figure(go.Heatmap(
+        z=share, x=pred, y=gold, colorscale="Blues", zmin=0, zmax=1, text=counts, texttemplate="%{text}",
+        hovertemplate="gold %{y}, predicted %{x}: %{text} questions (%{z:.0%} of gold %{y})<extra></extra>",
+        colorbar={"title": "share of row"}))
+    figure.update_layout(title=title or "Confusion matrix" + (f" — {subset}" if subset else ""),
+                         xaxis_title="predicted", yaxis_title="gold", yaxis_autorange="reversed",
+                         height=420, margin={"l": 60, "r": 20, "t": 50, "b": 50})
+    return figure

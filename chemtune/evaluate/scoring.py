@@ -1,0 +1,176 @@
+"""Scoring a model on exam prompts: log-likelihood of the option letters, greedy generation, or an endpoint.
+
+Log-likelihood: one forward pass per question over the prompt; the next-token log-probabilities of the
+option letters decide. Prompts are sorted by length and batched; with left padding (the default) the
+position ids are shifted so every row sees the positions it would see alone, and only the last position's
+logits are computed; with right padding each row's own last position is read. Either way the predictions
+equal a one-question-at-a-time computation (tested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chemtune.errors import ChemtuneError
+from chemtune.prompting import Prompt, render_messages, tokenize_prompt
+
+Progress = Callable[[int], None]  # called with the number of questions finished so far
+
+
+def letter_token_ids(tokenizer: Any, messages: list[dict], prompt: Prompt, letters: str,
+                     cache: dict | None = None) -> list[int]:
+    """The token each option letter starts the response with, as the chat template renders it."""
+    cache = {} if cache is None else cache
+    key = (prompt.prompt[-32:], letters)
+    if key in cache:
+        return cache[key]
+    context = tokenize_prompt(tokenizer, prompt)
+    ids = []
+    for letter in letters:
+        full = render_messages(tokenizer, messages + [{"role": "assistant", "content": letter}])
+        start = full.text.find(letter, full.response_start)
+        answered = tokenizer(full.text[: start + len(letter)], add_special_tokens=False)["input_ids"]
+        if full.text[: full.response_start] == prompt.prompt and answered[: len(context)] == context \
+                and len(answered) > len(context):
+            ids.append(int(answered[len(context)]))
+        else:  # the template merges the letter with the text before it: fall back to the bare letter
+            ids.append(int(tokenizer(letter, add_special_tokens=False)["input_ids"][0]))
+    if len(set(ids)) != len(ids):
+        raise ChemtuneError(f"The tokenizer gives two option letters the same first token ({ids}); "
+                            "log-likelihood scoring cannot tell them apart. Use --method generate.")
+    cache[key] = ids
+    return ids
+
+
+def _batches(order: list[int], batch_size: int) -> list[list[int]]:
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def next_token_logprobs(model: Any, token_ids: list[list[int]], candidates: list[list[int]],
+                        batch_size: int = 16, padding_side: str = "left",
+                        progress: Progress | None = None, should_stop: Callable[[], bool] | None = None
+                        ) -> list[list[float]]:
+    """For each prompt, the log-probabilities of its candidate next tokens (one forward pass per prompt)."""
+    import torch
+
+    if padding_side not in ("left", "right"):
+        raise ValueError(f"padding_side must be 'left' or 'right', not {padding_side!r}")
+    pad_id = getattr(model.config, "pad_token_id", None)
+    pad_id = 0 if pad_id is None else int(pad_id)
+    device = next(model.parameters()).device
+    results: list[list[float]] = [[] for _ in token_ids]
+    order = sorted(range(len(token_ids)), key=lambda i: -len(token_ids[i]))  # longest first: OOM shows early
+    done = 0
+    with torch.inference_mode():
+        for batch in _batches(order, max(1, batch_size)):
+            if should_stop and should_stop():
+                break
+            lengths = [len(token_ids[i]) for i in batch]
+            width = max(lengths)
+            ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, i in enumerate(batch):
+                span = slice(width - lengths[row], width) if padding_side == "left" else slice(0, lengths[row])
+                ids[row, span] = torch.tensor(token_ids[i])
+                mask[row, span] = 1
+            ids, mask = ids.to(device), mask.to(device)
+            if padding_side == "left":
+                positions = (mask.cumsum(-1) - 1).clamp(min=0)
+                out = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=1)
+                last = out.logits[:, -1, :]
+            else:
+                out = model(input_ids=ids, attention_mask=mask)
+                last = out.logits[torch.arange(len(batch), device=device), torch.tensor(lengths, device=device) - 1]
+            logprobs = last.float().log_softmax(-1).cpu()
+            for row, i in enumerate(batch):
+                results[i] = [float(logprobs[row, token]) for token in candidates[i]]
+            done += len(batch)
+            if progress:
+                progress(done)
+    return results
+
+
+def next_token_logprobs_one(model: Any, token_ids: list[int], candidates: list[int]) -> list[float]:
+    """The plain computation for a single prompt, no batching and no padding (the reference)."""
+    import torch
+
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        logits = model(input_ids=torch.tensor([token_ids], device=device)).logits[0, -1]
+    logprobs = logits.float().log_softmax(-1).cpu()
+    return [float(logprobs[token]) for token in candidates]
+
+
+def generate_greedy(model: Any, tokenizer: Any, token_ids: list[list[int]], max_new_tokens: int = 256,
+                    batch_size: int = 8, progress: Progress | None = None,
+                    should_stop: Callable[[], bool] | None = None) -> list[str]:
+    """Greedy decoding (as in the paper) for each prompt, batched with left padding; returns the texts."""
+    import torch
+
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    device = next(model.parameters()).device
+    texts: list[str] = ["" for _ in token_ids]
+    order = sorted(range(len(token_ids)), key=lambda i: -len(token_ids[i]))
+    done = 0
+    with torch.inference_mode():
+        for batch in _batches(order, max(1, batch_size)):
+            if should_stop and should_stop():
+                break
+            width = max(len(token_ids[i]) for i in batch)
+            ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, i in enumerate(batch):
+                ids[row, width - len(token_ids[i]):] = torch.tensor(token_ids[i])
+                mask[row, width - len(token_ids[i]):] = 1
+            output = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), do_sample=False,
+                                    max_new_tokens=max_new_tokens, pad_token_id=pad_id,
+                                    eos_token_id=tokenizer.eos_token_id, temperature=None, top_p=None, top_k=None)
+            for row, i in enumerate(batch):
+                texts[i] = tokenizer.decode(output[row, width:], skip_special_tokens=True).strip()
+            done += len(batch)
+            if progress:
+                progress(done)
+    return texts
+
+
+def endpoint_client(base_url: str, api_key: str | None = None, timeout: float = 120.0) -> Any:
+    """An `openai` client for any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, chemtune serve)."""
+    from openai import OpenAI
+
+    if not base_url:
+        raise ChemtuneError("The endpoint method needs a base URL, e.g. https://api.openai.com/v1 or "
+                            "http://localhost:8000/v1.")
+    return OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout, max_retries=2)
+
+
+def ask_endpoint(client: Any, model: str, conversations: list[list[dict]], max_tokens: int = 256,
+                 concurrency: int = 4, progress: Progress | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> list[str]:
+    """Greedy (temperature 0) chat completions for each conversation, a few requests in flight."""
+    import openai
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask(messages: list[dict]) -> str:
+        if should_stop and should_stop():
+            return ""
+        try:
+            reply = client.chat.completions.create(model=model, messages=messages, temperature=0,
+                                                   max_tokens=max_tokens)
+        except openai.APIConnectionError:
+            raise ChemtuneError(f"Cannot reach the endpoint at {client.base_url}; is the server running?") from None
+        except openai.AuthenticationError:
+            raise ChemtuneError(f"The endpoint at {client.base_url} refused the API key.") from None
+        except openai.NotFoundError as exc:
+            raise ChemtuneError(f"The endpoint does not know model {model!r} ({exc.message}).") from None
+        except openai.APIStatusError as exc:
+            raise ChemtuneError(f"The endpoint answered HTTP {exc.status_code}: {exc.message}") from None
+        return (reply.choices[0].message.content or "") if reply.choices else ""
+
+    answers: list[str] = []
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        for answer in pool.map(ask, conversations):
+            answers.append(answer)
+            if progress:
+                progress(len(answers))
+    return answers
