@@ -172,6 +172,21 @@ def create_app(engine: ChatEngine, api_key: str | None = None, default_max_token
     return app
 
 
+def api_from_env(environ: dict[str, str]) -> FastAPI:
+    """The API over the app's shared engine, loaded from CHEMTUNE_SERVE_MODEL, CHEMTUNE_SERVE_ADAPTERS
+    ("name=path-or-run-id,…") and CHEMTUNE_SERVE_API_KEY (what `python app.py` mounts under /v1)."""
+    from chemtune.chat.adapters import resolve_adapter
+    from chemtune.chat.engine import shared_engine
+
+    model = (environ.get("CHEMTUNE_SERVE_MODEL") or "").strip()
+    if not model:
+        raise ChemtuneError("Set CHEMTUNE_SERVE_MODEL to the model the /v1 API serves.")
+    specs = (environ.get("CHEMTUNE_SERVE_ADAPTERS") or "").split(",")
+    adapters = dict(resolve_adapter(spec) for spec in specs if spec.strip())
+    engine = shared_engine().load(model, {name: str(path) for name, path in adapters.items()})
+    return create_api(engine, api_key=environ.get("CHEMTUNE_SERVE_API_KEY") or None)
+
+
 def _unknown_model(engine: ChatEngine, name: str) -> APIError:
     loaded = ", ".join(engine.model_names()) or "none"
     return APIError(404, f"The model {name!r} does not exist; loaded models: {loaded}.",

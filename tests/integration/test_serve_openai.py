@@ -2,72 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-API_KEY = "test-key-한국"[:8]  # an ASCII key: HTTP headers are latin-1
-SYSTEM_KO = "당신은 화학 전문가입니다."
-QUESTION_KO = "연료전지에서 백금 촉매의 역할은 무엇인가요?"
-TARGET = "백금은 산소 환원 반응을 촉진합니다."
+from tests.support.chat_models import QUESTION_KO, SYSTEM_KO, TARGET_KO, ServerThread, trained_lora
 
-
-def train_adapter(folder: Path, steps: int = 60) -> Path:
-    """A real LoRA adapter: a few AdamW steps teaching the tiny model one Korean answer."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-
-    from chemtune import models, prompting
-
-    model, tokenizer = models.load_model("tiny", device="cpu")
-    torch.manual_seed(0)
-    config = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, task_type="CAUSAL_LM",
-                        target_modules="all-linear")
-    model = get_peft_model(model, config)
-    prompt = prompting.render_messages(tokenizer, [
-        {"role": "system", "content": SYSTEM_KO}, {"role": "user", "content": QUESTION_KO},
-        {"role": "assistant", "content": TARGET}])
-    example = prompting.tokenize_for_training(tokenizer, prompt)
-    input_ids = torch.tensor([example["input_ids"]])
-    labels = torch.tensor([example["labels"]])
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-3)
-    model.train()
-    for _ in range(steps):
-        loss = model(input_ids=input_ids, labels=labels).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    model.save_pretrained(folder)
-    return folder
-
-
-class ServerThread:
-    """uvicorn in a thread of the test process, on a free 127.0.0.1 port."""
-
-    def __init__(self, app: object, port: int) -> None:
-        import uvicorn
-
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://127.0.0.1:{port}/v1"
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the server did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+API_KEY = "test-key"
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +23,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         mp.setenv("CHEMTUNE_HOME", str(home))
         for name, value in OFFLINE.items():
             mp.setenv(name, value)
-        adapter = train_adapter(home / "chem-ko")
+        adapter = trained_lora(home / "chem-ko")
         engine = ChatEngine().load("tiny", {"chem-ko": str(adapter)}, device="cpu")
         app = create_app(engine, api_key=API_KEY, default_max_tokens=24)
-        os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+        mp.setenv("NO_PROXY", "127.0.0.1,localhost")  # the openai client must not use a proxy for it
         with ServerThread(app, _free_port()) as running:
             yield running.url
 
@@ -142,7 +84,7 @@ def test_trained_adapter_chosen_by_model_answers_what_it_learned(client) -> None
     base = ask(client, model="tiny").choices[0].message.content
     tuned = ask(client, model="chem-ko", max_completion_tokens=40).choices[0].message.content
     assert tuned != base
-    assert tuned.startswith(TARGET[:3])  # the Korean it was taught comes back intact
+    assert tuned.startswith(TARGET_KO[:3])  # the Korean it was taught comes back intact
     # The base answer is unchanged after the adapter was used (adapters are disabled, not merged).
     assert ask(client, model="tiny").choices[0].message.content == base
 
