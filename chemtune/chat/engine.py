@@ -141,14 +141,14 @@ class _TokenStreamer:
         return streamer
 
 
-def _stop_criteria(stop_event: threading.Event) -> Any:
+def _stop_criteria(*events: threading.Event) -> Any:
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
 
     class StopOnEvent(StoppingCriteria):
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            return torch.full((input_ids.shape[0],), stop_event.is_set(), dtype=torch.bool,
-                              device=input_ids.device)
+            stop = any(event.is_set() for event in events)
+            return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
     return StoppingCriteriaList([StopOnEvent()])
 
@@ -288,11 +288,12 @@ class ChatEngine:
         import torch
 
         streamer = _TokenStreamer(self.tokenizer, reply)
+        halt = threading.Event()  # ours: a stop string, or the consumer left; the caller's event stays as is
         input_ids = torch.tensor([ids], device=self.device)
         kwargs: dict[str, Any] = {
             "input_ids": input_ids, "attention_mask": torch.ones_like(input_ids),
             "max_new_tokens": settings.max_new_tokens, "streamer": streamer,
-            "stopping_criteria": _stop_criteria(stop_event),
+            "stopping_criteria": _stop_criteria(stop_event, halt),
             "pad_token_id": self.tokenizer.pad_token_id, "eos_token_id": self.tokenizer.eos_token_id,
         }
         if settings.greedy:
@@ -326,13 +327,13 @@ class ChatEngine:
                 if cut is not None:
                     reply.text = reply.text[:cut]
                     hit_stop_string = True
-                    stop_event.set()
+                    halt.set()
                     piece = reply.text[before:]
                 if piece:
                     yield piece, reply
         finally:
-            interrupted = stop_event.is_set() and not hit_stop_string
-            stop_event.set()  # the consumer left early (closed stream): end the generation now
+            interrupted = stop_event.is_set()
+            halt.set()  # the consumer left early (closed stream): end the generation now
             thread.join()
         if errors:
             raise ChemtuneError(f"Generation failed: {errors[0]}") from errors[0]

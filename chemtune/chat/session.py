@@ -139,7 +139,7 @@ def respond(turn: Turn, message: str | list | dict, history: list[dict],
         messages = conversation(turn.system, target, message)
         target.append({"role": "user", "content": message})
         target.append({"role": "assistant", "content": ""})
-        yield history, base_history, "  \n".join(lines)
+        yield list(history), list(base_history), "  \n".join(lines)
         reply, shown = None, 0.0
         for _, reply in turn.backend.stream(messages, model, turn.settings, stop_event=turn.stop_event):
             # Redraw at most every UPDATE_S: a browser update per token would cost more time than the
@@ -148,9 +148,9 @@ def respond(turn: Turn, message: str | list | dict, history: list[dict],
                 continue
             shown = time.perf_counter()
             target[-1] = {"role": "assistant", "content": reply.text}
-            yield history, base_history, "  \n".join([*lines, stats_line(who, reply, turn.lang)])
+            yield list(history), list(base_history), "  \n".join([*lines, stats_line(who, reply, turn.lang)])
         if reply is not None:
             lines.append(stats_line(who, reply, turn.lang))
             if reply.stopped:
                 break
-    yield history, base_history, "  \n".join(lines)
+    yield list(history), list(base_history), "  \n".join(lines)

@@ -12,14 +12,14 @@ QUESTION_KO = "연료전지에서 백금 촉매의 역할은 무엇인가요?"
 TARGET_KO = "백금은 산소 환원 반응을 촉진합니다."
 
 
-def random_lora(folder: Path, seed: int = 7) -> Path:
+def random_lora(folder: Path, seed: int = 7, base: str = "tiny") -> Path:
     """An adapter with non-zero random LoRA weights (it changes the answer), saved with save_pretrained."""
     import torch
     from peft import LoraConfig, get_peft_model
 
     from chemtune import models
 
-    model, _ = models.load_model("tiny", device="cpu")
+    model, _ = models.load_model(base, device="cpu")
     torch.manual_seed(seed)
     config = LoraConfig(r=8, lora_alpha=64, lora_dropout=0.0, task_type="CAUSAL_LM", init_lora_weights=False,
                         target_modules=["q_proj", "v_proj", "up_proj", "down_proj"])

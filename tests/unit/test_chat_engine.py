@@ -1,0 +1,178 @@
+"""The chat engine on the tiny model: adapters switched in place, compare without a second copy, streaming,
+stop, greedy repeatability, unload; adapter lookup by run id; presets."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chemtune.chat.engine import ChatEngine, Settings, clean_messages
+from chemtune.errors import ChemtuneError
+from tests.support.chat_models import QUESTION_KO, SYSTEM_KO, finished_train_run, random_lora
+
+MESSAGES = [{"role": "system", "content": SYSTEM_KO}, {"role": "user", "content": QUESTION_KO}]
+SHORT = Settings(max_new_tokens=12)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """The tiny model and two random LoRA adapters, built once in a module home."""
+    home = tmp_path_factory.mktemp("chat-engine") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHEMTUNE_HOME", str(home))
+        from chemtune import models
+
+        tiny = models.build_tiny()
+        yield tiny, random_lora(home / "lora-a", seed=1), random_lora(home / "lora-b", seed=2)
+
+
+@pytest.fixture(scope="module")
+def engine(built) -> ChatEngine:
+    tiny, lora_a, lora_b = built
+    return ChatEngine().load(str(tiny), {"a": str(lora_a)}, device="cpu")
+
+
+def test_adapters_switch_on_one_resident_base_model(engine: ChatEngine, built) -> None:
+    tiny, _, lora_b = built
+    base_weight = engine.model.get_base_model().model.embed_tokens.weight
+    base = engine.generate(MESSAGES, None, SHORT).text
+    tuned_a = engine.generate(MESSAGES, "a", SHORT).text
+    engine.add_adapter("b", lora_b)
+    tuned_b = engine.generate(MESSAGES, "b", SHORT).text
+    assert len({base, tuned_a, tuned_b}) == 3  # each adapter changes the answer
+    # Same base weights object: the base model was not reloaded or copied.
+    assert engine.model.get_base_model().model.embed_tokens.weight is base_weight
+    assert engine.model_names() == [str(tiny), "a", "b"]
+    # Compare mode's base answer (adapters disabled) is the plain base model's answer.
+    assert engine.generate(MESSAGES, str(tiny), SHORT).text == base
+    plain = ChatEngine().load(str(tiny), device="cpu")
+    assert plain.generate(MESSAGES, None, SHORT).text == base
+
+
+def test_greedy_answers_repeat_and_streaming_joins_to_the_same_text(engine: ChatEngine) -> None:
+    pieces, reply = [], None
+    for piece, latest in engine.stream(MESSAGES, "a", SHORT):
+        pieces.append(piece)
+        reply = latest
+    assert "".join(pieces) == reply.text == engine.generate(MESSAGES, "a", SHORT).text
+    assert reply.tokens == 12 and reply.finish_reason == "length"
+    assert reply.prompt_tokens == engine.count_tokens(MESSAGES)
+    assert reply.ttft_ms > 0 and reply.tokens_per_second > 0
+
+
+def test_gradio_structured_content_gives_the_same_answer_as_plain_text(engine: ChatEngine) -> None:
+    structured = [
+        {"role": "system", "content": [{"type": "text", "text": SYSTEM_KO}]},
+        {"role": "user", "content": [{"type": "text", "text": QUESTION_KO[:10]},
+                                     {"type": "text", "text": QUESTION_KO[10:]}], "metadata": None},
+    ]
+    assert clean_messages(structured) == MESSAGES
+    assert engine.generate(structured, "a", SHORT).text == engine.generate(MESSAGES, "a", SHORT).text
+
+
+def test_sampling_follows_the_seed_and_differs_from_greedy(engine: ChatEngine) -> None:
+    sampled = Settings(max_new_tokens=12, temperature=1.5, top_p=0.95, seed=3)
+    first, second = engine.generate(MESSAGES, None, sampled), engine.generate(MESSAGES, None, sampled)
+    assert first.text == second.text
+    assert first.text != engine.generate(MESSAGES, None, SHORT).text
+
+
+def test_stop_event_ends_generation_between_tokens(engine: ChatEngine) -> None:
+    stop = threading.Event()
+    reply = None
+    for _, reply in engine.stream(MESSAGES, "a", Settings(max_new_tokens=500), stop_event=stop):
+        if reply.tokens >= 3:
+            stop.set()
+    assert reply.stopped and reply.finish_reason == "stop"
+    assert reply.tokens < 20
+
+
+def test_stop_strings_cut_the_answer(engine: ChatEngine) -> None:
+    full = engine.generate(MESSAGES, None, SHORT).text
+    cut = engine.generate(MESSAGES, None, Settings(max_new_tokens=12, stop=(full[3:5],))).text
+    assert cut == full[:full.index(full[3:5])]
+
+
+def test_a_second_generation_waits_for_the_first(engine: ChatEngine) -> None:
+    order = []
+
+    def run(name: str) -> None:
+        engine.generate(MESSAGES, None, Settings(max_new_tokens=30))
+        order.append(name)
+
+    first = engine.stream(MESSAGES, None, Settings(max_new_tokens=30))
+    next(first)  # the first generation holds the model now
+    other = threading.Thread(target=run, args=("second",))
+    other.start()
+    other.join(timeout=0.5)
+    assert other.is_alive()  # blocked on the lock
+    for _ in first:
+        pass
+    order.append("first")
+    other.join(timeout=30)
+    assert order == ["first", "second"]
+
+
+@pytest.mark.parametrize("messages, problem", [
+    ([], "empty"),
+    ([{"role": "robot", "content": "hi"}], "role 'robot'"),
+    ([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}], "last message"),
+])
+def test_bad_conversations_are_explained(messages: list, problem: str) -> None:
+    with pytest.raises(ChemtuneError, match=problem):
+        clean_messages(messages)
+
+
+def test_unknown_adapter_and_bad_settings_are_explained(engine: ChatEngine) -> None:
+    with pytest.raises(ChemtuneError, match="Unknown model 'zzz'"):
+        engine.generate(MESSAGES, "zzz", SHORT)
+    with pytest.raises(ChemtuneError, match="top-p"):
+        engine.generate(MESSAGES, None, Settings(top_p=0))
+
+
+def test_unload_drops_the_model(built) -> None:
+    import gc
+    import weakref
+
+    tiny, lora_a, _ = built
+    engine = ChatEngine().load(str(tiny), {"a": str(lora_a)}, device="cpu")
+    ref = weakref.ref(engine.model)
+    engine.unload()
+    gc.collect()
+    assert ref() is None and not engine.loaded and engine.model_names() == []
+    with pytest.raises(ChemtuneError, match="No model is loaded"):
+        engine.generate(MESSAGES)
+
+
+def test_adapter_resolves_from_a_train_run_id(built, isolated_workspace: Path) -> None:
+    from chemtune.chat.adapters import resolve_adapter, trained_adapters
+
+    tiny, lora_a, _ = built
+    finished_train_run(isolated_workspace, "train-recorded", lora_a)
+    fallback = finished_train_run(isolated_workspace, "train-fallback", None)
+    random_lora(fallback / "adapter", seed=5, base=str(tiny))
+    finished_train_run(isolated_workspace, "train-nothing", None)
+    assert resolve_adapter("train-recorded") == ("train-recorded", lora_a)
+    assert resolve_adapter("mine=train-fallback") == ("mine", fallback / "adapter")
+    assert resolve_adapter(f"x={lora_a}") == ("x", lora_a.resolve())
+    with pytest.raises(ChemtuneError, match="no saved adapter"):
+        resolve_adapter("train-nothing")
+    with pytest.raises(ChemtuneError, match="No run named"):
+        resolve_adapter("train-missing")
+    assert {row["run_id"] for row in trained_adapters()} == {"train-recorded", "train-fallback"}
+
+
+def test_presets_cover_every_task_in_both_languages() -> None:
+    from chemtune.chat import presets
+
+    tasks = {"summarize_extract", "summarize_translate", "extract_catalyst", "extract_property",
+             "exam_explain", "keywords", "qa"}
+    assert set(presets.EXAMPLES) == tasks == set(presets.TASK_LABELS)
+    for task in tasks:
+        assert any("\uac00" <= ch <= "\ud7a3" for ch in presets.EXAMPLES[task]["ko"])  # Hangul
+        assert not any("\uac00" <= ch <= "\ud7a3" for ch in presets.EXAMPLES[task]["en"])
+    assert "화학" in presets.system_prompt("chemist", "ko")
+    assert "chemistry" in presets.system_prompt("chemist", "en")
