@@ -17,6 +17,7 @@ from chemtune.records import (
     load_dataset_records,
 )
 
+COLOURS = {"en": "#1f77b4", "ko": "#d62728"}
 ROW_COLUMNS = ("id", "task", "lang", "instruction", "input", "output", "source")
 
 
@@ -87,12 +88,11 @@ def length_figure(records: list[Record], title: str = "") -> Any:
 
     fields = ("instruction", "input", "output")
     figure = make_subplots(rows=1, cols=3, subplot_titles=[f"{field} (characters)" for field in fields])
-    colours = {"en": "#1f77b4", "ko": "#d62728"}
     for lang in sorted({record.lang for record in records}):
         chosen = [record for record in records if record.lang == lang]
         for column, field in enumerate(fields, start=1):
             figure.add_trace(go.Histogram(x=[len(getattr(r, field)) for r in chosen], name=lang,
-                                          marker_color=colours.get(lang), opacity=0.7, nbinsx=30,
+                                          marker_color=COLOURS.get(lang), opacity=0.7, nbinsx=30,
                                           legendgroup=lang, showlegend=column == 1), row=1, col=column)
     figure.update_layout(barmode="overlay", height=300, margin={"l": 30, "r": 10, "t": 50, "b": 30},
                          title=title or None, legend_title_text="language")
@@ -106,8 +106,8 @@ def counts_figure(records: list[Record]) -> Any:
     tasks = sorted({record.task for record in records})
     figure = go.Figure()
     for lang in sorted({record.lang for record in records}):
-        figure.add_trace(go.Bar(x=tasks, y=[sum(1 for r in records if r.task == t and r.lang == lang) for t in tasks],
-                                name=lang))
+        counts = [sum(1 for r in records if r.task == t and r.lang == lang) for t in tasks]
+        figure.add_trace(go.Bar(x=tasks, y=counts, name=lang, marker_color=COLOURS.get(lang)))
     figure.update_layout(barmode="stack", height=280, margin={"l": 30, "r": 10, "t": 30, "b": 30},
                          yaxis_title="records", legend_title_text="language")
     return figure
