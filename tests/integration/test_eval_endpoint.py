@@ -1,0 +1,76 @@
+"""The endpoint method against a local OpenAI-compatible server: answers extracted, unparsed reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chemtune.errors import ChemtuneError
+from chemtune.evaluate.job import evaluate
+from tests.support.openai_stub import Fail, OpenAIStub
+
+EXAM = """question,A,B,C,D,answer,category
+What is the formula of water?,H2O,CO2,NaCl,O2,A,general
+몰 농도의 단위는 무엇인가?,g,mol/L,K,Pa,B,korean
+Which gas is a noble gas?,N2,O2,Ar,H2,C,general
+Which is a strong base?,HCl,CH3COOH,H2O,NaOH,D,general
+"""
+# How the "model" answers each question: right, right (Korean), wrong, and no answer at all.
+ANSWERS = {
+    "formula of water": '{"Answer": "A", "Explanation": "Water is H2O."}',
+    "몰 농도": "정답은 ②입니다. 몰 농도는 mol/L로 나타낸다.",
+    "noble gas": "Answer: B",
+    "strong base": "I cannot tell.",
+}
+
+
+def responder(body: dict) -> str:
+    question = body["messages"][-1]["content"]
+    return next(answer for key, answer in ANSWERS.items() if key in question)
+
+
+def test_endpoint_answers_are_extracted_and_scored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    exam = tmp_path / "exam.csv"
+    exam.write_text(EXAM, encoding="utf-8")
+    monkeypatch.setenv("STUB_KEY", "sk-local-test")
+    with OpenAIStub(responder=responder) as stub:
+        results, rows = evaluate({"model": "stub-model", "method": "endpoint", "base_url": stub.base_url,
+                                  "benchmark": str(exam), "api_key_env": "STUB_KEY"}, log=lambda _: None)
+        assert stub.count("/v1/chat/completions") == 4
+        body = stub.bodies()[0]
+        assert body["temperature"] == 0 and body["model"] == "stub-model"
+        assert body["messages"][0]["role"] == "system"
+        assert stub.requests[-1].headers["authorization"] == "Bearer sk-local-test"
+    assert [row["pred"] for row in rows] == ["A", "B", "B", None]
+    assert [row["correct"] for row in rows] == [True, True, False, False]
+    assert rows[3]["raw"] == "I cannot tell."
+    assert rows[1]["prompt"].startswith("[system]\n") and "몰 농도의 단위는" in rows[1]["prompt"]
+    assert "다음 JSON 형식으로 답하세요" in rows[1]["prompt"]  # the Korean question gets the Korean template
+    assert results["label"] == "stub-model (endpoint)"
+    assert results["subsets"]["general"]["n"] == 3 and results["subsets"]["general"]["unparsed"] == 1
+    assert results["subsets"]["korean"]["accuracy"] == 1.0
+    assert results["average"]["accuracy"] == 0.5 and results["average"]["unparsed_rate"] == 0.25
+
+
+def test_endpoint_retries_a_passing_server_error(tmp_path: Path) -> None:
+    exam = tmp_path / "exam.csv"
+    exam.write_text(EXAM, encoding="utf-8")
+    with OpenAIStub(responder=responder) as stub:
+        stub.script(Fail(500))
+        results, _ = evaluate({"model": "stub-model", "method": "endpoint", "base_url": stub.base_url,
+                               "benchmark": str(exam), "concurrency": 1}, log=lambda _: None)
+    assert results["average"]["accuracy"] == 0.5
+
+
+def test_unreachable_endpoint_is_a_clear_error(tmp_path: Path, free_port: int) -> None:
+    exam = tmp_path / "exam.csv"
+    exam.write_text(EXAM, encoding="utf-8")
+    with pytest.raises(ChemtuneError, match="Cannot reach the endpoint"):
+        evaluate({"model": "m", "method": "endpoint", "base_url": f"http://127.0.0.1:{free_port}/v1",
+                  "benchmark": str(exam)}, log=lambda _: None)
+
+
+def test_endpoint_without_base_url_is_refused() -> None:
+    with pytest.raises(ChemtuneError, match="needs --base-url"):
+        evaluate({"model": "m", "method": "endpoint", "benchmark": "sample"})

@@ -1,0 +1,65 @@
+"""Contamination check: exam questions copied into training data are flagged, Korean included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chemtune.errors import ChemtuneError
+from chemtune.evaluate.contamination import char_ngrams, check
+from chemtune.evaluate.exam_files import Question
+from chemtune.records import Record, save_dataset
+
+
+def q(qid: str, text: str, subset: str = "s") -> Question:
+    return Question(qid, subset, text, ["a", "b", "c", "d"], "A")
+
+
+LEAKED_EN = "Which of the following has the highest boiling point at one atmosphere: water, ethanol or acetone?"
+LEAKED_KO = "다음 중 25 °C에서 0.1 M 염산 수용액의 pH로 가장 가까운 값은 무엇인가?"
+CLEAN = "Explain why transition metals often form coloured complexes in aqueous solution."
+
+
+def test_char_ngrams_ignore_case_spaces_and_punctuation() -> None:
+    assert char_ngrams("Ab, C-d!", 3) == char_ngrams("abcd", 3) == {"abc", "bcd"}
+    assert char_ngrams("염산 수용액", 3) == {"염산수", "산수용", "수용액"}
+
+
+def test_leaked_questions_are_flagged_with_their_source_record() -> None:
+    questions = [q("en", LEAKED_EN, "college"), q("ko", LEAKED_KO, "high_school"), q("clean", CLEAN)]
+    training = [
+        ("chem-ko", "r1", f"Question: {LEAKED_EN.upper()}  Answer: water, because of hydrogen bonds."),
+        ("chem-ko", "r2", f"문제: {LEAKED_KO.replace(' ', '')} 정답은 1입니다."),
+        ("chem-ko", "r3", "Transition metals are used as catalysts in industry."),
+    ]
+    result = check(questions, ["chem-ko"], n=20, threshold=0.5, texts=iter(training))
+    flagged = {item["id"]: item for item in result["flagged"]}
+    assert set(flagged) == {"en", "ko"}
+    assert flagged["en"]["overlap"] == 1.0 and flagged["en"]["record_id"] == "r1"
+    assert flagged["ko"]["overlap"] == 1.0 and flagged["ko"]["record_id"] == "r2"
+    assert next(i for i in result["items"] if i["id"] == "clean")["overlap"] < 0.1
+    assert result["by_subset"] == {"college": {"n": 1, "flagged": 1}, "high_school": {"n": 1, "flagged": 1},
+                                   "s": {"n": 1, "flagged": 0}}
+    assert result["flagged_rate"] == pytest.approx(2 / 3)
+
+
+def test_partial_overlap_is_measured_and_compared_to_the_threshold() -> None:
+    half = LEAKED_EN[: len(LEAKED_EN) // 2]
+    result = check([q("en", LEAKED_EN)], ["d"], n=20, threshold=0.9, texts=iter([("d", "r", half)]))
+    overlap = result["items"][0]["overlap"]
+    assert 0.3 < overlap < 0.6
+    assert result["flagged"] == []
+
+
+def test_named_workspace_datasets_are_read(tmp_path: Path) -> None:
+    record = Record(task="qa", lang="ko", instruction=LEAKED_KO, input="", output="정답은 1")
+    save_dataset("leaky", [record])
+    result = check([q("ko", LEAKED_KO), q("clean", CLEAN)], ["leaky"])
+    assert [item["id"] for item in result["flagged"]] == ["ko"]
+    assert result["flagged"][0]["dataset"] == "leaky" and result["records_scanned"] == 1
+
+
+def test_no_dataset_is_an_error() -> None:
+    with pytest.raises(ChemtuneError, match="at least one training dataset"):
+        check([q("a", CLEAN)], [])

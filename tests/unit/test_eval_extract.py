@@ -1,0 +1,72 @@
+"""Answer extraction from messy English and Korean model outputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from chemtune.evaluate.extract import extract_answer, marker_to_letter
+
+CHOICES = ["Sodium chloride", "Potassium nitrate", "Iron oxide", "Iron"]
+CHOICES_KO = ["염화나트륨", "질산칼륨", "산화철", "황산구리"]
+
+CASES = [
+    # JSON as the prompt asks for it, and its near misses
+    ('{"Answer": "C", "Explanation": "Fe2O3 is iron oxide."}', CHOICES, "C"),
+    ('```json\n{"Answer": "B",\n "Explanation": "질산칼륨은 산화제"}\n```', CHOICES_KO, "B"),
+    ("{'Answer': 'A', 'Explanation': 'single quotes'}", CHOICES, "A"),
+    ('{"answer": "3번", "explanation": ""}', CHOICES_KO, "C"),
+    ('{"정답": "②", "해설": "..."}', CHOICES_KO, "B"),
+    ('{"Answer": "Iron oxide"}', CHOICES, "C"),
+    ('{"Answer": "D. Iron", "Explanation": "x"}', CHOICES, "D"),
+    # English statements
+    ("Answer: C", CHOICES, "C"),
+    ("The answer is (b).", CHOICES, "B"),
+    ("I think the correct answer is D because iron is an element.", CHOICES, "D"),
+    ("A and B are both salts, so the answer is C", CHOICES, "C"),
+    ("Final answer: A", CHOICES, "A"),
+    ("Option B is correct.", CHOICES, "B"),
+    # Korean statements
+    ("정답은 ②입니다.", CHOICES_KO, "B"),
+    ("답: 3번", CHOICES_KO, "C"),
+    ("답은 4번입니다", CHOICES_KO, "D"),
+    ("④번이 정답입니다", CHOICES_KO, "D"),
+    ("정답: C", CHOICES_KO, "C"),
+    ("정답은 (3)", CHOICES_KO, "C"),
+    ("풀이: 산화철은 Fe2O3이다. 따라서 정답은 ③", CHOICES_KO, "C"),
+    # option markers opening the reply
+    ("B", CHOICES, "B"),
+    ("(b)", CHOICES, "B"),
+    ("③", CHOICES_KO, "C"),
+    ("C. Iron oxide", CHOICES, "C"),
+    ("D) Iron", CHOICES, "D"),
+    # the option's text
+    ("Iron oxide is the answer because it is a compound.", CHOICES, "C"),
+    ("The answer is Potassium nitrate.", CHOICES, "B"),
+    ("질산칼륨이 맞습니다", CHOICES_KO, "B"),
+    # unparsed
+    ("", CHOICES, None),
+    ("asdf qwerty", CHOICES, None),
+    ("A catalyst lowers the activation energy.", CHOICES, None),
+    ("I'm not sure.", CHOICES, None),
+    ("Answer: E", CHOICES, None),  # no option E in a 4-option question
+    ("잘 모르겠습니다", CHOICES_KO, None),
+    ("It is either A or B.", CHOICES, None),
+]
+
+
+@pytest.mark.parametrize(("raw", "choices", "expected"), CASES)
+def test_extract_answer_reads_messy_outputs(raw: str, choices: list[str], expected: str | None) -> None:
+    assert extract_answer(raw, choices) == expected
+
+
+def test_fifth_option_is_understood_in_five_option_questions() -> None:
+    choices = ["a", "b", "c", "d", "e"]
+    assert extract_answer("Answer: E", choices) == "E"
+    assert extract_answer("정답은 ⑤", choices) == "E"
+
+
+@pytest.mark.parametrize(("marker", "n", "letter"),
+                         [("c", 4, "C"), ("③", 4, "C"), ("3번", 4, "C"), ("(2)", 4, "B"), ("5", 4, None),
+                          ("E", 5, "E"), ("x", 4, None)])
+def test_marker_to_letter(marker: str, n: int, letter: str | None) -> None:
+    assert marker_to_letter(marker, n) == letter

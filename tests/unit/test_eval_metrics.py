@@ -1,0 +1,103 @@
+"""Accuracy and F1 against hand-computed cases; comparison tables and their exports."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chemtune.errors import ChemtuneError
+from chemtune.evaluate.metrics import confusion, score, summarize
+from chemtune.evaluate.report import comparison, confusion_figure, render_table, to_latex, to_markdown
+
+
+def test_f1_values_match_a_hand_computed_case() -> None:
+    gold = ["A", "A", "B", "C", "D", "D"]
+    pred = ["A", "B", "B", "C", None, "D"]
+    result = score(gold, pred, "ABCD")
+    # 4 of 6 right. Per option (precision, recall, F1): A (1, 1/2, 2/3), B (1/2, 1, 2/3), C (1, 1, 1),
+    # D (1, 1/2, 2/3); the unparsed answer lowers D's recall only.
+    assert result["n"] == 6
+    assert result["accuracy"] == pytest.approx(4 / 6)
+    assert result["micro_f1"] == pytest.approx(4 / 6)  # = accuracy
+    assert result["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1 + 2 / 3) / 4)
+    assert result["unparsed"] == 1
+    assert result["unparsed_rate"] == pytest.approx(1 / 6)
+
+
+def test_macro_f1_counts_an_option_never_predicted_as_zero() -> None:
+    # Always answering "A": A has precision 1/4, recall 1 → F1 0.4; B, C, D have F1 0.
+    result = score(["A", "B", "C", "D"], ["A", "A", "A", "A"], "ABCD")
+    assert result["accuracy"] == pytest.approx(0.25)
+    assert result["macro_f1"] == pytest.approx(0.4 / 4)
+
+
+def test_all_unparsed_scores_zero() -> None:
+    result = score(["A", "B"], [None, None], "ABCD")
+    assert result == {"n": 2, "accuracy": 0.0, "micro_f1": 0.0, "macro_f1": 0.0, "unparsed": 2,
+                      "unparsed_rate": 1.0}
+
+
+def test_pooled_average_and_mean_over_subsets_differ_when_subsets_differ_in_size() -> None:
+    rows = [{"subset": "high_school", "gold": "A", "pred": "A"}] * 3 + \
+           [{"subset": "college", "gold": "B", "pred": "C"}]
+    summary = summarize(rows, ["high_school", "college"], "ABCD")
+    assert summary["subsets"]["high_school"]["accuracy"] == 1.0
+    assert summary["subsets"]["college"]["accuracy"] == 0.0
+    assert summary["average"]["accuracy"] == pytest.approx(0.75)  # 3 of 4 questions
+    assert summary["mean"]["accuracy"] == pytest.approx(0.5)  # mean of 1.0 and 0.0
+    assert summary["average"]["n"] == 4
+
+
+def test_confusion_counts_gold_against_predicted_with_unparsed_column() -> None:
+    rows = [{"subset": "s", "gold": "A", "pred": "A"}, {"subset": "s", "gold": "A", "pred": None},
+            {"subset": "s", "gold": "B", "pred": "A"}]
+    gold, pred, counts = confusion(rows, "AB")
+    assert gold == ["A", "B"] and pred == ["A", "B", "unparsed"]
+    assert counts == [[1, 0, 1], [1, 0, 0]]
+    figure = confusion_figure(rows, "AB")
+    assert list(figure.data[0].x) == ["A", "B", "unparsed"]
+    assert [list(row) for row in figure.data[0].text] == counts
+
+
+def _result(label: str, hs: float, college: float, avg: float, eval_id: str) -> dict:
+    def s(v: float) -> dict:
+        return {"n": 10, "accuracy": v, "macro_f1": v, "micro_f1": v, "unparsed": 0, "unparsed_rate": 0.0}
+
+    return {"label": label, "eval_id": eval_id, "benchmark": "mmlu-chemistry", "method": "loglik", "shots": 0,
+            "subset_order": ["high_school", "college"], "subsets": {"high_school": s(hs), "college": s(college)},
+            "average": s(avg), "mean": s((hs + college) / 2)}
+
+
+def test_comparison_table_bolds_the_best_of_each_column() -> None:
+    results = [_result("no tuning", 0.30, 0.50, 0.35, "e1"), _result("Korean", 0.45, 0.40, 0.43, "e2")]
+    table = comparison(results, "accuracy")
+    assert table["columns"] == ["high_school", "college", "Average"]
+    markdown = to_markdown(table)
+    lines = markdown.splitlines()
+    assert lines[0] == "| Model | high_school | college | Average |"
+    assert lines[2] == "| no tuning | 30.00 | **50.00** | 35.00 |"
+    assert lines[3] == "| Korean | **45.00** | 40.00 | **43.00** |"
+    latex = to_latex(table)
+    assert r"\textbf{45.00}" in latex and r"high\_school" in latex and r"\begin{tabular}{lrrr}" in latex
+    csv_text = render_table(table, "csv").splitlines()
+    assert csv_text[0] == "model,eval_id,high_school,college,Average"
+    assert csv_text[1] == "no tuning,e1,0.3000,0.5000,0.3500"
+    data = json.loads(render_table(table, "json"))
+    assert data["best"]["Average"] == 0.43
+
+
+def test_comparison_of_different_benchmarks_leaves_missing_cells_empty() -> None:
+    other = _result("endpoint", 0.9, 0.9, 0.9, "e3")
+    other["subsets"] = {"Chemistry": other["subsets"]["college"]}
+    other["subset_order"] = ["Chemistry"]
+    table = comparison([_result("base", 0.3, 0.5, 0.35, "e1"), other], "macro_f1", average="mean")
+    assert table["columns"] == ["high_school", "college", "Chemistry", "Mean of sub-categories"]
+    assert "| base | **30.00** | **50.00** | – | 40.00 |" in to_markdown(table)
+
+
+def test_comparison_rejects_unknown_metric_and_empty_choice() -> None:
+    with pytest.raises(ChemtuneError, match="metric"):
+        comparison([_result("a", 0, 0, 0, "e")], "bleu")
+    with pytest.raises(ChemtuneError, match="at least one"):
+        comparison([], "accuracy")
