@@ -262,18 +262,26 @@ def _model_choices() -> list[str]:
 
 
 # ---- the API under /v1 (optional) --------------------------------------------------------------------
-def launch_with_api(demo: gr.Blocks, auth: Any = None, environ: dict | None = None) -> None:
-    """Serve the app with the OpenAI-compatible API under /v1, for CHEMTUNE_SERVE_MODEL=M (plus
-    CHEMTUNE_SERVE_ADAPTERS="name=path,…" and CHEMTUNE_SERVE_API_KEY). The Chat tab and the API share
-    the one resident model."""
+def api_from_env(environ: Any) -> Any:
+    """The /v1 API over the Chat tab's engine, from CHEMTUNE_SERVE_MODEL, CHEMTUNE_SERVE_ADAPTERS
+    ("name=path-or-run-id,…") and CHEMTUNE_SERVE_API_KEY; the model loads now, so a wrong name fails early."""
+    from chemtune.chat.server import api_from_env
+
+    return api_from_env(dict(environ))
+
+
+def launch_with_api(demo: gr.Blocks, api: Any, auth: Any = None, environ: Any = None) -> None:
+    """Serve the app at / and the API at /v1 on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (one process, so
+    the Chat tab and the API share the one resident model)."""
     import uvicorn
     from fastapi import FastAPI
 
-    from chemtune.chat.server import api_from_env
-
-    environ = dict(os.environ if environ is None else environ)
-    app = FastAPI()
-    app.mount("/v1", api_from_env(environ))
+    environ = os.environ if environ is None else environ
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/v1", api)
     app = gr.mount_gradio_app(app, demo, path="/", auth=auth)
-    uvicorn.run(app, host=environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                port=int(environ.get("GRADIO_SERVER_PORT", "7860")))
+    host = environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
+    port = int(environ.get("GRADIO_SERVER_PORT", "7860"))
+    print(f"chemtune app at http://{host}:{port}/ · OpenAI-compatible API at http://{host}:{port}/v1",
+          flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
