@@ -17,7 +17,7 @@ import gradio as gr
 from chemtune import jobs, workspace
 from chemtune.errors import ChemtuneError
 from chemtune.hardware import describe_device
-from pages import PAGES
+from pages import PAGES, chat
 from pages.i18n import Translator, initial_language
 
 STRINGS = {
@@ -68,9 +68,14 @@ def main() -> int:
         demo = build_app()
         # Jobs queued behind a GPU job that ended while the app was down start now.
         jobs.schedule()
+        # Optional: with CHEMTUNE_SERVE_MODEL set, the Chat tab's OpenAI-compatible API is served under /v1.
+        chat_api = chat.api_from_env(os.environ) if os.environ.get("CHEMTUNE_SERVE_MODEL") else None
     except ChemtuneError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if chat_api is not None:
+        chat.launch_with_api(demo, chat_api, auth=auth)
+        return 0
     demo.launch(auth=auth)
     return 0
 
