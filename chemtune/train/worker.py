@@ -131,7 +131,8 @@ class Trainer:
         mixed = {"bf16": "bf16", "fp16": "fp16", "fp32": "no"}[self.precision]
         trackers = {} if config.report_to == "none" else {"log_with": config.report_to,
                                                           "project_dir": str(run.path / "logs")}
-        self.acc = Accelerator(mixed_precision=mixed, **trackers)
+        # cpu=True without CUDA: several CPU processes then talk over gloo instead of looking for GPUs.
+        self.acc = Accelerator(mixed_precision=mixed, cpu=not torch.cuda.is_available(), **trackers)
         self.main = self.acc.is_main_process
         set_seed(config.seed)
 

@@ -1,0 +1,148 @@
+"""Real LoRA runs on the tiny model as jobs: CLI run, abort, kill -9 and resume, two processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from chemtune import jobs, models, records
+from chemtune.train import checkpoint, job
+
+REPO = Path(__file__).resolve().parents[2]
+FAST = {"max_length": 256, "batch_size": 2, "grad_accum": 1, "learning_rate": 1e-2, "val_split": 0.1,
+        "eval_steps": 10}
+
+
+@pytest.fixture(scope="module")
+def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(models.build_tiny(tmp_path_factory.mktemp("models") / "tiny"))
+
+
+@pytest.fixture
+def dataset() -> str:
+    """The bundled sample set when it is there, else a small chemistry set of our own."""
+    if records.SAMPLE_PATH.is_file():
+        return "sample"
+    rows = [{"instruction": f"What is the molar mass of compound C{i}H{2 * i + 2}?",
+             "output": f"C{i}H{2 * i + 2} has a molar mass of {14 * i + 2} g/mol."} for i in range(1, 31)]
+    rows += [{"instruction": f"{name}의 화학식은 무엇입니까?", "output": f"{name}의 화학식은 {formula}입니다."}
+             for name, formula in [("황산", "H2SO4"), ("염산", "HCl"), ("암모니아", "NH3"), ("메탄", "CH4")]]
+    records.save_dataset("chem", rows)
+    return "chem"
+
+
+def wait_for(predicate, timeout: float = 120.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def train_events(run: jobs.RunFolder) -> list[dict]:
+    return [e for e in run.read_events(0)[0] if e.get("type") == "train"]
+
+
+def test_cli_run_lowers_the_loss_and_saves_an_adapter_plain_peft_loads(
+        tiny_path: str, dataset: str, isolated_workspace: Path) -> None:
+    env = {**os.environ, "CHEMTUNE_HOME": str(isolated_workspace)}
+    # A tenth of the data five times over: the same examples each epoch, so epoch means compare fairly.
+    argv = [sys.executable, "-m", "chemtune", "train", "--model", tiny_path, "--data", f"{dataset}:0.1",
+            "--epochs", "5", "--max-length", "384", "--batch-size", "4", "--grad-accum", "1",
+            "--learning-rate", "1e-2", "--warmup-ratio", "0", "--val-split", "0.1", "--eval-steps", "10",
+            "--save-steps", "10", "--json"]
+    done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"run_id", "run_dir", "status", "adapter_dir", "steps", "final_loss", "train_tokens",
+            "tokens_per_second"} <= set(result)
+    steps = result["steps"]
+    assert result["status"] == "done" and steps >= 10 and steps % 5 == 0
+    assert result["train_tokens"] > 0 and result["tokens_per_second"] > 0
+    assert "estimate:" in done.stderr and f"step {steps}/{steps}" in done.stderr
+    assert result["estimate"]["steps"] == steps
+
+    run = jobs.run_folder(result["run_id"])
+    rows = train_events(run)
+    assert [r["step"] for r in rows] == list(range(1, steps + 1))
+    for key in ("loss", "learning_rate", "grad_norm", "epoch", "tokens_per_second", "eta_s"):
+        assert all(key in r for r in rows), key
+    assert rows[-1]["epoch"] == 5.0
+    assert [r["step"] for r in rows if "eval_loss" in r][-1] == steps
+    per_epoch = steps // 5
+    first = sum(r["loss"] for r in rows[:per_epoch]) / per_epoch
+    last = sum(r["loss"] for r in rows[-per_epoch:]) / per_epoch
+    assert last < first - 0.15, (first, last)
+
+    adapter = Path(result["adapter_dir"])
+    assert {"adapter_config.json", "adapter_model.safetensors", "README.md"} <= {p.name for p in adapter.iterdir()}
+    readme = (adapter / "README.md").read_text()
+    assert tiny_path in readme and dataset in readme and "final training loss" in readme
+    assert json.loads((adapter / "adapter_config.json").read_text())["lora_dropout"] == 0.0
+
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_path)
+    ids = torch.tensor([[5, 6, 7, 8]])
+    with torch.no_grad():
+        before = base(ids).logits
+        tuned = PeftModel.from_pretrained(base, str(adapter))
+        after = tuned(ids).logits
+    assert not torch.allclose(before, after)
+
+    listed = subprocess.run([sys.executable, "-m", "chemtune", "runs", "--kind", "train", "--json"], cwd=REPO,
+                            env=env, capture_output=True, text=True, timeout=60)
+    runs = json.loads(listed.stdout.strip().splitlines()[-1])["runs"]
+    assert [(r["run_id"], r["status"]) for r in runs] == [(result["run_id"], "done")]
+
+
+def test_abort_stops_at_the_next_step_and_saves_the_adapter(tiny_path: str, dataset: str) -> None:
+    run = job.start({"model": tiny_path, "data": [dataset], "max_steps": 500, **FAST})
+    wait_for(lambda: train_events(run), what="the first training step")
+    jobs.abort(run.run_id)
+    status = jobs.wait(run, timeout=120)
+    assert status["status"] == "aborted"
+    assert 1 <= status["result"]["steps"] < 500
+    assert (run.path / "adapter" / "adapter_model.safetensors").exists()
+    assert checkpoint.latest_checkpoint(run.path) is not None  # so Resume can continue it
+
+
+def test_kill_9_leaves_interrupted_and_resume_continues_the_step_count(tiny_path: str, dataset: str) -> None:
+    run = job.start({"model": tiny_path, "data": [dataset], "max_steps": 400, "save_steps": 2, **FAST})
+    wait_for(lambda: checkpoint.latest_checkpoint(run.path) and len(train_events(run)) >= 3,
+             what="a checkpoint")
+    os.killpg(run.status()["pid"], signal.SIGKILL)  # the job process and its training child
+    assert wait_for(lambda: run.status()["status"] == "interrupted", 30, "interrupted")
+    saved = int(checkpoint.latest_checkpoint(run.path).name.split("-")[1])
+
+    job.resume(run.run_id, {"max_steps": saved + 4})
+    status = jobs.wait(run, timeout=180)
+    assert status["status"] == "done", status.get("error")
+    events = run.read_events(0)[0]
+    resumed_at = next(i for i, e in enumerate(events) if e["type"] == "resume")
+    assert events[resumed_at]["step"] == saved
+    after = [e["step"] for e in events[resumed_at:] if e["type"] == "train"]
+    assert after == list(range(saved + 1, saved + 5))
+    assert status["result"]["steps"] == saved + 4
+
+
+def test_two_processes_through_accelerate_complete(tiny_path: str, dataset: str) -> None:
+    run = job.start({"model": tiny_path, "data": [dataset], "max_steps": 4, "num_processes": 2, **FAST})
+    status = jobs.wait(run, timeout=240)
+    assert status["status"] == "done", run.log_tail()
+    log = run.log_tail(20000)
+    assert "accelerate.commands.launch --num_processes 2" in log and "2 process(es)" in log
+    assert [e["step"] for e in train_events(run)] == [1, 2, 3, 4]  # rank 0 alone writes events
+    start = next(e for e in run.read_events(0)[0] if e["type"] == "start")
+    assert start["processes"] == 2
