@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,13 @@ class ResponseCache:
             return None  # a damaged entry is just a miss
 
     def put(self, key: str, answer: dict[str, Any]) -> None:
-        workspace.write_text_atomic(self._path(key), json.dumps(answer, ensure_ascii=False))
+        # Write then rename: a killed process leaves the old state or the whole entry, never half of it.
+        # No fsync (it would stall the event loop on every answer); a power cut costs at most a re-ask.
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
 
     def __len__(self) -> int:
         return sum(1 for _ in self.root.glob("*/*.json")) if self.root.exists() else 0
