@@ -68,15 +68,28 @@ class Benchmark:
 def _mmlu_folder_split(folder: Path, subject: str, split: str, subset: str) -> list[Question]:
     path = folder / split / f"{subject}_{split}.csv"
     if not path.exists():
-        raise ChemtuneError(f"{path} is missing; an MMLU folder holds test/<subject>_test.csv and "
-                            "dev/<subject>_dev.csv (the layout of the original MMLU data.tar).")
+        raise ChemtuneError(
+            f"{path} is missing; an MMLU folder holds test/<subject>_test.csv and "
+            "dev/<subject>_dev.csv (the layout of the original MMLU data.tar)."
+        )
     questions = []
     for index, (where, cells) in enumerate(read_csv_rows(path, header=False), start=1):
         if len(cells) != 6:
-            raise ChemtuneError(f"{where}: expected 6 fields (question, A, B, C, D, answer), found {len(cells)}.")
+            raise ChemtuneError(
+                f"{where}: expected 6 fields (question, A, B, C, D, answer), found {len(cells)}."
+            )
         answer = parse_answer(cells[5], 4, where)
-        questions.append(Question(f"{subject}-{split}-{index}", subset, cells[0].strip(),
-                                  [c.strip() for c in cells[1:5]], answer, "en", subject.replace("_", " ")))
+        questions.append(
+            Question(
+                f"{subject}-{split}-{index}",
+                subset,
+                cells[0].strip(),
+                [c.strip() for c in cells[1:5]],
+                answer,
+                "en",
+                subject.replace("_", " "),
+            )
+        )
     if not questions:
         raise ChemtuneError(f"{path.name} is empty: expected one question per line.")
     return questions
@@ -91,7 +104,8 @@ def _hub_split(hub_id: str, config: str, split: str) -> list[dict[str, Any]]:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ChemtuneError(
             f"Cannot load {hub_id} ({config}, {split}) from the Hugging Face Hub: {first}. Offline? Download "
-            "the files once and pass their folder with --data-dir.") from None
+            "the files once and pass their folder with --data-dir."
+        ) from None
     return [dict(row) for row in data]
 
 
@@ -107,9 +121,17 @@ def load_mmlu(bench: Benchmark, data_dir: str | None = None, **_: Any) -> Exam:
             continue
         for split, target in (("test", test), ("dev", dev)):
             for index, row in enumerate(_hub_split(bench.hub_id or "", subject, split), start=1):
-                target.append(Question(f"{subject}-{split}-{index}", subset, row["question"],
-                                       [str(c) for c in row["choices"]], LETTERS[int(row["answer"])], "en",
-                                       subject.replace("_", " ")))
+                target.append(
+                    Question(
+                        f"{subject}-{split}-{index}",
+                        subset,
+                        row["question"],
+                        [str(c) for c in row["choices"]],
+                        LETTERS[int(row["answer"])],
+                        "en",
+                        subject.replace("_", " "),
+                    )
+                )
     return Exam(bench.name, test, dev, list(bench.subjects), data_dir or bench.hub_id or "")
 
 
@@ -127,18 +149,29 @@ def difficulty_bucket(human_accuracy: Any) -> str:
     return "hard"
 
 
-def _kmmlu_question(row: dict[str, Any], where: str, subject: str, split: str, index: int,
-                    group_by: str) -> Question:
+def _kmmlu_question(
+    row: dict[str, Any], where: str, subject: str, split: str, index: int, group_by: str
+) -> Question:
     for column in ("question", "answer", "A", "B", "C", "D"):
         if column not in row:
-            raise ChemtuneError(f"{where}: missing column {column!r} (KMMLU columns: question, answer, A, B, C, "
-                                "D, Category, Human Accuracy).")
+            raise ChemtuneError(
+                f"{where}: missing column {column!r} (KMMLU columns: question, answer, A, B, C, "
+                "D, Category, Human Accuracy)."
+            )
     choices = [str(row[letter]).strip() for letter in "ABCD"]
     answer = parse_answer(row["answer"], 4, where)
     accuracy = row.get("Human Accuracy")
     subset = difficulty_bucket(accuracy) if group_by == "difficulty" else subject
-    return Question(f"{subject}-{split}-{index}", subset, str(row["question"]).strip(), choices, answer, "ko",
-                    subject.replace("-", " "), {"category": row.get("Category"), "human_accuracy": accuracy})
+    return Question(
+        f"{subject}-{split}-{index}",
+        subset,
+        str(row["question"]).strip(),
+        choices,
+        answer,
+        "ko",
+        subject.replace("-", " "),
+        {"category": row.get("Category"), "human_accuracy": accuracy},
+    )
 
 
 def load_kmmlu(bench: Benchmark, data_dir: str | None = None, group_by: str = "subject", **_: Any) -> Exam:
@@ -152,18 +185,27 @@ def load_kmmlu(bench: Benchmark, data_dir: str | None = None, group_by: str = "s
                 if not path.exists():
                     if split == "dev":
                         continue
-                    raise ChemtuneError(f"{path} is missing; a KMMLU folder holds <Subject>-test.csv and "
-                                        "<Subject>-dev.csv files.")
+                    raise ChemtuneError(
+                        f"{path} is missing; a KMMLU folder holds <Subject>-test.csv and "
+                        "<Subject>-dev.csv files."
+                    )
                 rows = read_csv_rows(path, header=True)
                 if not rows:
                     raise ChemtuneError(f"{path.name} has a header but no questions.")
             else:
-                rows = [(f"{bench.hub_id} {subject} {split} row {i}", row)
-                        for i, row in enumerate(_hub_split(bench.hub_id or "", subject, split), start=1)]
-            target += [_kmmlu_question(row, where, subject, split, i, group_by)
-                       for i, (where, row) in enumerate(rows, start=1)]
-    subsets = list(bench.subjects) if group_by == "subject" else \
-        [name for name in ("easy", "medium", "hard", "unknown") if any(q.subset == name for q in test)]
+                rows = [
+                    (f"{bench.hub_id} {subject} {split} row {i}", row)
+                    for i, row in enumerate(_hub_split(bench.hub_id or "", subject, split), start=1)
+                ]
+            target += [
+                _kmmlu_question(row, where, subject, split, i, group_by)
+                for i, (where, row) in enumerate(rows, start=1)
+            ]
+    subsets = (
+        list(bench.subjects)
+        if group_by == "subject"
+        else [name for name in ("easy", "medium", "hard", "unknown") if any(q.subset == name for q in test)]
+    )
     if group_by == "subject":
         names = {subject: subset for subset, subject in bench.subjects.items()}
         for question in test + dev:
@@ -179,8 +221,10 @@ def load_sample(bench: Benchmark, **_: Any) -> Exam:
         raise ChemtuneError(f"The bundled sample exam is missing from the package ({SAMPLE_EXAM.name}).")
     from chemtune.records import parse_jsonl
 
-    questions = [question_from_row(row, where, i, "all") for i, (where, row) in
-                 enumerate(parse_jsonl(SAMPLE_EXAM), start=1)]
+    questions = [
+        question_from_row(row, where, i, "all")
+        for i, (where, row) in enumerate(parse_jsonl(SAMPLE_EXAM), start=1)
+    ]
     order = [s for s in bench.subjects if any(q.subset == s for q in questions)]
     return Exam(bench.name, questions, [], order, str(SAMPLE_EXAM))
 
@@ -190,29 +234,64 @@ def load_file(path: str | Path) -> Exam:
     if not path.exists():
         raise ChemtuneError(f"{path}: no such exam file or benchmark; benchmarks are {', '.join(CATALOGUE)}.")
     questions = read_exam_file(path)
-    dev_path = next((p for p in (path.with_name(f"{path.stem}-dev{path.suffix}"),
-                                 path.with_name(f"{path.stem}_dev{path.suffix}")) if p.exists()), None)
+    dev_path = next(
+        (
+            p
+            for p in (
+                path.with_name(f"{path.stem}-dev{path.suffix}"),
+                path.with_name(f"{path.stem}_dev{path.suffix}"),
+            )
+            if p.exists()
+        ),
+        None,
+    )
     dev = read_exam_file(dev_path) if dev_path else []
     return Exam(path.stem, questions, dev, [], str(path))
 
 
-CATALOGUE: dict[str, Benchmark] = {b.name: b for b in [
-    Benchmark("mmlu-chemistry", "MMLU chemistry", "en", "cais/mmlu",
-              {"high_school": "high_school_chemistry", "college": "college_chemistry"}, load_mmlu,
-              "MMLU high-school (203 questions) and college (100) chemistry test sets, as in the paper."),
-    Benchmark("kmmlu-chemistry", "KMMLU chemistry", "ko", "HAERAE-HUB/KMMLU",
-              {"Chemistry": "Chemistry", "Chemical-Engineering": "Chemical-Engineering",
-               "Materials-Engineering": "Materials-Engineering"}, load_kmmlu,
-              "Korean licence-exam questions from KMMLU; sub-categories by subject or by human-accuracy "
-              "difficulty.", group_by=("subject", "difficulty")),
-    Benchmark("sample", "Sample chemistry exam", "en+ko", None,
-              {"high_school": "high_school", "college": "college", "professional": "professional"}, load_sample,
-              "The bundled English/Korean exam, split high_school / college / professional."),
-]}
+CATALOGUE: dict[str, Benchmark] = {
+    b.name: b
+    for b in [
+        Benchmark(
+            "mmlu-chemistry",
+            "MMLU chemistry",
+            "en",
+            "cais/mmlu",
+            {"high_school": "high_school_chemistry", "college": "college_chemistry"},
+            load_mmlu,
+            "MMLU high-school (203 questions) and college (100) chemistry test sets, as in the paper.",
+        ),
+        Benchmark(
+            "kmmlu-chemistry",
+            "KMMLU chemistry",
+            "ko",
+            "HAERAE-HUB/KMMLU",
+            {
+                "Chemistry": "Chemistry",
+                "Chemical-Engineering": "Chemical-Engineering",
+                "Materials-Engineering": "Materials-Engineering",
+            },
+            load_kmmlu,
+            "Korean licence-exam questions from KMMLU; sub-categories by subject or by human-accuracy "
+            "difficulty.",
+            group_by=("subject", "difficulty"),
+        ),
+        Benchmark(
+            "sample",
+            "Sample chemistry exam",
+            "en+ko",
+            None,
+            {"high_school": "high_school", "college": "college", "professional": "professional"},
+            load_sample,
+            "The bundled English/Korean exam, split high_school / college / professional.",
+        ),
+    ]
+}
 
 
-def load_exam(benchmark: str, data_dir: str | None = None, group_by: str = "subject", limit: int | None = None
-              ) -> Exam:
+def load_exam(
+    benchmark: str, data_dir: str | None = None, group_by: str = "subject", limit: int | None = None
+) -> Exam:
     """The questions of a catalogue benchmark, or of an uploaded CSV/JSONL exam given by path."""
     if not benchmark or not str(benchmark).strip():
         raise ChemtuneError(f"No benchmark given; choose one of {', '.join(CATALOGUE)} or an exam file.")

@@ -22,10 +22,17 @@ def finished_evals() -> list[dict[str, Any]]:
         path = Path(run["run_dir"]) / RESULTS_FILE
         if run.get("status") == "done" and path.exists():
             results = workspace.read_json(path, {}) or {}
-            rows.append({"eval_id": run["run_id"], "label": results.get("label"),
-                         "benchmark": results.get("benchmark"), "method": results.get("method"),
-                         "shots": results.get("shots"), "created": run.get("created"),
-                         "accuracy": (results.get("average") or {}).get("accuracy")})
+            rows.append(
+                {
+                    "eval_id": run["run_id"],
+                    "label": results.get("label"),
+                    "benchmark": results.get("benchmark"),
+                    "method": results.get("method"),
+                    "shots": results.get("shots"),
+                    "created": run.get("created"),
+                    "accuracy": (results.get("average") or {}).get("accuracy"),
+                }
+            )
     return rows
 
 
@@ -35,8 +42,13 @@ def eval_choices() -> list[tuple[str, str]]:
     for row in finished_evals():
         benchmark = Path(str(row["benchmark"])).name
         accuracy = f"{row['accuracy']:.1%}" if row["accuracy"] is not None else "–"
-        choices.append((f"{row['label']} · {benchmark} · {row['method']} {row['shots']}-shot · acc {accuracy}"
-                        f" · {row['eval_id']}", row["eval_id"]))
+        choices.append(
+            (
+                f"{row['label']} · {benchmark} · {row['method']} {row['shots']}-shot · acc {accuracy}"
+                f" · {row['eval_id']}",
+                row["eval_id"],
+            )
+        )
     return choices
 
 
@@ -69,9 +81,16 @@ def active_eval() -> str | None:
 
 def results_rows(results: dict) -> list[list[Any]]:
     """One row per sub-category, then the pooled average and the mean over sub-categories."""
+
     def row(name: str, s: dict) -> list[Any]:
-        return [name, s.get("n"), _pct(s.get("accuracy")), _pct(s.get("macro_f1")), _pct(s.get("micro_f1")),
-                s.get("unparsed", "–")]
+        return [
+            name,
+            s.get("n"),
+            _pct(s.get("accuracy")),
+            _pct(s.get("macro_f1")),
+            _pct(s.get("micro_f1")),
+            s.get("unparsed", "–"),
+        ]
 
     rows = [row(name, s) for name, s in results.get("subsets", {}).items()]
     rows.append(row("average (all questions)", results.get("average", {})))
@@ -89,11 +108,22 @@ def question_rows(eval_id: str, which: str = "all", subset: str | None = None) -
     for index, p in enumerate(load_predictions(eval_id)):
         if subset not in (None, "", "all") and p["subset"] != subset:
             continue
-        if (which == "wrong" and p["correct"]) or (which == "correct" and not p["correct"]) \
-                or (which == "unparsed" and p.get("pred")):
+        if (
+            (which == "wrong" and p["correct"])
+            or (which == "correct" and not p["correct"])
+            or (which == "unparsed" and p.get("pred"))
+        ):
             continue
-        rows.append([index, p["id"], p["subset"], p["gold"], p.get("pred") or "unparsed",
-                     "✓" if p["correct"] else "✗"])
+        rows.append(
+            [
+                index,
+                p["id"],
+                p["subset"],
+                p["gold"],
+                p.get("pred") or "unparsed",
+                "✓" if p["correct"] else "✗",
+            ]
+        )
     return rows
 
 
@@ -104,6 +134,9 @@ def question_detail(eval_id: str, index: int) -> dict[str, Any]:
         return {}
     p = predictions[index]
     letters = "ABCDE"
-    options = "\n".join(f"{'**' if letters[i] == p['gold'] else ''}{letters[i]}. {c}"
-                        f"{'**' if letters[i] == p['gold'] else ''}  " for i, c in enumerate(p["choices"]))
+    options = "\n".join(
+        f"{'**' if letters[i] == p['gold'] else ''}{letters[i]}. {c}"
+        f"{'**' if letters[i] == p['gold'] else ''}  "
+        for i, c in enumerate(p["choices"])
+    )
     return {**p, "options": options}

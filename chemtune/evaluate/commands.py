@@ -12,10 +12,21 @@ from chemtune.errors import ChemtuneError
 
 def eval_config(args: argparse.Namespace) -> dict[str, Any]:
     """The job config from the command line flags (the same keys the UI writes)."""
-    config = {"model": args.model, "adapter": args.adapter, "benchmark": args.benchmark,
-              "data_dir": args.data_dir, "group_by": args.group_by, "method": args.method, "shots": args.shots,
-              "base_url": args.base_url, "api_key_env": args.api_key_env, "label": args.label,
-              "limit": args.limit, "batch_size": args.batch_size, "max_new_tokens": args.max_new_tokens}
+    config = {
+        "model": args.model,
+        "adapter": args.adapter,
+        "benchmark": args.benchmark,
+        "data_dir": args.data_dir,
+        "group_by": args.group_by,
+        "method": args.method,
+        "shots": args.shots,
+        "base_url": args.base_url,
+        "api_key_env": args.api_key_env,
+        "label": args.label,
+        "limit": args.limit,
+        "batch_size": args.batch_size,
+        "max_new_tokens": args.max_new_tokens,
+    }
     return {key: value for key, value in config.items() if value is not None}
 
 
@@ -40,17 +51,26 @@ def wait_with_progress(run: Any, timeout: float, quiet: bool) -> dict:
         if status.get("status") == "queued":
             jobs.schedule()
         time.sleep(0.3)
-    raise ChemtuneError(f"Evaluation {run.run_id} did not finish within {timeout:.0f} s; it keeps running "
-                        f"(python -m chemtune job status {run.run_id}).")
+    raise ChemtuneError(
+        f"Evaluation {run.run_id} did not finish within {timeout:.0f} s; it keeps running "
+        f"(python -m chemtune job status {run.run_id})."
+    )
 
 
 def summary(results: dict, predictions: str) -> dict[str, Any]:
     keep = ("n", "accuracy", "macro_f1", "micro_f1", "unparsed", "unparsed_rate")
-    return {"eval_id": results["eval_id"], "label": results["label"], "benchmark": results["benchmark"],
-            "method": results["method"], "shots": results["shots"],
-            "subsets": {name: {k: s[k] for k in keep} for name, s in results["subsets"].items()},
-            "average": {k: results["average"][k] for k in keep}, "mean": results["mean"],
-            "predictions": predictions, "results": predictions.replace("predictions.jsonl", "results.json")}
+    return {
+        "eval_id": results["eval_id"],
+        "label": results["label"],
+        "benchmark": results["benchmark"],
+        "method": results["method"],
+        "shots": results["shots"],
+        "subsets": {name: {k: s[k] for k in keep} for name, s in results["subsets"].items()},
+        "average": {k: results["average"][k] for k in keep},
+        "mean": results["mean"],
+        "predictions": predictions,
+        "results": predictions.replace("predictions.jsonl", "results.json"),
+    }
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -64,11 +84,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"evaluation {run.run_id} started ({run.path})", file=sys.stderr)
     status = wait_with_progress(run, args.timeout, quiet=args.json)
     if status.get("status") != "done":
-        raise ChemtuneError(f"evaluation {run.run_id} {status.get('status')}: {status.get('error') or 'see log.txt'}")
+        raise ChemtuneError(
+            f"evaluation {run.run_id} {status.get('status')}: {status.get('error') or 'see log.txt'}"
+        )
     results = load_results(run.run_id)
     out = summary(results, str(run.path / PREDICTIONS_FILE))
-    lines = [f"{results['label']} on {results['benchmark']} ({results['method']}, {results['shots']}-shot)",
-             f"{'subset':24} {'n':>5} {'accuracy':>9} {'macro-F1':>9} {'unparsed':>9}"]
+    lines = [
+        f"{results['label']} on {results['benchmark']} ({results['method']}, {results['shots']}-shot)",
+        f"{'subset':24} {'n':>5} {'accuracy':>9} {'macro-F1':>9} {'unparsed':>9}",
+    ]
     for name, s in [*results["subsets"].items(), ("average", results["average"])]:
         lines.append(f"{name:24} {s['n']:5d} {s['accuracy']:9.4f} {s['macro_f1']:9.4f} {s['unparsed']:9d}")
     lines.append(f"predictions: {out['predictions']}")
@@ -99,10 +123,15 @@ def cmd_contamination(args: argparse.Namespace) -> int:
     exam = load_exam(args.benchmark, args.data_dir, args.group_by)
     result = check(exam.questions, args.dataset, args.ngram, args.threshold, args.with_choices)
     result.pop("items")
-    lines = [f"{result['flagged_count']} of {result['n']} questions overlap the training data "
-             f"(≥{args.threshold:.0%} of their {args.ngram}-character n-grams)"]
-    lines += [f"  {item['overlap']:.0%}  {item['id']} [{item['subset']}] {item['question'][:80]}  "
-              f"← {item['dataset']}:{item['record_id']}" for item in result["flagged"]]
+    lines = [
+        f"{result['flagged_count']} of {result['n']} questions overlap the training data "
+        f"(≥{args.threshold:.0%} of their {args.ngram}-character n-grams)"
+    ]
+    lines += [
+        f"  {item['overlap']:.0%}  {item['id']} [{item['subset']}] {item['question'][:80]}  "
+        f"← {item['dataset']}:{item['record_id']}"
+        for item in result["flagged"]
+    ]
     emit(args, result, "\n".join(lines))
     return 0
 
@@ -111,21 +140,34 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     from chemtune.evaluate.prompts import METHODS
     from chemtune.evaluate.report import AVERAGES, FORMATS, METRICS
 
-    p = subparsers.add_parser("eval", parents=[common], help="evaluate a model on a chemistry exam (an eval job)")
-    p.add_argument("--model", required=True, help="preset, hub id or folder; for --method endpoint the "
-                                                  "endpoint's model name (e.g. gpt-4o-mini)")
+    p = subparsers.add_parser(
+        "eval", parents=[common], help="evaluate a model on a chemistry exam (an eval job)"
+    )
+    p.add_argument(
+        "--model",
+        required=True,
+        help="preset, hub id or folder; for --method endpoint the endpoint's model name (e.g. gpt-4o-mini)",
+    )
     p.add_argument("--adapter", help="a finished train run id or a LoRA adapter folder")
-    p.add_argument("--benchmark", required=True,
-                   help="mmlu-chemistry, kmmlu-chemistry, sample, or the path of a CSV/JSONL exam")
+    p.add_argument(
+        "--benchmark",
+        required=True,
+        help="mmlu-chemistry, kmmlu-chemistry, sample, or the path of a CSV/JSONL exam",
+    )
     p.add_argument("--data-dir", help="local folder with the benchmark's files (else the Hugging Face Hub)")
     p.add_argument("--group-by", choices=["subject", "difficulty"], help="kmmlu-chemistry sub-categories")
-    p.add_argument("--method", choices=METHODS, default="loglik",
-                   help="loglik: option-letter log-likelihood (default); generate: greedy answer in JSON; "
-                        "endpoint: generate through an OpenAI-compatible API")
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default="loglik",
+        help="loglik: option-letter log-likelihood (default); generate: greedy answer in JSON; "
+        "endpoint: generate through an OpenAI-compatible API",
+    )
     p.add_argument("--shots", type=int, default=0, help="k solved examples from the dev split (default 0)")
     p.add_argument("--base-url", help="endpoint base URL, e.g. http://localhost:8000/v1")
-    p.add_argument("--api-key-env", help="environment variable holding the endpoint's API key "
-                                         "(default OPENAI_API_KEY)")
+    p.add_argument(
+        "--api-key-env", help="environment variable holding the endpoint's API key (default OPENAI_API_KEY)"
+    )
     p.add_argument("--label", help="row name in comparison tables (default: model [+ adapter])")
     p.add_argument("--limit", type=int, help="only the first N questions of each sub-category")
     p.add_argument("--batch-size", type=int, help="questions per forward pass (default 16)")
@@ -134,21 +176,32 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=24 * 3600.0, help="seconds to wait for the job")
     p.set_defaults(func=cmd_eval)
 
-    p = subparsers.add_parser("compare", parents=[common], help="paper-style table comparing finished evaluations")
+    p = subparsers.add_parser(
+        "compare", parents=[common], help="paper-style table comparing finished evaluations"
+    )
     p.add_argument("eval_ids", nargs="+", metavar="EVAL_ID")
     p.add_argument("--format", choices=FORMATS, default="markdown")
     p.add_argument("--metric", choices=list(METRICS), default="macro_f1")
-    p.add_argument("--average", choices=list(AVERAGES), default="average",
-                   help="average: pooled over all questions; mean: mean over sub-categories")
+    p.add_argument(
+        "--average",
+        choices=list(AVERAGES),
+        default="average",
+        help="average: pooled over all questions; mean: mean over sub-categories",
+    )
     p.add_argument("--output", help="also write the table to this file")
     p.set_defaults(func=cmd_compare)
 
-    p = subparsers.add_parser("contamination", parents=[common],
-                              help="n-gram overlap between training datasets and an exam's questions")
+    p = subparsers.add_parser(
+        "contamination",
+        parents=[common],
+        help="n-gram overlap between training datasets and an exam's questions",
+    )
     p.add_argument("--benchmark", required=True, help="benchmark name or exam file")
     p.add_argument("--data-dir")
     p.add_argument("--group-by", choices=["subject", "difficulty"], default="subject")
-    p.add_argument("--dataset", action="append", required=True, help="training dataset name or file (repeatable)")
+    p.add_argument(
+        "--dataset", action="append", required=True, help="training dataset name or file (repeatable)"
+    )
     p.add_argument("--ngram", type=int, default=20, help="n-gram length in characters (default 20)")
     p.add_argument("--threshold", type=float, default=0.5, help="flag at this share of n-grams (default 0.5)")
     p.add_argument("--with-choices", action="store_true", help="include the options' text")

@@ -32,7 +32,7 @@ def char_ngrams(text: str, n: int = DEFAULT_N) -> set[str]:
         return set()
     if len(text) <= n:
         return {text}
-    return {text[i:i + n] for i in range(len(text) - n + 1)}
+    return {text[i : i + n] for i in range(len(text) - n + 1)}
 
 
 def question_text(question: Question, with_choices: bool = False) -> str:
@@ -56,10 +56,15 @@ def training_texts(datasets: Iterable[str]) -> Iterable[tuple[str, str, str]]:
             yield name, record.id, "\n".join([record.instruction, record.input, record.output])
 
 
-def check(questions: list[Question], datasets: list[str], n: int = DEFAULT_N,
-          threshold: float = DEFAULT_THRESHOLD, with_choices: bool = False,
-          texts: Iterable[tuple[str, str, str]] | None = None,
-          progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+def check(
+    questions: list[Question],
+    datasets: list[str],
+    n: int = DEFAULT_N,
+    threshold: float = DEFAULT_THRESHOLD,
+    with_choices: bool = False,
+    texts: Iterable[tuple[str, str, str]] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
     """Overlap of every question with the training data; flagged items sorted by overlap, highest first."""
     if not datasets and texts is None:
         raise ChemtuneError("Choose at least one training dataset to check the exam against.")
@@ -73,10 +78,10 @@ def check(questions: list[Question], datasets: list[str], n: int = DEFAULT_N,
     found: list[set[str]] = [set() for _ in questions]
     source: list[tuple[str, str] | None] = [None for _ in questions]
     scanned = 0
-    for dataset, record_id, text in (texts if texts is not None else training_texts(datasets)):
+    for dataset, record_id, text in texts if texts is not None else training_texts(datasets):
         normal = normalize(text)
         for i in range(max(1, len(normal) - n + 1)):
-            gram = normal[i:i + n] if len(normal) >= n else normal
+            gram = normal[i : i + n] if len(normal) >= n else normal
             for index in owners.get(gram, ()):
                 if gram not in found[index]:
                     found[index].add(gram)
@@ -87,16 +92,33 @@ def check(questions: list[Question], datasets: list[str], n: int = DEFAULT_N,
     items = []
     for index, question in enumerate(questions):
         overlap = len(found[index]) / len(grams[index]) if grams[index] else 0.0
-        items.append({"id": question.id, "subset": question.subset, "question": question.question,
-                      "overlap": round(overlap, 4), "dataset": source[index][0] if source[index] else None,
-                      "record_id": source[index][1] if source[index] else None})
-    flagged = sorted((item for item in items if item["overlap"] >= threshold), key=lambda item: -item["overlap"])
+        items.append(
+            {
+                "id": question.id,
+                "subset": question.subset,
+                "question": question.question,
+                "overlap": round(overlap, 4),
+                "dataset": source[index][0] if source[index] else None,
+                "record_id": source[index][1] if source[index] else None,
+            }
+        )
+    flagged = sorted(
+        (item for item in items if item["overlap"] >= threshold), key=lambda item: -item["overlap"]
+    )
     by_subset: dict[str, dict[str, int]] = {}
     for item in items:
         entry = by_subset.setdefault(item["subset"], {"n": 0, "flagged": 0})
         entry["n"] += 1
         entry["flagged"] += int(item["overlap"] >= threshold)
-    return {"n": len(questions), "ngram": n, "threshold": threshold, "datasets": list(datasets),
-            "records_scanned": scanned, "flagged_count": len(flagged),
-            "flagged_rate": len(flagged) / len(questions) if questions else 0.0,
-            "by_subset": by_subset, "flagged": flagged, "items": items}
+    return {
+        "n": len(questions),
+        "ngram": n,
+        "threshold": threshold,
+        "datasets": list(datasets),
+        "records_scanned": scanned,
+        "flagged_count": len(flagged),
+        "flagged_rate": len(flagged) / len(questions) if questions else 0.0,
+        "by_subset": by_subset,
+        "flagged": flagged,
+        "items": items,
+    }

@@ -59,8 +59,9 @@ def parse_answer(value: Any, n_choices: int, where: str, choices: list[str] | No
     elif choices and text in choices:
         letter = LETTERS[choices.index(text)]
     if letter is None or LETTERS.index(letter) >= n_choices:
-        raise ChemtuneError(f"{where}: answer {text!r} is not one of {letter_range(n_choices)}"
-                            f" (or 1–{n_choices}).")
+        raise ChemtuneError(
+            f"{where}: answer {text!r} is not one of {letter_range(n_choices)} (or 1–{n_choices})."
+        )
     return letter
 
 
@@ -79,8 +80,10 @@ def read_csv_rows(path: Path, header: bool = True) -> list[tuple[str, dict[str, 
         except StopIteration:
             break
         except csv.Error as exc:
-            raise ChemtuneError(f"{path.name}, line {start}: broken CSV quoting ({exc}); a quoted field must "
-                                "end with a quote, and quotes inside it are doubled (\"\").") from None
+            raise ChemtuneError(
+                f"{path.name}, line {start}: broken CSV quoting ({exc}); a quoted field must "
+                'end with a quote, and quotes inside it are doubled ("").'
+            ) from None
         if not any(cell.strip() for cell in cells):
             continue
         where = f"{path.name}, line {start}"
@@ -91,8 +94,10 @@ def read_csv_rows(path: Path, header: bool = True) -> list[tuple[str, dict[str, 
             names = [cell.strip().lstrip("\ufeff") for cell in cells]
             continue
         if len(cells) != len(names):
-            raise ChemtuneError(f"{where}: {len(cells)} fields but the header names {len(names)} columns "
-                                "(an unquoted comma or a broken quote?).")
+            raise ChemtuneError(
+                f"{where}: {len(cells)} fields but the header names {len(names)} columns "
+                "(an unquoted comma or a broken quote?)."
+            )
         rows.append((where, dict(zip(names, cells, strict=True))))
     if header and names is None:
         raise ChemtuneError(f"{path.name} is empty: expected a header line and one question per line.")
@@ -121,13 +126,16 @@ def _choices_of(row: dict[str, Any], where: str) -> list[str]:
             choices.append(str(row[col]).strip())
     if len(choices) not in (4, 5):
         columns = ", ".join(str(k) for k in row)
-        raise ChemtuneError(f"{where}: expected 4 or 5 options (columns A, B, C, D[, E] or a 'choices' list),"
-                            f" found {len(choices)}; columns present: {columns}.")
+        raise ChemtuneError(
+            f"{where}: expected 4 or 5 options (columns A, B, C, D[, E] or a 'choices' list),"
+            f" found {len(choices)}; columns present: {columns}."
+        )
     return choices
 
 
-def question_from_row(row: dict[str, Any], where: str, index: int, default_subset: str,
-                      n_choices: int | None = None) -> Question:
+def question_from_row(
+    row: dict[str, Any], where: str, index: int, default_subset: str, n_choices: int | None = None
+) -> Question:
     """One uploaded-exam row → Question; `category` or `difficulty` becomes the sub-category."""
     if not isinstance(row, dict):
         raise ChemtuneError(f"{where}: expected an object with question, options and answer.")
@@ -142,12 +150,18 @@ def question_from_row(row: dict[str, Any], where: str, index: int, default_subse
         raise ChemtuneError(f"{where}: the question is empty.")
     choices = _choices_of(row, where)
     if n_choices is not None and len(choices) != n_choices:
-        raise ChemtuneError(f"{where}: {len(choices)} options, but the file's other questions have {n_choices}.")
+        raise ChemtuneError(
+            f"{where}: {len(choices)} options, but the file's other questions have {n_choices}."
+        )
     answer = parse_answer(row[a_key], len(choices), where, choices)
     sub_key = _find(row, "category", "difficulty", "subset")
     subset = str(row[sub_key]).strip() if sub_key and str(row[sub_key]).strip() else default_subset
     lang_key = _find(row, "lang", "language")
-    lang = str(row[lang_key]).strip() if lang_key and row[lang_key] else detect_lang(question + " ".join(choices))
+    lang = (
+        str(row[lang_key]).strip()
+        if lang_key and row[lang_key]
+        else detect_lang(question + " ".join(choices))
+    )
     id_key = _find(row, "id")
     qid = str(row[id_key]) if id_key and str(row[id_key]).strip() else f"q{index:04d}"
     return Question(qid, subset, question, choices, answer, lang if lang in ("en", "ko") else "en")
@@ -158,7 +172,9 @@ def read_exam_file(path: Path | str, default_subset: str = "all") -> list[Questi
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):
-        raise ChemtuneError(f"{path.name}: an exam must be a .csv or .jsonl file, not '{suffix or 'no suffix'}'.")
+        raise ChemtuneError(
+            f"{path.name}: an exam must be a .csv or .jsonl file, not '{suffix or 'no suffix'}'."
+        )
     if suffix == ".csv":
         rows = read_csv_rows(path, header=True)
     else:

@@ -29,12 +29,17 @@ _STATEMENTS = [
     rf"{_MARKER}\s*(?:이|가)\s*(?:정답|맞)",
 ]
 _LEADING = re.compile(rf"^\s*{_MARKER}(?:\s*[.):：,]|\s*$|\s*\n|\s+(?=[^\w\s])|\s*번)", re.IGNORECASE)
-# A lone capital letter, but not the English article "A" before a lower-case word.
-_STANDALONE = re.compile(r"(?<![A-Za-z0-9])\(?([A-E])\)?(?![A-Za-z0-9'’])(?!\s+[a-z])|([①②③④⑤])")
+_STANDALONE = re.compile(r"(?<![A-Za-z0-9])\(?([A-E])\)?(?![A-Za-z0-9'’])|([①②③④⑤])")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]|\n)\s*$")
+
+
+def _is_article(text: str, start: int) -> bool:
+    """The English article opening a sentence ("A catalyst lowers…") is not option A."""
+    return bool(re.match(r"A\s+[a-z]", text[start:])) and bool(_SENTENCE_START.search(text[:start]))
 
 
 def marker_to_letter(marker: str, n_choices: int) -> str | None:
-    """"C", "c", "③", "3", "3번" → "C" when it names one of the n options."""
+    """ "C", "c", "③", "3", "3번" → "C" when it names one of the n options."""
     marker = marker.strip().strip("()[]").replace("번", "").strip()
     letter = None
     if len(marker) == 1 and marker.upper() in LETTERS:
@@ -59,8 +64,9 @@ def _from_json(raw: str, choices: list[str]) -> str | None:
             obj = json.loads(match.group(0))
         except json.JSONDecodeError:
             # Models often write single quotes or trailing commas; a regex on the key still works.
-            field = re.search(r"[\"']?(?:answer|정답|답)[\"']?\s*:\s*[\"']?([^\"',}\n]+)", match.group(0),
-                              re.IGNORECASE)
+            field = re.search(
+                r"[\"']?(?:answer|정답|답)[\"']?\s*:\s*[\"']?([^\"',}\n]+)", match.group(0), re.IGNORECASE
+            )
             obj = {"answer": field.group(1)} if field else None
         if not isinstance(obj, dict):
             continue
@@ -86,12 +92,19 @@ def _from_value(value: str, choices: list[str]) -> str | None:
     return _from_option_text(value, choices)
 
 
+def _bounded(choice: str) -> str:
+    """A pattern for the option's text as a whole word; Korean particles may follow ("질산칼륨이")."""
+    text = _normalize(choice)
+    left = r"(?<!\w)" if text[0].isascii() else ""
+    right = r"(?!\w)" if text[-1].isascii() else ""
+    return left + re.escape(text) + right
+
+
 def _from_option_text(raw: str, choices: list[str]) -> str | None:
     text = _normalize(raw)
     if not text:
         return None
-    hits = [i for i, choice in enumerate(choices) if _normalize(choice) and
-            re.search(rf"(?<!\w){re.escape(_normalize(choice))}(?!\w)", text)]
+    hits = [i for i, choice in enumerate(choices) if _normalize(choice) and re.search(_bounded(choice), text)]
     if len(hits) > 1:  # "iron" inside "iron oxide": keep the longest match if it contains the others
         longest = max(hits, key=lambda i: len(_normalize(choices[i])))
         if all(_normalize(choices[i]) in _normalize(choices[longest]) for i in hits):
@@ -116,14 +129,20 @@ def extract_answer(raw: str | None, choices: list[str]) -> str | None:
     leading = _LEADING.match(text)
     if leading:
         letter = marker_to_letter(leading.group("m"), n)
-        if letter and (leading.group("m").isupper() or "(" in leading.group(0) or not leading.group("m").isalpha()
-                       or len(text.strip()) <= 3):
+        if letter and (
+            leading.group("m").isupper()
+            or "(" in leading.group(0)
+            or not leading.group("m").isalpha()
+            or len(text.strip()) <= 3
+        ):
             return letter
     found = _from_option_text(text, choices)
     if found:
         return found
     singles = set()
     for match in _STANDALONE.finditer(text):
+        if match.group(1) == "A" and _is_article(text, match.start()):
+            continue
         letter = marker_to_letter(match.group(1) or match.group(2), n)
         if letter:
             singles.add(letter)

@@ -24,8 +24,15 @@ from chemtune.evaluate.prompts import METHODS, messages_for, pick_shots, render,
 RESULTS_FILE = "results.json"
 PREDICTIONS_FILE = "predictions.jsonl"
 KEYS_FILE = ".endpoint-keys.json"  # API keys typed into the UI, by base URL; never in config.yaml
-DEFAULTS: dict[str, Any] = {"method": "loglik", "shots": 0, "group_by": "subject", "batch_size": 16,
-                            "max_new_tokens": 256, "api_key_env": "OPENAI_API_KEY", "concurrency": 4}
+DEFAULTS: dict[str, Any] = {
+    "method": "loglik",
+    "shots": 0,
+    "group_by": "subject",
+    "batch_size": 16,
+    "max_new_tokens": 256,
+    "api_key_env": "OPENAI_API_KEY",
+    "concurrency": 4,
+}
 
 
 def resolve_adapter(value: str | None) -> str | None:
@@ -44,7 +51,9 @@ def resolve_adapter(value: str | None) -> str | None:
     if status.get("kind") != "train":
         raise ChemtuneError(f"Run {value} is a {status.get('kind')} run, not a train run.")
     result = status.get("result") or {}
-    candidates = [result.get(key) for key in ("adapter_dir", "adapter", "output_dir")] + [run.path / "adapter"]
+    candidates = [result.get(key) for key in ("adapter_dir", "adapter", "output_dir")] + [
+        run.path / "adapter"
+    ]
     for candidate in candidates:
         if candidate and (Path(candidate) / "adapter_config.json").exists():
             return str(Path(candidate).resolve())
@@ -83,12 +92,15 @@ def check_config(config: dict) -> dict:
     if config["method"] not in METHODS:
         raise ChemtuneError(f"Unknown method {config['method']!r}; use one of {', '.join(METHODS)}.")
     if not config.get("model"):
-        raise ChemtuneError("No model given (a preset such as 'tiny', a hub id, a folder, or the endpoint's "
-                            "model name).")
+        raise ChemtuneError(
+            "No model given (a preset such as 'tiny', a hub id, a folder, or the endpoint's model name)."
+        )
     if config["method"] == "endpoint" and not config.get("base_url"):
         raise ChemtuneError("The endpoint method needs --base-url (e.g. http://localhost:8000/v1).")
     if config["method"] == "endpoint" and config.get("adapter"):
-        raise ChemtuneError("An adapter cannot be attached to an endpoint model; serve the tuned model instead.")
+        raise ChemtuneError(
+            "An adapter cannot be attached to an endpoint model; serve the tuned model instead."
+        )
     try:
         config["shots"] = int(config["shots"])
     except (TypeError, ValueError):
@@ -98,13 +110,18 @@ def check_config(config: dict) -> dict:
     return config
 
 
-def evaluate(config: dict, progress: Callable[..., None] | None = None,
-             should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] = print
-             ) -> tuple[dict, list[dict]]:
+def evaluate(
+    config: dict,
+    progress: Callable[..., None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    log: Callable[[str], None] = print,
+) -> tuple[dict, list[dict]]:
     """Score one model on one exam; return (results, prediction rows)."""
     config = check_config(config)
     method, k = config["method"], config["shots"]
-    exam: Exam = load_exam(config["benchmark"], config.get("data_dir"), config["group_by"], config.get("limit"))
+    exam: Exam = load_exam(
+        config["benchmark"], config.get("data_dir"), config["group_by"], config.get("limit")
+    )
     questions = exam.questions
     total = len(questions)
     report = progress or (lambda *a, **kw: None)
@@ -112,8 +129,17 @@ def evaluate(config: dict, progress: Callable[..., None] | None = None,
     conversations = [messages_for(q, pick_shots(q, k, exam.dev, questions), method) for q in questions]
     report(0, total, phase="loading model")
     started = time.perf_counter()
-    rows = [{"id": q.id, "subset": q.subset, "question": q.question, "choices": q.choices, "gold": q.answer,
-             "lang": q.lang} for q in questions]
+    rows = [
+        {
+            "id": q.id,
+            "subset": q.subset,
+            "question": q.question,
+            "choices": q.choices,
+            "gold": q.answer,
+            "lang": q.lang,
+        }
+        for q in questions
+    ]
 
     def tick(done: int) -> None:
         report(done, total, phase="scoring")
@@ -123,16 +149,26 @@ def evaluate(config: dict, progress: Callable[..., None] | None = None,
 
         client = endpoint_client(config["base_url"], endpoint_key(config))
         started = time.perf_counter()
-        raws = ask_endpoint(client, config["model"], conversations, int(config["max_new_tokens"]),
-                            int(config["concurrency"]), tick, should_stop)
+        raws = ask_endpoint(
+            client,
+            config["model"],
+            conversations,
+            int(config["max_new_tokens"]),
+            int(config["concurrency"]),
+            tick,
+            should_stop,
+        )
         for row, q, messages, raw in zip(rows, questions, conversations, raws, strict=True):
             row.update(prompt=show_messages(messages), raw=raw, pred=extract_answer(raw, q.choices))
     else:
         from chemtune.models import load_model
         from chemtune.prompting import tokenize_prompt
 
-        model, tokenizer = load_model(config["model"], adapters=resolve_adapter(config.get("adapter")),
-                                      device=config.get("device", "auto"))
+        model, tokenizer = load_model(
+            config["model"],
+            adapters=resolve_adapter(config.get("adapter")),
+            device=config.get("device", "auto"),
+        )
         prompts = [render(tokenizer, messages) for messages in conversations]
         token_ids = [tokenize_prompt(tokenizer, prompt) for prompt in prompts]
         started = time.perf_counter()
@@ -140,19 +176,38 @@ def evaluate(config: dict, progress: Callable[..., None] | None = None,
             from chemtune.evaluate.scoring import letter_token_ids, next_token_logprobs
 
             cache: dict = {}
-            candidates = [letter_token_ids(tokenizer, m, p, q.letters, cache)
-                          for m, p, q in zip(conversations, prompts, questions, strict=True)]
-            scores = next_token_logprobs(model, token_ids, candidates, int(config["batch_size"]),
-                                         config.get("padding_side", "left"), tick, should_stop)
+            candidates = [
+                letter_token_ids(tokenizer, m, p, q.letters, cache)
+                for m, p, q in zip(conversations, prompts, questions, strict=True)
+            ]
+            scores = next_token_logprobs(
+                model,
+                token_ids,
+                candidates,
+                int(config["batch_size"]),
+                config.get("padding_side", "left"),
+                tick,
+                should_stop,
+            )
             for row, q, prompt, lp in zip(rows, questions, prompts, scores, strict=True):
                 pred = q.letters[max(range(len(lp)), key=lp.__getitem__)] if lp else None
-                row.update(prompt=prompt.prompt, pred=pred,
-                           logprobs={letter: round(v, 4) for letter, v in zip(q.letters, lp, strict=False)})
+                row.update(
+                    prompt=prompt.prompt,
+                    pred=pred,
+                    logprobs={letter: round(v, 4) for letter, v in zip(q.letters, lp, strict=False)},
+                )
         else:
             from chemtune.evaluate.scoring import generate_greedy
 
-            raws = generate_greedy(model, tokenizer, token_ids, int(config["max_new_tokens"]),
-                                   max(1, int(config["batch_size"]) // 2), tick, should_stop)
+            raws = generate_greedy(
+                model,
+                tokenizer,
+                token_ids,
+                int(config["max_new_tokens"]),
+                max(1, int(config["batch_size"]) // 2),
+                tick,
+                should_stop,
+            )
             for row, q, prompt, raw in zip(rows, questions, prompts, raws, strict=True):
                 row.update(prompt=prompt.prompt, raw=raw, pred=extract_answer(raw, q.choices))
     seconds = time.perf_counter() - started
@@ -160,10 +215,20 @@ def evaluate(config: dict, progress: Callable[..., None] | None = None,
         row["correct"] = row.get("pred") == row["gold"]
     summary = metrics.summarize(rows, exam.subsets, exam.letters)
     results = {
-        "label": model_label(config), "model": config["model"], "adapter": config.get("adapter"),
-        "benchmark": config["benchmark"], "exam": exam.name, "source": exam.source, "method": method,
-        "shots": k, "group_by": config["group_by"], "letters": exam.letters, "subset_order": exam.subsets,
-        **summary, "seconds": round(seconds, 3), "questions_per_s": round(total / seconds, 2) if seconds else None,
+        "label": model_label(config),
+        "model": config["model"],
+        "adapter": config.get("adapter"),
+        "benchmark": config["benchmark"],
+        "exam": exam.name,
+        "source": exam.source,
+        "method": method,
+        "shots": k,
+        "group_by": config["group_by"],
+        "letters": exam.letters,
+        "subset_order": exam.subsets,
+        **summary,
+        "seconds": round(seconds, 3),
+        "questions_per_s": round(total / seconds, 2) if seconds else None,
     }
     return results, rows
 
@@ -181,11 +246,17 @@ def run(ctx: Any) -> dict:
     results["eval_id"] = ctx.run.run_id
     write_outputs(ctx.run_dir, results, rows)
     average = results["average"]
-    ctx.log(f"accuracy {average['accuracy']:.4f}, macro-F1 {average['macro_f1']:.4f}, "
-            f"unparsed {average['unparsed']} of {average['n']}")
-    return {"results": str(ctx.run_dir / RESULTS_FILE), "predictions": str(ctx.run_dir / PREDICTIONS_FILE),
-            "label": results["label"], "average": average,
-            "subsets": {name: s["accuracy"] for name, s in results["subsets"].items()}}
+    ctx.log(
+        f"accuracy {average['accuracy']:.4f}, macro-F1 {average['macro_f1']:.4f}, "
+        f"unparsed {average['unparsed']} of {average['n']}"
+    )
+    return {
+        "results": str(ctx.run_dir / RESULTS_FILE),
+        "predictions": str(ctx.run_dir / PREDICTIONS_FILE),
+        "label": results["label"],
+        "average": average,
+        "subsets": {name: s["accuracy"] for name, s in results["subsets"].items()},
+    }
 
 
 def load_results(eval_id: str) -> dict:
@@ -196,8 +267,11 @@ def load_results(eval_id: str) -> dict:
     path = run.path / RESULTS_FILE
     if not path.exists():
         status = run.status()
-        raise ChemtuneError(f"Evaluation {eval_id} has no results ({status.get('status')}"
-                            + (f": {status['error']}" if status.get("error") else "") + ").")
+        raise ChemtuneError(
+            f"Evaluation {eval_id} has no results ({status.get('status')}"
+            + (f": {status['error']}" if status.get("error") else "")
+            + ")."
+        )
     return {**workspace.read_json(path), "eval_id": eval_id}
 
 

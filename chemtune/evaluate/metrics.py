@@ -18,7 +18,14 @@ def score(gold: list[str], pred: list[str | None], letters: Iterable[str]) -> di
 
     n = len(gold)
     if n == 0:
-        return {"n": 0, "accuracy": None, "micro_f1": None, "macro_f1": None, "unparsed": 0, "unparsed_rate": None}
+        return {
+            "n": 0,
+            "accuracy": None,
+            "micro_f1": None,
+            "macro_f1": None,
+            "unparsed": 0,
+            "unparsed_rate": None,
+        }
     y_pred = [p if p else UNPARSED for p in pred]
     labels = sorted(set(letters) | set(gold))
     return {
@@ -51,8 +58,9 @@ def summarize(rows: list[dict[str, Any]], subsets: list[str], letters: Iterable[
     return {"subsets": per_subset, "average": pooled, "mean": mean}
 
 
-def confusion(rows: list[dict[str, Any]], letters: Iterable[str], subset: str | None = None
-              ) -> tuple[list[str], list[str], list[list[int]]]:
+def confusion(
+    rows: list[dict[str, Any]], letters: Iterable[str], subset: str | None = None
+) -> tuple[list[str], list[str], list[list[int]]]:
     """(gold labels, predicted labels incl. "unparsed", counts[gold][pred]) for the confusion heatmap."""
     from sklearn.metrics import confusion_matrix
 
@@ -61,5 +69,7 @@ def confusion(rows: list[dict[str, Any]], letters: Iterable[str], subset: str | 
     labels = letters + [UNPARSED]
     if not chosen:
         return letters, labels, [[0] * len(labels) for _ in letters]
-    matrix = confusion_matrix([r["gold"] for r in chosen], [r["pred"] or UNPARSED for r in chosen], labels=labels)
+    matrix = confusion_matrix(
+        [r["gold"] for r in chosen], [r["pred"] or UNPARSED for r in chosen], labels=labels
+    )
     return letters, labels, [list(map(int, row)) for row in matrix[: len(letters)]]

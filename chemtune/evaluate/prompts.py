@@ -31,8 +31,12 @@ ASK_JSON = {
     "ko": '다음 JSON 형식으로 답하세요: {"Answer": "<보기 알파벳>", "Explanation": "<간단한 풀이>"}',
 }
 SUBJECT_KO = {
-    "": "화학", "chemistry": "화학", "high school chemistry": "고등학교 화학", "college chemistry": "대학 화학",
-    "chemical engineering": "화학공학", "materials engineering": "재료공학",
+    "": "화학",
+    "chemistry": "화학",
+    "high school chemistry": "고등학교 화학",
+    "college chemistry": "대학 화학",
+    "chemical engineering": "화학공학",
+    "materials engineering": "재료공학",
 }
 METHODS = ("loglik", "generate", "endpoint")
 
@@ -47,7 +51,9 @@ def subject_text(question: Question) -> str:
 def question_text(question: Question) -> str:
     """The question and its lettered options, one per line."""
     lines = [question.question.strip()]
-    lines += [f"{letter}. {choice}" for letter, choice in zip(question.letters, question.choices, strict=True)]
+    lines += [
+        f"{letter}. {choice}" for letter, choice in zip(question.letters, question.choices, strict=True)
+    ]
     return "\n".join(lines)
 
 
@@ -82,12 +88,14 @@ def render(tokenizer: Any, messages: list[dict[str, str]]) -> Prompt:
 
 def pick_shots(question: Question, k: int, dev: list[Question], pool: list[Question]) -> list[Question]:
     """The first k dev questions of the question's subset (as MMLU's k-shot does); without a dev split,
-    the first k other questions of the same subset."""
+    the first k other questions of the same subset, same language first."""
     if k <= 0:
         return []
     same = [q for q in dev if q.subset == question.subset] or dev
     if not same:
         same = [q for q in pool if q.subset == question.subset and q.id != question.id]
+    # Examples in the question's own language first (the sample exam mixes English and Korean).
+    same = sorted(same, key=lambda q: q.lang != question.lang)
     return same[:k]
 
 

@@ -10,8 +10,12 @@ from typing import Any
 
 from chemtune.errors import ChemtuneError
 
-METRICS = {"macro_f1": "macro-F1", "accuracy": "accuracy (= micro-F1)", "micro_f1": "micro-F1",
-           "unparsed_rate": "unparsed rate"}
+METRICS = {
+    "macro_f1": "macro-F1",
+    "accuracy": "accuracy (= micro-F1)",
+    "micro_f1": "micro-F1",
+    "unparsed_rate": "unparsed rate",
+}
 AVERAGES = {"average": "Average", "mean": "Mean of sub-categories"}
 FORMATS = ("markdown", "latex", "csv", "json")
 LOWER_IS_BETTER = {"unparsed_rate"}
@@ -38,9 +42,16 @@ def comparison(results: list[dict], metric: str = "macro_f1", average: str = "av
     for result in results:
         values = {name: result["subsets"].get(name, {}).get(metric) for name in subsets}
         values[AVERAGES[average]] = (result.get(average) or {}).get(metric)
-        rows.append({"model": result.get("label") or result.get("model"), "eval_id": result.get("eval_id"),
-                     "benchmark": result.get("benchmark"), "method": result.get("method"),
-                     "shots": result.get("shots"), "values": values})
+        rows.append(
+            {
+                "model": result.get("label") or result.get("model"),
+                "eval_id": result.get("eval_id"),
+                "benchmark": result.get("benchmark"),
+                "method": result.get("method"),
+                "shots": result.get("shots"),
+                "values": values,
+            }
+        )
     best: dict[str, float] = {}
     pick = min if metric in LOWER_IS_BETTER else max
     for column in columns:
@@ -61,7 +72,10 @@ def _is_best(table: dict, column: str, value: float | None) -> bool:
 
 def to_markdown(table: dict, digits: int = 2, scale: float = 100.0) -> str:
     header = ["Model", *table["columns"]]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join([":---"] + ["---:"] * len(table["columns"])) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join([":---"] + ["---:"] * len(table["columns"])) + "|",
+    ]
     for row in table["rows"]:
         cells = [str(row["model"]).replace("|", "\\|")]
         for column in table["columns"]:
@@ -72,9 +86,18 @@ def to_markdown(table: dict, digits: int = 2, scale: float = 100.0) -> str:
 
 
 def _latex_escape(text: str) -> str:
-    for char, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
-                          ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"),
-                          ("^", r"\textasciicircum{}")):
+    for char, escaped in (
+        ("\\", r"\textbackslash{}"),
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("$", r"\$"),
+        ("#", r"\#"),
+        ("_", r"\_"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+        ("~", r"\textasciitilde{}"),
+        ("^", r"\textasciicircum{}"),
+    ):
         text = text.replace(char, escaped)
     return text
 
@@ -82,8 +105,14 @@ def _latex_escape(text: str) -> str:
 def to_latex(table: dict, digits: int = 2, scale: float = 100.0, caption: str | None = None) -> str:
     caption = caption or f"{METRICS[table['metric']]} (\\%) by sub-category; best in bold."
     spec = "l" + "r" * len(table["columns"])
-    lines = [r"\begin{table}[t]", r"\centering", f"\\begin{{tabular}}{{{spec}}}", r"\toprule",
-             " & ".join(["Model", *(_latex_escape(c) for c in table["columns"])]) + r" \\", r"\midrule"]
+    lines = [
+        r"\begin{table}[t]",
+        r"\centering",
+        f"\\begin{{tabular}}{{{spec}}}",
+        r"\toprule",
+        " & ".join(["Model", *(_latex_escape(c) for c in table["columns"])]) + r" \\",
+        r"\midrule",
+    ]
     for row in table["rows"]:
         cells = [_latex_escape(str(row["model"]))]
         for column in table["columns"]:
@@ -99,9 +128,16 @@ def to_csv(table: dict, digits: int = 4) -> str:
     writer = csv.writer(out)
     writer.writerow(["model", "eval_id", *table["columns"]])
     for row in table["rows"]:
-        writer.writerow([row["model"], row["eval_id"],
-                         *("" if row["values"][c] is None else f"{row['values'][c]:.{digits}f}"
-                           for c in table["columns"])])
+        writer.writerow(
+            [
+                row["model"],
+                row["eval_id"],
+                *(
+                    "" if row["values"][c] is None else f"{row['values'][c]:.{digits}f}"
+                    for c in table["columns"]
+                ),
+            ]
+        )
     return out.getvalue()
 
 
@@ -144,11 +180,27 @@ def confusion_figure(rows: list[dict], letters: str, subset: str | None = None, 
     gold, pred, counts = confusion(rows, letters, subset)
     totals = [sum(row) or 1 for row in counts]
     share = [[count / total for count in row] for row, total in zip(counts, totals, strict=True)]
-    figure = go.Figure(go.Heatmap(
-        z=share, x=pred, y=gold, colorscale="Blues", zmin=0, zmax=1, text=counts, texttemplate="%{text}",
-        hovertemplate="gold %{y}, predicted %{x}: %{text} questions (%{z:.0%} of gold %{y})<extra></extra>",
-        colorbar={"title": "share of row"}))
-    figure.update_layout(title=title or "Confusion matrix" + (f" — {subset}" if subset else ""),
-                         xaxis_title="predicted", yaxis_title="gold", yaxis_autorange="reversed",
-                         height=420, margin={"l": 60, "r": 20, "t": 50, "b": 50})
+    figure = go.Figure(
+        go.Heatmap(
+            z=share,
+            x=pred,
+            y=gold,
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            text=counts,
+            texttemplate="%{text}",
+            hovertemplate="gold %{y}, predicted %{x}: %{text} questions (%{z:.0%} of gold %{y})"
+            "<extra></extra>",
+            colorbar={"title": "share of row"},
+        )
+    )
+    figure.update_layout(
+        title=title or "Confusion matrix" + (f" — {subset}" if subset else ""),
+        xaxis_title="predicted",
+        yaxis_title="gold",
+        yaxis_autorange="reversed",
+        height=420,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+    )
     return figure

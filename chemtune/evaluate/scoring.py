@@ -18,8 +18,9 @@ from chemtune.prompting import Prompt, render_messages, tokenize_prompt
 Progress = Callable[[int], None]  # called with the number of questions finished so far
 
 
-def letter_token_ids(tokenizer: Any, messages: list[dict], prompt: Prompt, letters: str,
-                     cache: dict | None = None) -> list[int]:
+def letter_token_ids(
+    tokenizer: Any, messages: list[dict], prompt: Prompt, letters: str, cache: dict | None = None
+) -> list[int]:
     """The token each option letter starts the response with, as the chat template renders it."""
     cache = {} if cache is None else cache
     key = (prompt.prompt[-32:], letters)
@@ -31,26 +32,36 @@ def letter_token_ids(tokenizer: Any, messages: list[dict], prompt: Prompt, lette
         full = render_messages(tokenizer, messages + [{"role": "assistant", "content": letter}])
         start = full.text.find(letter, full.response_start)
         answered = tokenizer(full.text[: start + len(letter)], add_special_tokens=False)["input_ids"]
-        if full.text[: full.response_start] == prompt.prompt and answered[: len(context)] == context \
-                and len(answered) > len(context):
+        if (
+            full.text[: full.response_start] == prompt.prompt
+            and answered[: len(context)] == context
+            and len(answered) > len(context)
+        ):
             ids.append(int(answered[len(context)]))
         else:  # the template merges the letter with the text before it: fall back to the bare letter
             ids.append(int(tokenizer(letter, add_special_tokens=False)["input_ids"][0]))
     if len(set(ids)) != len(ids):
-        raise ChemtuneError(f"The tokenizer gives two option letters the same first token ({ids}); "
-                            "log-likelihood scoring cannot tell them apart. Use --method generate.")
+        raise ChemtuneError(
+            f"The tokenizer gives two option letters the same first token ({ids}); "
+            "log-likelihood scoring cannot tell them apart. Use --method generate."
+        )
     cache[key] = ids
     return ids
 
 
 def _batches(order: list[int], batch_size: int) -> list[list[int]]:
-    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def next_token_logprobs(model: Any, token_ids: list[list[int]], candidates: list[list[int]],
-                        batch_size: int = 16, padding_side: str = "left",
-                        progress: Progress | None = None, should_stop: Callable[[], bool] | None = None
-                        ) -> list[list[float]]:
+def next_token_logprobs(
+    model: Any,
+    token_ids: list[list[int]],
+    candidates: list[list[int]],
+    batch_size: int = 16,
+    padding_side: str = "left",
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[list[float]]:
     """For each prompt, the log-probabilities of its candidate next tokens (one forward pass per prompt)."""
     import torch
 
@@ -71,7 +82,9 @@ def next_token_logprobs(model: Any, token_ids: list[list[int]], candidates: list
             ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
             mask = torch.zeros((len(batch), width), dtype=torch.long)
             for row, i in enumerate(batch):
-                span = slice(width - lengths[row], width) if padding_side == "left" else slice(0, lengths[row])
+                span = (
+                    slice(width - lengths[row], width) if padding_side == "left" else slice(0, lengths[row])
+                )
                 ids[row, span] = torch.tensor(token_ids[i])
                 mask[row, span] = 1
             ids, mask = ids.to(device), mask.to(device)
@@ -81,7 +94,9 @@ def next_token_logprobs(model: Any, token_ids: list[list[int]], candidates: list
                 last = out.logits[:, -1, :]
             else:
                 out = model(input_ids=ids, attention_mask=mask)
-                last = out.logits[torch.arange(len(batch), device=device), torch.tensor(lengths, device=device) - 1]
+                last = out.logits[
+                    torch.arange(len(batch), device=device), torch.tensor(lengths, device=device) - 1
+                ]
             logprobs = last.float().log_softmax(-1).cpu()
             for row, i in enumerate(batch):
                 results[i] = [float(logprobs[row, token]) for token in candidates[i]]
@@ -102,9 +117,15 @@ def next_token_logprobs_one(model: Any, token_ids: list[int], candidates: list[i
     return [float(logprobs[token]) for token in candidates]
 
 
-def generate_greedy(model: Any, tokenizer: Any, token_ids: list[list[int]], max_new_tokens: int = 256,
-                    batch_size: int = 8, progress: Progress | None = None,
-                    should_stop: Callable[[], bool] | None = None) -> list[str]:
+def generate_greedy(
+    model: Any,
+    tokenizer: Any,
+    token_ids: list[list[int]],
+    max_new_tokens: int = 256,
+    batch_size: int = 8,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[str]:
     """Greedy decoding (as in the paper) for each prompt, batched with left padding; returns the texts."""
     import torch
 
@@ -121,11 +142,19 @@ def generate_greedy(model: Any, tokenizer: Any, token_ids: list[list[int]], max_
             ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
             mask = torch.zeros((len(batch), width), dtype=torch.long)
             for row, i in enumerate(batch):
-                ids[row, width - len(token_ids[i]):] = torch.tensor(token_ids[i])
-                mask[row, width - len(token_ids[i]):] = 1
-            output = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), do_sample=False,
-                                    max_new_tokens=max_new_tokens, pad_token_id=pad_id,
-                                    eos_token_id=tokenizer.eos_token_id, temperature=None, top_p=None, top_k=None)
+                ids[row, width - len(token_ids[i]) :] = torch.tensor(token_ids[i])
+                mask[row, width - len(token_ids[i]) :] = 1
+            output = model.generate(
+                input_ids=ids.to(device),
+                attention_mask=mask.to(device),
+                do_sample=False,
+                max_new_tokens=max_new_tokens,
+                pad_token_id=pad_id,
+                eos_token_id=tokenizer.eos_token_id,
+                temperature=None,
+                top_p=None,
+                top_k=None,
+            )
             for row, i in enumerate(batch):
                 texts[i] = tokenizer.decode(output[row, width:], skip_special_tokens=True).strip()
             done += len(batch)
@@ -139,26 +168,38 @@ def endpoint_client(base_url: str, api_key: str | None = None, timeout: float = 
     from openai import OpenAI
 
     if not base_url:
-        raise ChemtuneError("The endpoint method needs a base URL, e.g. https://api.openai.com/v1 or "
-                            "http://localhost:8000/v1.")
+        raise ChemtuneError(
+            "The endpoint method needs a base URL, e.g. https://api.openai.com/v1 or "
+            "http://localhost:8000/v1."
+        )
     return OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout, max_retries=2)
 
 
-def ask_endpoint(client: Any, model: str, conversations: list[list[dict]], max_tokens: int = 256,
-                 concurrency: int = 4, progress: Progress | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> list[str]:
+def ask_endpoint(
+    client: Any,
+    model: str,
+    conversations: list[list[dict]],
+    max_tokens: int = 256,
+    concurrency: int = 4,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[str]:
     """Greedy (temperature 0) chat completions for each conversation, a few requests in flight."""
-    import openai
     from concurrent.futures import ThreadPoolExecutor
+
+    import openai
 
     def ask(messages: list[dict]) -> str:
         if should_stop and should_stop():
             return ""
         try:
-            reply = client.chat.completions.create(model=model, messages=messages, temperature=0,
-                                                   max_tokens=max_tokens)
+            reply = client.chat.completions.create(
+                model=model, messages=messages, temperature=0, max_tokens=max_tokens
+            )
         except openai.APIConnectionError:
-            raise ChemtuneError(f"Cannot reach the endpoint at {client.base_url}; is the server running?") from None
+            raise ChemtuneError(
+                f"Cannot reach the endpoint at {client.base_url}; is the server running?"
+            ) from None
         except openai.AuthenticationError:
             raise ChemtuneError(f"The endpoint at {client.base_url} refused the API key.") from None
         except openai.NotFoundError as exc:

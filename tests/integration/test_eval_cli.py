@@ -19,8 +19,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 def chemtune(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     env = os.environ | {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
-    return subprocess.run([sys.executable, "-m", "chemtune", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "chemtune", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def last_json(result: subprocess.CompletedProcess) -> dict:
@@ -30,8 +36,20 @@ def last_json(result: subprocess.CompletedProcess) -> dict:
 
 def test_cli_eval_json_then_compare(tmp_path: Path, isolated_workspace: Path) -> None:
     data = write_kmmlu(tmp_path / "kmmlu", n_test=4)
-    base = last_json(chemtune("eval", "--model", "tiny", "--benchmark", "kmmlu-chemistry", "--data-dir",
-                              str(data), "--shots", "1", "--json"))
+    base = last_json(
+        chemtune(
+            "eval",
+            "--model",
+            "tiny",
+            "--benchmark",
+            "kmmlu-chemistry",
+            "--data-dir",
+            str(data),
+            "--shots",
+            "1",
+            "--json",
+        )
+    )
     assert set(base) >= {"eval_id", "benchmark", "method", "subsets", "average", "predictions"}
     assert base["benchmark"] == "kmmlu-chemistry" and base["method"] == "loglik"
     assert list(base["subsets"]) == ["Chemistry", "Chemical-Engineering", "Materials-Engineering"]
@@ -48,9 +66,22 @@ def test_cli_eval_json_then_compare(tmp_path: Path, isolated_workspace: Path) ->
 
     # An endpoint row on the same questions: every answer is "정답은 ①" (option A).
     with OpenAIStub(responder=lambda body: "정답은 ①") as stub:
-        ref = last_json(chemtune("eval", "--model", "stub-model", "--method", "endpoint", "--base-url",
-                                 stub.base_url, "--benchmark", "kmmlu-chemistry", "--data-dir", str(data),
-                                 "--json"))
+        ref = last_json(
+            chemtune(
+                "eval",
+                "--model",
+                "stub-model",
+                "--method",
+                "endpoint",
+                "--base-url",
+                stub.base_url,
+                "--benchmark",
+                "kmmlu-chemistry",
+                "--data-dir",
+                str(data),
+                "--json",
+            )
+        )
     assert ref["method"] == "endpoint" and ref["average"]["unparsed"] == 0
     assert ref["average"]["accuracy"] == pytest.approx(3 / 12)  # gold answers cycle A, B, C, D
     rows = [json.loads(line) for line in Path(ref["predictions"]).read_text().splitlines()]
@@ -65,8 +96,11 @@ def test_cli_eval_json_then_compare(tmp_path: Path, isolated_workspace: Path) ->
     latex = chemtune("compare", base["eval_id"], ref["eval_id"], "--format", "latex", "--metric", "accuracy")
     assert latex.returncode == 0 and r"\begin{tabular}{lrrrr}" in latex.stdout
     csv_out = chemtune("compare", base["eval_id"], ref["eval_id"], "--format", "csv")
-    assert csv_out.stdout.splitlines()[0] == "model,eval_id,Chemistry,Chemical-Engineering,Materials-Engineering," \
-                                             "Average"
+    assert (
+        csv_out.stdout.splitlines()[0]
+        == "model,eval_id,Chemistry,Chemical-Engineering,Materials-Engineering,"
+        "Average"
+    )
     assert f"stub-model (endpoint),{ref['eval_id']}," in csv_out.stdout
 
 

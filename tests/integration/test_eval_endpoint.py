@@ -35,8 +35,16 @@ def test_endpoint_answers_are_extracted_and_scored(tmp_path: Path, monkeypatch: 
     exam.write_text(EXAM, encoding="utf-8")
     monkeypatch.setenv("STUB_KEY", "sk-local-test")
     with OpenAIStub(responder=responder) as stub:
-        results, rows = evaluate({"model": "stub-model", "method": "endpoint", "base_url": stub.base_url,
-                                  "benchmark": str(exam), "api_key_env": "STUB_KEY"}, log=lambda _: None)
+        results, rows = evaluate(
+            {
+                "model": "stub-model",
+                "method": "endpoint",
+                "base_url": stub.base_url,
+                "benchmark": str(exam),
+                "api_key_env": "STUB_KEY",
+            },
+            log=lambda _: None,
+        )
         assert stub.count("/v1/chat/completions") == 4
         body = stub.bodies()[0]
         assert body["temperature"] == 0 and body["model"] == "stub-model"
@@ -58,8 +66,16 @@ def test_endpoint_retries_a_passing_server_error(tmp_path: Path) -> None:
     exam.write_text(EXAM, encoding="utf-8")
     with OpenAIStub(responder=responder) as stub:
         stub.script(Fail(500))
-        results, _ = evaluate({"model": "stub-model", "method": "endpoint", "base_url": stub.base_url,
-                               "benchmark": str(exam), "concurrency": 1}, log=lambda _: None)
+        results, _ = evaluate(
+            {
+                "model": "stub-model",
+                "method": "endpoint",
+                "base_url": stub.base_url,
+                "benchmark": str(exam),
+                "concurrency": 1,
+            },
+            log=lambda _: None,
+        )
     assert results["average"]["accuracy"] == 0.5
 
 
@@ -67,8 +83,15 @@ def test_unreachable_endpoint_is_a_clear_error(tmp_path: Path, free_port: int) -
     exam = tmp_path / "exam.csv"
     exam.write_text(EXAM, encoding="utf-8")
     with pytest.raises(ChemtuneError, match="Cannot reach the endpoint"):
-        evaluate({"model": "m", "method": "endpoint", "base_url": f"http://127.0.0.1:{free_port}/v1",
-                  "benchmark": str(exam)}, log=lambda _: None)
+        evaluate(
+            {
+                "model": "m",
+                "method": "endpoint",
+                "base_url": f"http://127.0.0.1:{free_port}/v1",
+                "benchmark": str(exam),
+            },
+            log=lambda _: None,
+        )
 
 
 def test_endpoint_without_base_url_is_refused() -> None:

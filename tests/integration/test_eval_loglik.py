@@ -1,4 +1,4 @@
-"""Log-likelihood scoring on the tiny model: batched predictions equal a one-question-at-a-time computation."""
+"""Log-likelihood scoring on the tiny model: batched predictions equal one-at-a-time scoring."""
 
 from __future__ import annotations
 
@@ -29,18 +29,22 @@ def tiny(tiny_path: Path):
 
 
 def prepared(tokenizer, exam, shots: int = 0):
-    conversations = [messages_for(q, pick_shots(q, shots, exam.dev, exam.questions), "loglik")
-                     for q in exam.questions]
+    conversations = [
+        messages_for(q, pick_shots(q, shots, exam.dev, exam.questions), "loglik") for q in exam.questions
+    ]
     prompts = [render(tokenizer, m) for m in conversations]
     ids = [tokenize_prompt(tokenizer, p) for p in prompts]
-    candidates = [letter_token_ids(tokenizer, m, p, q.letters)
-                  for m, p, q in zip(conversations, prompts, exam.questions, strict=True)]
+    candidates = [
+        letter_token_ids(tokenizer, m, p, q.letters)
+        for m, p, q in zip(conversations, prompts, exam.questions, strict=True)
+    ]
     return ids, candidates
 
 
 @pytest.mark.parametrize(("padding_side", "batch_size"), [("left", 5), ("right", 5), ("left", 64)])
-def test_batched_log_likelihood_equals_one_question_at_a_time(tiny, tmp_path: Path, padding_side: str,
-                                                              batch_size: int) -> None:
+def test_batched_log_likelihood_equals_one_question_at_a_time(
+    tiny, tmp_path: Path, padding_side: str, batch_size: int
+) -> None:
     model, tokenizer = tiny
     exam = load_exam("mmlu-chemistry", str(write_mmlu(tmp_path / "mmlu", n_test=6)))
     ids, candidates = prepared(tokenizer, exam, shots=1)
@@ -60,40 +64,66 @@ def test_option_letters_are_the_first_response_token(tiny) -> None:
     assert [tokenizer.decode([i]) for i in ids] == ["A", "B", "C", "D"]
 
 
-def test_evaluate_predictions_equal_plain_scoring_of_the_saved_prompts(tiny_path: Path, tiny,
-                                                                        tmp_path: Path) -> None:
+def test_evaluate_predictions_equal_plain_scoring_of_the_saved_prompts(
+    tiny_path: Path, tiny, tmp_path: Path
+) -> None:
     model, tokenizer = tiny
-    results, rows = evaluate({"model": str(tiny_path), "benchmark": "mmlu-chemistry", "shots": 2, "batch_size": 4,
-                              "data_dir": str(write_mmlu(tmp_path / "mmlu", n_test=5))}, log=lambda _: None)
+    results, rows = evaluate(
+        {
+            "model": str(tiny_path),
+            "benchmark": "mmlu-chemistry",
+            "shots": 2,
+            "batch_size": 4,
+            "data_dir": str(write_mmlu(tmp_path / "mmlu", n_test=5)),
+        },
+        log=lambda _: None,
+    )
     assert results["average"]["n"] == 10 and set(results["subsets"]) == {"high_school", "college"}
     letter_ids = [tokenizer.convert_tokens_to_ids(letter) for letter in "ABCD"]
     for row in rows:
-        plain = next_token_logprobs_one(model, tokenizer(row["prompt"], add_special_tokens=False)["input_ids"],
-                                        letter_ids)
+        plain = next_token_logprobs_one(
+            model, tokenizer(row["prompt"], add_special_tokens=False)["input_ids"], letter_ids
+        )
         assert row["pred"] == "ABCD"[max(range(4), key=plain.__getitem__)]
         assert list(row["logprobs"].values()) == pytest.approx(plain, abs=1e-3)
         assert row["correct"] == (row["pred"] == row["gold"])
     # 2-shot: the dev questions come first, as earlier user/assistant turns, then the question itself
     first = rows[0]["prompt"]
     assert first.count("<|im_start|>user") == 3 and "<|im_start|>assistant\nA<|im_end|>" in first
-    assert first.endswith(f"{rows[0]['question']}\nA. HCl\nB. CH3COOH\nC. H2O\nD. NH3<|im_end|>\n"
-                          "<|im_start|>assistant\n")
+    assert first.endswith(
+        f"{rows[0]['question']}\nA. HCl\nB. CH3COOH\nC. H2O\nD. NH3<|im_end|>\n<|im_start|>assistant\n"
+    )
     accuracy = sum(r["correct"] for r in rows) / len(rows)
     assert results["average"]["accuracy"] == pytest.approx(accuracy)
 
 
 def test_korean_exam_gets_the_korean_template(tiny_path: Path, tmp_path: Path) -> None:
-    results, rows = evaluate({"model": str(tiny_path), "benchmark": "kmmlu-chemistry", "limit": 1,
-                              "data_dir": str(write_kmmlu(tmp_path / "kmmlu"))}, log=lambda _: None)
+    results, rows = evaluate(
+        {
+            "model": str(tiny_path),
+            "benchmark": "kmmlu-chemistry",
+            "limit": 1,
+            "data_dir": str(write_kmmlu(tmp_path / "kmmlu")),
+        },
+        log=lambda _: None,
+    )
     assert results["subset_order"] == ["Chemistry", "Chemical-Engineering", "Materials-Engineering"]
     assert "다음은 화학에 관한 객관식 문제입니다." in rows[0]["prompt"]
     assert "다음은 화학공학에 관한 객관식 문제입니다." in rows[1]["prompt"]
 
 
 def test_generate_method_keeps_raw_output_and_reports_unparsed(tiny_path: Path, tmp_path: Path) -> None:
-    results, rows = evaluate({"model": str(tiny_path), "benchmark": "mmlu-chemistry", "method": "generate",
-                              "limit": 1, "max_new_tokens": 6, "data_dir": str(write_mmlu(tmp_path / "m"))},
-                             log=lambda _: None)
+    results, rows = evaluate(
+        {
+            "model": str(tiny_path),
+            "benchmark": "mmlu-chemistry",
+            "method": "generate",
+            "limit": 1,
+            "max_new_tokens": 6,
+            "data_dir": str(write_mmlu(tmp_path / "m")),
+        },
+        log=lambda _: None,
+    )
     assert len(rows) == 2 and all("raw" in row for row in rows)
     assert '{"Answer": "<letter>", "Explanation": "<a short explanation>"}' in rows[0]["prompt"]
     unparsed = sum(1 for row in rows if row["pred"] is None)
@@ -110,9 +140,19 @@ def test_adapter_from_a_finished_train_run_is_loaded(tiny_path: Path, tmp_path: 
     run_dir = workspace.runs_dir() / "train-test"
     lora.save_pretrained(run_dir / "adapter")
     workspace.write_yaml(run_dir / "config.yaml", {"kind": "train", "model": str(tiny_path)})
-    workspace.write_json(run_dir / "status.json", {"status": "done", "kind": "train",
-                                                   "result": {"adapter_dir": str(run_dir / "adapter")}})
+    workspace.write_json(
+        run_dir / "status.json",
+        {"status": "done", "kind": "train", "result": {"adapter_dir": str(run_dir / "adapter")}},
+    )
     assert resolve_adapter("train-test") == str((run_dir / "adapter").resolve())
-    results, rows = evaluate({"model": str(tiny_path), "adapter": "train-test", "benchmark": "mmlu-chemistry",
-                              "limit": 1, "data_dir": str(write_mmlu(tmp_path / "m"))}, log=lambda _: None)
+    results, rows = evaluate(
+        {
+            "model": str(tiny_path),
+            "adapter": "train-test",
+            "benchmark": "mmlu-chemistry",
+            "limit": 1,
+            "data_dir": str(write_mmlu(tmp_path / "m")),
+        },
+        log=lambda _: None,
+    )
     assert results["label"].endswith("+ train-test") and len(rows) == 2

@@ -16,7 +16,9 @@ def q(qid: str, text: str, subset: str = "s") -> Question:
     return Question(qid, subset, text, ["a", "b", "c", "d"], "A")
 
 
-LEAKED_EN = "Which of the following has the highest boiling point at one atmosphere: water, ethanol or acetone?"
+LEAKED_EN = (
+    "Which of the following has the highest boiling point at one atmosphere: water, ethanol or acetone?"
+)
 LEAKED_KO = "다음 중 25 °C에서 0.1 M 염산 수용액의 pH로 가장 가까운 값은 무엇인가?"
 CLEAN = "Explain why transition metals often form coloured complexes in aqueous solution."
 
@@ -39,8 +41,11 @@ def test_leaked_questions_are_flagged_with_their_source_record() -> None:
     assert flagged["en"]["overlap"] == 1.0 and flagged["en"]["record_id"] == "r1"
     assert flagged["ko"]["overlap"] == 1.0 and flagged["ko"]["record_id"] == "r2"
     assert next(i for i in result["items"] if i["id"] == "clean")["overlap"] < 0.1
-    assert result["by_subset"] == {"college": {"n": 1, "flagged": 1}, "high_school": {"n": 1, "flagged": 1},
-                                   "s": {"n": 1, "flagged": 0}}
+    assert result["by_subset"] == {
+        "college": {"n": 1, "flagged": 1},
+        "high_school": {"n": 1, "flagged": 1},
+        "s": {"n": 1, "flagged": 0},
+    }
     assert result["flagged_rate"] == pytest.approx(2 / 3)
 
 

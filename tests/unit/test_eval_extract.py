@@ -65,8 +65,17 @@ def test_fifth_option_is_understood_in_five_option_questions() -> None:
     assert extract_answer("정답은 ⑤", choices) == "E"
 
 
-@pytest.mark.parametrize(("marker", "n", "letter"),
-                         [("c", 4, "C"), ("③", 4, "C"), ("3번", 4, "C"), ("(2)", 4, "B"), ("5", 4, None),
-                          ("E", 5, "E"), ("x", 4, None)])
+@pytest.mark.parametrize(
+    ("marker", "n", "letter"),
+    [
+        ("c", 4, "C"),
+        ("③", 4, "C"),
+        ("3번", 4, "C"),
+        ("(2)", 4, "B"),
+        ("5", 4, None),
+        ("E", 5, "E"),
+        ("x", 4, None),
+    ],
+)
 def test_marker_to_letter(marker: str, n: int, letter: str | None) -> None:
     assert marker_to_letter(marker, n) == letter

@@ -51,10 +51,13 @@ def test_kmmlu_difficulty_buckets_come_from_human_accuracy(tmp_path: Path) -> No
 
 
 def test_uploaded_csv_with_five_options_and_categories(tmp_path: Path) -> None:
-    path = write(tmp_path / "exam.csv", "question,A,B,C,D,E,answer,category\n"
-                 "What is H2O?,water,salt,acid,base,gas,A,easy\n"
-                 "몰 농도의 단위는?,mol/L,g,L,K,Pa,①,hard\n"
-                 "pH of pure water at 25 °C?,1,7,14,0,3,2,easy\n")
+    path = write(
+        tmp_path / "exam.csv",
+        "question,A,B,C,D,E,answer,category\n"
+        "What is H2O?,water,salt,acid,base,gas,A,easy\n"
+        "몰 농도의 단위는?,mol/L,g,L,K,Pa,①,hard\n"
+        "pH of pure water at 25 °C?,1,7,14,0,3,2,easy\n",
+    )
     exam = load_exam(str(path))
     assert exam.subsets == ["easy", "hard"]
     assert [q.answer for q in exam.questions] == ["A", "A", "B"]
@@ -63,8 +66,10 @@ def test_uploaded_csv_with_five_options_and_categories(tmp_path: Path) -> None:
 
 
 def test_uploaded_jsonl_with_choices_list_and_difficulty(tmp_path: Path) -> None:
-    rows = [{"question": "q1", "choices": ["a", "b", "c", "d"], "answer": "D", "difficulty": "hard"},
-            {"question": "q2", "choices": ["a", "b", "c", "d"], "answer": 2}]
+    rows = [
+        {"question": "q1", "choices": ["a", "b", "c", "d"], "answer": "D", "difficulty": "hard"},
+        {"question": "q2", "choices": ["a", "b", "c", "d"], "answer": 2},
+    ]
     path = write(tmp_path / "exam.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
     exam = load_exam(str(path))
     assert [(q.subset, q.answer) for q in exam.questions] == [("hard", "D"), ("all", "B")]
@@ -77,23 +82,41 @@ def test_uploaded_exam_takes_dev_examples_from_a_sibling_dev_file(tmp_path: Path
     assert [q.question for q in exam.dev] == ["d1"]
 
 
-@pytest.mark.parametrize(("name", "text", "message"), [
-    ("missing.csv", "question,A,B,C,D\nq,a,b,c,d\n", "missing.csv, line 2: missing column 'answer'"),
-    ("letter.csv", HEADER + "q1,a,b,c,d,A\nq2,a,b,c,d,E\n", "letter.csv, line 3: answer 'E' is not one of A–D"),
-    ("empty.csv", "", "empty.csv is empty"),
-    ("header_only.csv", HEADER, "header_only.csv has a header but no questions"),
-    ("quote.csv", HEADER + "q1,a,b,c,d,A\n\"q2 is broken,a,b,c,d,B\nq3,a,b,c,d,C\n",
-     "quote.csv, line 3: broken CSV quoting"),
-    ("stray.csv", HEADER + "q1,a,b,c,d,A\n\"q2\"x,a,b,c,d,B\n", "stray.csv, line 3: broken CSV quoting"),
-    ("fields.csv", HEADER + "q1,a,b,c,d,A\nq2, with comma,a,b,c,d,B\n", "fields.csv, line 3: 7 fields"),
-    ("three.csv", "question,A,B,C,answer\nq,a,b,c,A\n", "three.csv, line 2: expected 4 or 5 options"),
-    ("empty.jsonl", "\n", "empty.jsonl is empty"),
-    ("bad.jsonl", '{"question": "q", "choices": ["a","b","c","d"], "answer": "A"}\n{"question": \n',
-     "bad.jsonl, line 2: not valid JSON"),
-    ("e.jsonl", '{"question": "q", "choices": ["a","b","c","d"], "answer": "E"}\n',
-     "e.jsonl, line 1: answer 'E' is not one of A–D"),
-])
-def test_bad_exam_files_get_errors_naming_file_and_line(tmp_path: Path, name: str, text: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("missing.csv", "question,A,B,C,D\nq,a,b,c,d\n", "missing.csv, line 2: missing column 'answer'"),
+        (
+            "letter.csv",
+            HEADER + "q1,a,b,c,d,A\nq2,a,b,c,d,E\n",
+            "letter.csv, line 3: answer 'E' is not one of A–D",
+        ),
+        ("empty.csv", "", "empty.csv is empty"),
+        ("header_only.csv", HEADER, "header_only.csv has a header but no questions"),
+        (
+            "quote.csv",
+            HEADER + 'q1,a,b,c,d,A\n"q2 is broken,a,b,c,d,B\nq3,a,b,c,d,C\n',
+            "quote.csv, line 3: broken CSV quoting",
+        ),
+        ("stray.csv", HEADER + 'q1,a,b,c,d,A\n"q2"x,a,b,c,d,B\n', "stray.csv, line 3: broken CSV quoting"),
+        ("fields.csv", HEADER + "q1,a,b,c,d,A\nq2, with comma,a,b,c,d,B\n", "fields.csv, line 3: 7 fields"),
+        ("three.csv", "question,A,B,C,answer\nq,a,b,c,A\n", "three.csv, line 2: expected 4 or 5 options"),
+        ("empty.jsonl", "\n", "empty.jsonl is empty"),
+        (
+            "bad.jsonl",
+            '{"question": "q", "choices": ["a","b","c","d"], "answer": "A"}\n{"question": \n',
+            "bad.jsonl, line 2: not valid JSON",
+        ),
+        (
+            "e.jsonl",
+            '{"question": "q", "choices": ["a","b","c","d"], "answer": "E"}\n',
+            "e.jsonl, line 1: answer 'E' is not one of A–D",
+        ),
+    ],
+)
+def test_bad_exam_files_get_errors_naming_file_and_line(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
     with pytest.raises(ChemtuneError) as error:
         load_exam(str(write(tmp_path / name, text)))
     assert message in str(error.value)
@@ -103,7 +126,9 @@ def test_mmlu_file_with_answer_e_names_file_and_line(tmp_path: Path) -> None:
     root = write_mmlu(tmp_path / "mmlu", n_test=3)
     path = root / "test" / "college_chemistry_test.csv"
     path.write_text(path.read_text() + "extra question,a,b,c,d,E\n")
-    with pytest.raises(ChemtuneError, match=r"college_chemistry_test.csv, line 4: answer 'E' is not one of A–D"):
+    with pytest.raises(
+        ChemtuneError, match=r"college_chemistry_test.csv, line 4: answer 'E' is not one of A–D"
+    ):
         load_exam("mmlu-chemistry", str(root))
 
 

@@ -34,13 +34,20 @@ def test_macro_f1_counts_an_option_never_predicted_as_zero() -> None:
 
 def test_all_unparsed_scores_zero() -> None:
     result = score(["A", "B"], [None, None], "ABCD")
-    assert result == {"n": 2, "accuracy": 0.0, "micro_f1": 0.0, "macro_f1": 0.0, "unparsed": 2,
-                      "unparsed_rate": 1.0}
+    assert result == {
+        "n": 2,
+        "accuracy": 0.0,
+        "micro_f1": 0.0,
+        "macro_f1": 0.0,
+        "unparsed": 2,
+        "unparsed_rate": 1.0,
+    }
 
 
 def test_pooled_average_and_mean_over_subsets_differ_when_subsets_differ_in_size() -> None:
-    rows = [{"subset": "high_school", "gold": "A", "pred": "A"}] * 3 + \
-           [{"subset": "college", "gold": "B", "pred": "C"}]
+    rows = [{"subset": "high_school", "gold": "A", "pred": "A"}] * 3 + [
+        {"subset": "college", "gold": "B", "pred": "C"}
+    ]
     summary = summarize(rows, ["high_school", "college"], "ABCD")
     assert summary["subsets"]["high_school"]["accuracy"] == 1.0
     assert summary["subsets"]["college"]["accuracy"] == 0.0
@@ -50,8 +57,11 @@ def test_pooled_average_and_mean_over_subsets_differ_when_subsets_differ_in_size
 
 
 def test_confusion_counts_gold_against_predicted_with_unparsed_column() -> None:
-    rows = [{"subset": "s", "gold": "A", "pred": "A"}, {"subset": "s", "gold": "A", "pred": None},
-            {"subset": "s", "gold": "B", "pred": "A"}]
+    rows = [
+        {"subset": "s", "gold": "A", "pred": "A"},
+        {"subset": "s", "gold": "A", "pred": None},
+        {"subset": "s", "gold": "B", "pred": "A"},
+    ]
     gold, pred, counts = confusion(rows, "AB")
     assert gold == ["A", "B"] and pred == ["A", "B", "unparsed"]
     assert counts == [[1, 0, 1], [1, 0, 0]]
@@ -64,9 +74,17 @@ def _result(label: str, hs: float, college: float, avg: float, eval_id: str) -> 
     def s(v: float) -> dict:
         return {"n": 10, "accuracy": v, "macro_f1": v, "micro_f1": v, "unparsed": 0, "unparsed_rate": 0.0}
 
-    return {"label": label, "eval_id": eval_id, "benchmark": "mmlu-chemistry", "method": "loglik", "shots": 0,
-            "subset_order": ["high_school", "college"], "subsets": {"high_school": s(hs), "college": s(college)},
-            "average": s(avg), "mean": s((hs + college) / 2)}
+    return {
+        "label": label,
+        "eval_id": eval_id,
+        "benchmark": "mmlu-chemistry",
+        "method": "loglik",
+        "shots": 0,
+        "subset_order": ["high_school", "college"],
+        "subsets": {"high_school": s(hs), "college": s(college)},
+        "average": s(avg),
+        "mean": s((hs + college) / 2),
+    }
 
 
 def test_comparison_table_bolds_the_best_of_each_column() -> None:
