@@ -1,0 +1,55 @@
+"""The Train tab in a real browser: a tiny run started from the page puts points on the loss curve,
+and a fresh page reattaches to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chemtune import models
+
+pytestmark = pytest.mark.e2e
+
+
+def test_tiny_run_started_from_the_train_tab_draws_its_loss_curve(app_server: str, app_home: Path,
+                                                                   browser_page, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    tiny = models.build_tiny(tmp_path / "tiny")
+    page = browser_page
+    page.set_default_timeout(30_000)
+    page.goto(app_server)
+    page.get_by_role("tab", name="Train", exact=True).click()
+    panel = page.locator("#tab-train")
+
+    model = panel.locator("#train-model input")
+    model.fill(str(tiny))
+    model.press("Enter")
+    for elem_id, value in (("#train-max-length", "256"), ("#train-max-steps", "6"), ("#train-batch-size", "2"),
+                           ("#train-grad-accum", "1")):
+        field = panel.locator(f"{elem_id} input").first
+        field.fill(value)
+        field.press("Tab")
+
+    panel.locator("#train-estimate").click()
+    expect(panel.locator("#train-message")).to_contain_text("steps", timeout=60_000)
+    expect(panel.locator("#train-message")).to_contain_text("6 steps")
+
+    panel.locator("#train-start").click()
+    expect(panel.locator("#train-message")).to_contain_text("Started", timeout=60_000)
+    # The timer reads new events every ~2 s: the curve gains points while the run trains.
+    points = panel.locator("#train-curve .scatterlayer .trace path, #train-curve .scatterlayer .point")
+    expect(points.first).to_be_attached(timeout=90_000)
+    expect(panel.locator("#train-status")).to_contain_text("done", timeout=90_000)
+    expect(panel.locator("#train-status")).to_contain_text("step 6/6")
+    expect(panel.locator("#train-runs")).to_contain_text("done")
+    page.screenshot(path=str(tmp_path / "train-tab.png"), full_page=True)
+
+    # A fresh page reattaches to the run and redraws its curve from the run folder alone.
+    page.reload()
+    page.get_by_role("tab", name="Train", exact=True).click()
+    expect(panel.locator("#train-status")).to_contain_text("step 6/6", timeout=30_000)
+    expect(points.first).to_be_attached()
+    runs = sorted(p.name for p in (app_home / "runs").iterdir() if p.name.startswith("train-"))
+    assert len(runs) == 1 and (app_home / "runs" / runs[0] / "adapter" / "adapter_model.safetensors").exists()
