@@ -53,8 +53,9 @@ def main() -> int:
     server.start()
     try:
         base_url = ports.get(timeout=30)
-        config = GenerateConfig(task="keywords", llm=LLMSettings(base_url=base_url), concurrency=args.concurrency,
-                                dedup=False)
+        config = GenerateConfig(
+            task="keywords", llm=LLMSettings(base_url=base_url), concurrency=args.concurrency, dedup=False
+        )
         start = time.perf_counter()
         summary = generate_dataset("bench", docs, config, api_key="sk-bench")
         seconds = time.perf_counter() - start
@@ -65,8 +66,10 @@ def main() -> int:
     rate = requests / seconds
     ideal = args.concurrency / args.latency
     print(f"documents:      {args.docs} ({summary['succeeded']} ok, {summary['failed']} failed)")
-    print(f"requests:       {requests} in {seconds:.2f} s at concurrency {args.concurrency}, "
-          f"server latency {args.latency * 1000:.0f} ms")
+    print(
+        f"requests:       {requests} in {seconds:.2f} s at concurrency {args.concurrency}, "
+        f"server latency {args.latency * 1000:.0f} ms"
+    )
     print(f"throughput:     {rate:.1f} requests/s (ideal {ideal:.1f})")
     print(f"ratio to ideal: {rate / ideal:.3f} (target >= 0.8)")
     return 0 if summary["succeeded"] == args.docs else 1

@@ -46,7 +46,25 @@ def fill_instruction(task_name: str, lang: str, prop: str):
     except ChemtuneError:
         return gr.update(), gr.update(visible=False)
     params = property_params(prop) if task.name == "extract_property" and prop else None
-    return task.instruction_text(lang or task.default_lang, params), gr.update(visible=task.name == "extract_property")
+    return task.instruction_text(lang or task.default_lang, params), gr.update(
+        visible=task.name == "extract_property"
+    )
+
+
+def source_choices(lang: str):
+    """The 'documents from' choices in the page's language."""
+    return gr.update(choices=[(_t(key, lang), value) for key, value in
+                              (("src_paste", "paste"), ("src_file", "file"), ("src_hf", "hf"))])
+
+
+def task_language(task_name: str):
+    """A task's usual instruction language (Korean for the Korean-answer tasks)."""
+    from chemtune.datagen.tasks import get_task
+
+    try:
+        return get_task(task_name).default_lang
+    except ChemtuneError:
+        return gr.skip()
 
 
 def file_columns(upload: str | None):
@@ -74,8 +92,21 @@ def save_task(name: str, instruction: str, keys: str, lang: str):
     return _t("own_saved", lang, name=name.strip()), gr.update(choices=task_choices(), value=name.strip())
 
 
-def _config(task, lang, prop, instruction, base_url, model, temperature, concurrency, max_tokens, dedup,
-            threshold, prices):
+def _config(
+    task,
+    lang,
+    prop,
+    instruction,
+    base_url,
+    model,
+    temperature,
+    concurrency,
+    max_tokens,
+    dedup,
+    threshold,
+    prices,
+    batch_api=False,
+):
     from chemtune.datagen.client import LLMSettings
     from chemtune.datagen.pipeline import GenerateConfig
     from chemtune.datagen.tasks import get_task
@@ -90,12 +121,24 @@ def _config(task, lang, prop, instruction, base_url, model, temperature, concurr
                 raise ChemtuneError(f"Price table, model {row[0]!r}: prices must be numbers.") from None
     default = get_task(task).instruction_text(lang, None) if task != "extract_property" else None
     edited = (instruction or "").strip()
-    llm = LLMSettings(base_url=(base_url or "").strip() or LLMSettings().base_url, model=(model or "").strip()
-                      or LLMSettings().model, temperature=float(temperature), max_tokens=int(max_tokens))
-    return GenerateConfig(task=task, lang=lang, property=prop if task == "extract_property" else None,
-                          instruction=edited if edited and edited != default else None, llm=llm,
-                          concurrency=int(concurrency), dedup=bool(dedup), dedup_threshold=float(threshold),
-                          prices=table)
+    llm = LLMSettings(
+        base_url=(base_url or "").strip() or LLMSettings().base_url,
+        model=(model or "").strip() or LLMSettings().model,
+        temperature=float(temperature),
+        max_tokens=int(max_tokens),
+    )
+    return GenerateConfig(
+        task=task,
+        lang=lang,
+        property=prop if task == "extract_property" else None,
+        instruction=edited if edited and edited != default else None,
+        llm=llm,
+        concurrency=int(concurrency),
+        dedup=bool(dedup),
+        dedup_threshold=float(threshold),
+        prices=table,
+        batch_api=bool(batch_api),
+    )
 
 
 def _source(kind: str, pasted: str, upload: str | None, column: str | None, hf_id: str, split: str):
@@ -124,7 +167,9 @@ def run_preview(n, api_key, lang, kind, pasted, upload, column, hf_id, split, *s
         rows = preview(docs, config, (api_key or "").strip() or None, int(n))
     except ChemtuneError as error:
         return f"⚠️ {error}", gr.update()
-    table = [[r["source"], r["instruction"], r["output"], "✓" if r["valid"] else "✗", r["reason"]] for r in rows]
+    table = [
+        [r["source"], r["instruction"], r["output"], "✓" if r["valid"] else "✗", r["reason"]] for r in rows
+    ]
     ok = sum(r["valid"] for r in rows)
     return _t("previewed", lang, n=len(rows), ok=ok, bad=len(rows) - ok), table
 
@@ -135,8 +180,14 @@ def start_run(name, api_key, lang, kind, pasted, upload, column, hf_id, split, *
     try:
         config = _config(*settings)
         source, text_column, split = _source(kind, pasted, upload, column, hf_id, split)
-        run = job.start((name or "").strip(), source, config, api_key=(api_key or "").strip() or None,
-                        text_column=text_column, split=split)
+        run = job.start(
+            (name or "").strip(),
+            source,
+            config,
+            api_key=(api_key or "").strip() or None,
+            text_column=text_column,
+            split=split,
+        )
     except ChemtuneError as error:
         return gr.update(), f"⚠️ {error}"
     return run.run_id, _t("started", lang, run=run.run_id)
@@ -154,9 +205,12 @@ def abort_run(run_id):
 
 def progress_html(done: int, total: int | None) -> str:
     share = done / total if total else 0.0
-    return (f"<div id='data-progress' data-done='{done}' data-total='{total or 0}' style='background:#e5e7eb;"
-            f"border-radius:6px;height:14px'><div style='width:{share * 100:.1f}%;background:#059669;height:14px;"
-            f"border-radius:6px'></div></div><div style='font-size:0.85em'>{done}/{total or '?'} ({share:.0%})</div>")
+    return (
+        f"<div id='data-progress' data-done='{done}' data-total='{total or 0}' style='background:#e5e7eb;"
+        f"border-radius:6px;height:14px'><div style='width:{share * 100:.1f}%;background:#059669;height:14px;"
+        f"border-radius:6px'></div></div>"
+        f"<div style='font-size:0.85em'>{done}/{total or '?'} ({share:.0%})</div>"
+    )
 
 
 def poll(run_id, seen, lang):
@@ -182,21 +236,44 @@ def poll(run_id, seen, lang):
         return run_id, gr.skip(), gr.skip(), seen, gr.skip(), gr.skip()
     bar = progress_html(last.get("done", 0), last.get("total"))
     if state in jobs.ACTIVE:
-        message = _t("running", lang, run=run_id, status=state, done=last.get("done", 0), total=last.get("total", "?"),
-                     ok=last.get("succeeded", 0), failed=last.get("failed", 0), cached=last.get("cached", 0),
-                     tokens=last.get("prompt_tokens", 0) + last.get("completion_tokens", 0),
-                     cost=_cost(last.get("cost_usd", 0.0), lang))
+        message = _t(
+            "running",
+            lang,
+            run=run_id,
+            status=state,
+            done=last.get("done", 0),
+            total=last.get("total", "?"),
+            ok=last.get("succeeded", 0),
+            failed=last.get("failed", 0),
+            cached=last.get("cached", 0),
+            tokens=last.get("prompt_tokens", 0) + last.get("completion_tokens", 0),
+            cost=_cost(last.get("cost_usd", 0.0), lang),
+        )
         return run_id, message, bar, key, gr.skip(), gr.skip()
     if state != "done":
         message = _t("failed_run", lang, run=run_id, status=state, error=status.get("error") or "")
         return run_id, message, bar, key, gr.skip(), gr.skip()
     result = status.get("result") or {}
-    message = _t("finished", lang, name=result.get("dataset"), ok=result.get("succeeded"), failed=result.get("failed"),
-                 dup=result.get("deduplicated"), cached=result.get("cached"),
-                 tokens=result.get("prompt_tokens", 0) + result.get("completion_tokens", 0),
-                 cost=_cost(result.get("cost_usd"), lang))
+    message = _t(
+        "finished",
+        lang,
+        name=result.get("dataset"),
+        ok=result.get("succeeded"),
+        failed=result.get("failed"),
+        dup=result.get("deduplicated"),
+        cached=result.get("cached"),
+        tokens=result.get("prompt_tokens", 0) + result.get("completion_tokens", 0),
+        cost=_cost(result.get("cost_usd"), lang),
+    )
     overview, picker = refresh_datasets()
-    return run_id, message, progress_html(result.get("requested", 1), result.get("requested", 1)), key, overview, picker
+    return (
+        run_id,
+        message,
+        progress_html(result.get("requested", 1), result.get("requested", 1)),
+        key,
+        overview,
+        picker,
+    )
 
 
 # ---- datasets, import, export -------------------------------------------------------------------------
@@ -221,12 +298,34 @@ def show_dataset(name, page, lang):
     except ChemtuneError as error:
         return f"⚠️ {error}", None, None, [], []
     tokens = (info.get("prompt_tokens") or 0) + (info.get("completion_tokens") or 0)
-    summary = _t("summary", lang, name=name, count=info["count"], origin=info["origin"], failed=info["failed"],
-                 dup=info["duplicates_removed"], tokens=tokens, cost=_cost(info.get("cost_usd"), lang))
-    failures = [[f.get("kind", ""), f.get("source", ""), f.get("reason", ""), (f.get("raw") or "")[:300],
-                 (f.get("input") or "")[:200]] for f in views.failures(name)]
-    return (summary, views.counts_figure(records), views.length_figure(records),
-            views.rows_page(records, int(page or 1)), failures)
+    summary = _t(
+        "summary",
+        lang,
+        name=name,
+        count=info["count"],
+        origin=info["origin"],
+        failed=info["failed"],
+        dup=info["duplicates_removed"],
+        tokens=tokens,
+        cost=_cost(info.get("cost_usd"), lang),
+    )
+    failures = [
+        [
+            f.get("kind", ""),
+            f.get("source", ""),
+            f.get("reason", ""),
+            (f.get("raw") or "")[:300],
+            (f.get("input") or "")[:200],
+        ]
+        for f in views.failures(name)
+    ]
+    return (
+        summary,
+        views.counts_figure(records),
+        views.length_figure(records),
+        views.rows_page(records, int(page or 1)),
+        failures,
+    )
 
 
 def delete_dataset(name, confirm, lang):
@@ -239,7 +338,12 @@ def delete_dataset(name, confirm, lang):
     except ChemtuneError as error:
         return f"⚠️ {error}", gr.skip(), gr.skip(), False
     overview, picker = refresh_datasets()
-    return _t("deleted", lang, name=name), overview, gr.update(choices=[r[0] for r in overview], value=None), False
+    return (
+        _t("deleted", lang, name=name),
+        overview,
+        gr.update(choices=[r[0] for r in overview], value=None),
+        False,
+    )
 
 
 def export_file(name, fmt, lang):
@@ -271,8 +375,12 @@ def push(name, repo, token, private, lang):
     from chemtune.datagen.export import push_to_hub
 
     try:
-        result = push_to_hub(name, (repo or "").strip(), token=(token or "").strip() or os.environ.get("HF_TOKEN"),
-                             private=bool(private))
+        result = push_to_hub(
+            name,
+            (repo or "").strip(),
+            token=(token or "").strip() or os.environ.get("HF_TOKEN"),
+            private=bool(private),
+        )
     except ChemtuneError as error:
         return f"⚠️ {error}"
     return _t("done_to", lang, count=result["count"], where=result["url"])
@@ -289,7 +397,11 @@ def do_import(upload, hf_id, fmt, name, dedup, lang):
     except ChemtuneError as error:
         return f"⚠️ {error}", gr.skip(), gr.skip()
     overview, picker = refresh_datasets()
-    return _t("imported", lang, n=result["imported"], name=result["dataset"], dup=result["deduplicated"]), overview, picker
+    return (
+        _t("imported", lang, n=result["imported"], name=result["dataset"], dup=result["deduplicated"]),
+        overview,
+        picker,
+    )
 
 
 def build_mix(parts, name, seed, lang):
@@ -303,8 +415,14 @@ def build_mix(parts, name, seed, lang):
                 continue
             split = [x.strip() for x in str(row[1] or "").split(",") if x.strip()]
             tasks = [x.strip() for x in str(row[2] or "").split(",") if x.strip()]
-            spec.append({"dataset": str(row[0]).strip(), "langs": split, "tasks": tasks,
-                         "ratio": float(row[3] if row[3] not in ("", None) else 1)})
+            spec.append(
+                {
+                    "dataset": str(row[0]).strip(),
+                    "langs": split,
+                    "tasks": tasks,
+                    "ratio": float(row[3] if row[3] not in ("", None) else 1),
+                }
+            )
         result = build_mixture((name or "").strip(), spec, seed=int(seed or 0))
     except (ChemtuneError, ValueError) as error:
         return f"⚠️ {error}", gr.skip(), gr.skip()

@@ -47,19 +47,28 @@ def parse_results(text: str) -> dict[str, dict[str, Any]]:
         if row.get("error") or response.get("status_code", 200) != 200 or not body.get("choices"):
             error = row.get("error") or (body.get("error") if isinstance(body, dict) else None) or {}
             message = error.get("message") if isinstance(error, dict) else str(error)
-            results[custom_id] = {"error": f"HTTP {response.get('status_code', '?')}: {message or 'no answer'}"}
+            results[custom_id] = {
+                "error": f"HTTP {response.get('status_code', '?')}: {message or 'no answer'}"
+            }
             continue
         choice, usage = body["choices"][0], body.get("usage") or {}
-        results[custom_id] = {"content": (choice.get("message") or {}).get("content") or "",
-                              "finish_reason": choice.get("finish_reason") or "stop",
-                              "prompt_tokens": int(usage.get("prompt_tokens") or 0),
-                              "completion_tokens": int(usage.get("completion_tokens") or 0)}
+        results[custom_id] = {
+            "content": (choice.get("message") or {}).get("content") or "",
+            "finish_reason": choice.get("finish_reason") or "stop",
+            "prompt_tokens": int(usage.get("prompt_tokens") or 0),
+            "completion_tokens": int(usage.get("completion_tokens") or 0),
+        }
     return results
 
 
-def answer_documents_batch(docs: list[Document], config: GenerateConfig, api_key: str | None = None,
-                           run_dir: Path | str | None = None, progress: Callable[[Stats], None] | None = None,
-                           should_stop: Callable[[], bool] | None = None) -> tuple[list[Outcome], Stats]:
+def answer_documents_batch(
+    docs: list[Document],
+    config: GenerateConfig,
+    api_key: str | None = None,
+    run_dir: Path | str | None = None,
+    progress: Callable[[Stats], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[list[Outcome], Stats]:
     """Answer every document through the Batch API (cached answers are not sent)."""
     import openai
 
@@ -82,8 +91,9 @@ def answer_documents_batch(docs: list[Document], config: GenerateConfig, api_key
             pending[f"doc-{index}-{item.doc.id}"] = index
     if pending:
         stats.requests_sent = len(pending)
-        client = openai.OpenAI(base_url=config.llm.base_url, api_key=key, max_retries=3,
-                               timeout=config.llm.timeout_s)
+        client = openai.OpenAI(
+            base_url=config.llm.base_url, api_key=key, max_retries=3, timeout=config.llm.timeout_s
+        )
         try:
             results = _run_batch(client, pending, prepared, config, run_dir, stats, progress, should_stop)
         except openai.OpenAIError as exc:
@@ -108,20 +118,33 @@ def answer_documents_batch(docs: list[Document], config: GenerateConfig, api_key
     return final, stats
 
 
-def _run_batch(client: Any, pending: dict[str, int], prepared: list, config: GenerateConfig,
-               run_dir: Path | str | None, stats: Stats, progress: Callable[[Stats], None] | None,
-               should_stop: Callable[[], bool] | None) -> dict[str, dict[str, Any]]:
+def _run_batch(
+    client: Any,
+    pending: dict[str, int],
+    prepared: list,
+    config: GenerateConfig,
+    run_dir: Path | str | None,
+    stats: Stats,
+    progress: Callable[[Stats], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> dict[str, dict[str, Any]]:
     state_file = Path(run_dir) / STATE_FILE if run_dir else None
     state = workspace.read_json(state_file, {}) if state_file else {}
     if not state or sorted(state.get("custom_ids", [])) != sorted(pending):
-        items = [(custom_id, prepared[index].messages, prepared[index].params)
-                 for custom_id, index in pending.items()]
+        items = [
+            (custom_id, prepared[index].messages, prepared[index].params)
+            for custom_id, index in pending.items()
+        ]
         data = request_lines(items, config.llm.model)
         if run_dir:
             (Path(run_dir) / "batch_requests.jsonl").write_bytes(data)
         uploaded = client.files.create(file=("batch_requests.jsonl", io.BytesIO(data)), purpose="batch")
-        batch = client.batches.create(input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
-                                      metadata={"source": "chemtune"})
+        batch = client.batches.create(
+            input_file_id=uploaded.id,
+            endpoint=ENDPOINT,
+            completion_window="24h",
+            metadata={"source": "chemtune"},
+        )
         state = {"batch_id": batch.id, "input_file_id": uploaded.id, "custom_ids": list(pending)}
         if state_file:
             workspace.write_json(state_file, state)

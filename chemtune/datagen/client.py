@@ -42,7 +42,9 @@ class LLMSettings(BaseModel):
     max_attempts: int = Field(5, ge=1, description="Tries per document (429, 5xx and timeouts are retried).")
     backoff_s: float = Field(1.0, ge=0, description="First retry wait; doubles each try (Retry-After wins).")
     max_backoff_s: float = Field(60.0, ge=0, description="Longest wait between two tries.")
-    json_mode: bool = Field(True, description="Ask for JSON mode on JSON tasks (dropped if the server refuses).")
+    json_mode: bool = Field(
+        True, description="Ask for JSON mode on JSON tasks (dropped if the server refuses)."
+    )
 
 
 @dataclass
@@ -83,13 +85,20 @@ def price_for(model: str, prices: dict[str, dict[str, float]] | None = None) -> 
     return table[max(matches, key=len)] if matches else None
 
 
-def cost_usd(model: str, prompt_tokens: int, completion_tokens: int,
-             prices: dict[str, dict[str, float]] | None = None, batch: bool = False) -> float | None:
+def cost_usd(
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    prices: dict[str, dict[str, float]] | None = None,
+    batch: bool = False,
+) -> float | None:
     """Estimated cost in USD, or None when the model has no price in the table."""
     price = price_for(model, prices)
     if price is None:
         return None
-    cost = (prompt_tokens * float(price.get("input", 0)) + completion_tokens * float(price.get("output", 0))) / 1e6
+    cost = (
+        prompt_tokens * float(price.get("input", 0)) + completion_tokens * float(price.get("output", 0))
+    ) / 1e6
     return round(cost * (BATCH_DISCOUNT if batch else 1.0), 6)
 
 
@@ -123,8 +132,9 @@ class LLMClient:
         self.settings = settings
         self._key = resolve_api_key(api_key)
         self._openai = openai
-        self.client = openai.AsyncOpenAI(base_url=settings.base_url, api_key=self._key, max_retries=0,
-                                         timeout=settings.timeout_s)
+        self.client = openai.AsyncOpenAI(
+            base_url=settings.base_url, api_key=self._key, max_retries=0, timeout=settings.timeout_s
+        )
         self.json_mode_refused = False
         self.requests_sent = 0
 
@@ -133,15 +143,26 @@ class LLMClient:
 
     def request_params(self, json_answer: bool) -> dict[str, Any]:
         """The sampling parameters that go into a request (and into the cache key)."""
-        params: dict[str, Any] = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens}
+        params: dict[str, Any] = {
+            "temperature": self.settings.temperature,
+            "max_tokens": self.settings.max_tokens,
+        }
         if json_answer and self.settings.json_mode:
             params["response_format"] = {"type": "json_object"}
         return params
 
     def _retryable(self, exc: Exception) -> bool:
         o = self._openai
-        if isinstance(exc, (o.APITimeoutError, o.APIConnectionError, o.RateLimitError, json.JSONDecodeError,
-                            o.APIResponseValidationError)):
+        if isinstance(
+            exc,
+            (
+                o.APITimeoutError,
+                o.APIConnectionError,
+                o.RateLimitError,
+                json.JSONDecodeError,
+                o.APIResponseValidationError,
+            ),
+        ):
             return True
         status = getattr(exc, "status_code", None)
         return isinstance(status, int) and (status >= 500 or status in (408, 409))
@@ -166,8 +187,10 @@ class LLMClient:
                 # The client's own POST (same auth, errors and parsing as chat.completions.create) without
                 # the per-call typed-parameter transform, which costs more CPU than the rest of a request.
                 response = await self.client.post(
-                    "/chat/completions", cast_to=self._openai.types.chat.ChatCompletion,
-                    body={"model": self.settings.model, "messages": messages, **params})
+                    "/chat/completions",
+                    cast_to=self._openai.types.chat.ChatCompletion,
+                    body={"model": self.settings.model, "messages": messages, **params},
+                )
                 return self._completion(response, attempt, "response_format" in params)
             except LLMRequestError:
                 raise
@@ -200,7 +223,9 @@ class LLMClient:
             finish_reason=choice.finish_reason or "stop",
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            attempts=attempts, json_mode=json_mode)
+            attempts=attempts,
+            json_mode=json_mode,
+        )
 
     async def close(self) -> None:
         await self.client.close()

@@ -25,24 +25,42 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     llm = LLMSettings(base_url=args.base_url, model=args.model, temperature=args.temperature,
                       max_tokens=args.max_tokens, timeout_s=args.timeout, json_mode=not args.no_json_mode)
-    config = GenerateConfig(task=args.task, lang=args.lang, instruction=args.instruction, property=args.property,
-                            llm=llm, concurrency=args.concurrency, dedup=not args.no_dedup,
-                            dedup_threshold=args.dedup_threshold, batch_api=args.batch_api,
-                            batch_poll_s=args.poll)
+    config = GenerateConfig(
+        task=args.task,
+        lang=args.lang,
+        instruction=args.instruction,
+        property=args.property,
+        llm=llm,
+        concurrency=args.concurrency,
+        dedup=not args.no_dedup,
+        dedup_threshold=args.dedup_threshold,
+        batch_api=args.batch_api,
+        batch_poll_s=args.poll,
+    )
     docs = load_documents(args.source, args.text_column, args.limit, args.split)
 
     def progress(stats: Stats) -> None:
         if sys.stderr.isatty() or stats.done == stats.requested:
-            print(f"\r{stats.done}/{stats.requested} documents · {stats.succeeded} ok · {stats.failed} failed · "
-                  f"{stats.cached} cached", end="\n" if stats.done == stats.requested else "", file=sys.stderr)
+            print(
+                f"\r{stats.done}/{stats.requested} documents · {stats.succeeded} ok · "
+                f"{stats.failed} failed · "
+                f"{stats.cached} cached",
+                end="\n" if stats.done == stats.requested else "",
+                file=sys.stderr,
+            )
 
-    summary = generate_dataset(args.out, docs, config, api_key=None, progress=progress, overwrite=args.overwrite,
-                               source=args.source)
+    summary = generate_dataset(
+        args.out, docs, config, api_key=None, progress=progress, overwrite=args.overwrite, source=args.source
+    )
     result = {key: summary[key] for key in GENERATE_KEYS}
-    cost = "unknown (no price for this model)" if summary["cost_usd"] is None else f"${summary['cost_usd']:.4f}"
-    text = (f"dataset {args.out}: {summary['succeeded']} records, {summary['failed']} failed, "
-            f"{summary['deduplicated']} duplicates removed, {summary['cached']} from the cache; "
-            f"{summary['prompt_tokens']} + {summary['completion_tokens']} tokens, cost {cost}\n{summary['path']}")
+    cost = (
+        "unknown (no price for this model)" if summary["cost_usd"] is None else f"${summary['cost_usd']:.4f}"
+    )
+    text = (
+        f"dataset {args.out}: {summary['succeeded']} records, {summary['failed']} failed, "
+        f"{summary['deduplicated']} duplicates removed, {summary['cached']} from the cache; "
+        f"{summary['prompt_tokens']} + {summary['completion_tokens']} tokens, cost {cost}\n{summary['path']}"
+    )
     emit(args, result, text)
     return 0
 
@@ -51,10 +69,22 @@ def cmd_import(args: argparse.Namespace) -> int:
     from chemtune.cli import emit
     from chemtune.datagen.importers import import_dataset
 
-    result = import_dataset(args.source, args.out, kind=args.format, split=args.split, limit=args.limit,
-                            dedup=args.dedup, threshold=args.dedup_threshold, overwrite=args.overwrite)
-    emit(args, result, f"imported {result['imported']} records into {args.out} "
-                       f"({result['deduplicated']} duplicates removed)")
+    result = import_dataset(
+        args.source,
+        args.out,
+        kind=args.format,
+        split=args.split,
+        limit=args.limit,
+        dedup=args.dedup,
+        threshold=args.dedup_threshold,
+        overwrite=args.overwrite,
+    )
+    emit(
+        args,
+        result,
+        f"imported {result['imported']} records into {args.out} "
+        f"({result['deduplicated']} duplicates removed)",
+    )
     return 0
 
 
@@ -69,9 +99,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     elif args.save_to_disk:
         result = export.save_to_disk(args.name, args.save_to_disk)
     else:
-        result = export.push_to_hub(args.name, args.push_to_hub, token=os.environ.get("HF_TOKEN"),
-                                    private=not args.public)
-    emit(args, result, f"{result['count']} records of {args.name} → {result.get('path') or result.get('url')}")
+        result = export.push_to_hub(
+            args.name, args.push_to_hub, token=os.environ.get("HF_TOKEN"), private=not args.public
+        )
+    emit(
+        args, result, f"{result['count']} records of {args.name} → {result.get('path') or result.get('url')}"
+    )
     return 0
 
 
@@ -82,7 +115,9 @@ def _part(text: str) -> dict[str, Any]:
         key, eq, value = item.partition("=")
         key = key.strip()
         if not eq or key not in ("dataset", "langs", "tasks", "ratio"):
-            raise ChemtuneError(f"--part {text!r}: use dataset=NAME[,langs=ko+en][,tasks=qa+keywords][,ratio=0.5].")
+            raise ChemtuneError(
+                f"--part {text!r}: use dataset=NAME[,langs=ko+en][,tasks=qa+keywords][,ratio=0.5]."
+            )
         part[key] = [v for v in value.split("+") if v] if key in ("langs", "tasks") else value.strip()
     if "dataset" not in part:
         raise ChemtuneError(f"--part {text!r}: dataset=NAME is missing.")
@@ -106,13 +141,19 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
         if not args.part:
             raise ChemtuneError("datasets mix needs at least one --part dataset=NAME[,langs=..][,ratio=..].")
-        result = build_mixture(_required(args.out, "mix", "--out"), [_part(p) for p in args.part], seed=args.seed,
-                               overwrite=args.overwrite)
+        result = build_mixture(
+            _required(args.out, "mix", "--out"),
+            [_part(p) for p in args.part],
+            seed=args.seed,
+            overwrite=args.overwrite,
+        )
         emit(args, result, f"mixture {args.out}: {result['count']} records")
     else:
         rows = records.list_datasets()
-        lines = [f"{row['name']:32} {row.get('count') or 0:>7}  tasks {row.get('tasks')}  langs {row.get('langs')}"
-                 for row in rows]
+        lines = [
+            f"{row['name']:32} {row.get('count') or 0:>7}  tasks {row.get('tasks')}  langs {row.get('langs')}"
+            for row in rows
+        ]
         emit(args, {"datasets": rows}, "\n".join(lines) or "no datasets")
     return 0
 
@@ -126,8 +167,11 @@ def _required(value: str | None, action: str, flag: str = "NAME") -> str:
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     from chemtune.datagen.client import DEFAULT_BASE_URL, DEFAULT_MODEL
 
-    p = sub.add_parser("generate", parents=[common], help="generate instruction data from documents with an LLM "
-                                                         "(key from $OPENAI_API_KEY)")
+    p = sub.add_parser(
+        "generate",
+        parents=[common],
+        help="generate instruction data from documents with an LLM (key from $OPENAI_API_KEY)",
+    )
     p.add_argument("--task", required=True, help="task name (summarize_extract, keywords, qa, … or yours)")
     p.add_argument("--source", required=True, help="a .txt .md .jsonl .csv .pdf file, or hf:DATASET_ID")
     p.add_argument("--text-column", help="column holding the text (.jsonl/.csv/hf)")
@@ -141,7 +185,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--poll", type=float, default=10.0, help="seconds between Batch API status checks")
     p.add_argument("--lang", choices=["en", "ko"], help="instruction language (default: the task's)")
     p.add_argument("--instruction", help="replace the task's instruction text")
-    p.add_argument("--property", help="extract_property: water_uptake, ion_exchange_capacity, ion_conductivity")
+    p.add_argument(
+        "--property", help="extract_property: water_uptake, ion_exchange_capacity, ion_conductivity"
+    )
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--max-tokens", type=int, default=1024, help="longest answer; longer is a failure")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per request before a retry")
@@ -151,11 +197,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset of that name")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("import", parents=[common], help="import a public set or an Alpaca/ShareGPT/messages file")
+    p = sub.add_parser(
+        "import", parents=[common], help="import a public set or an Alpaca/ShareGPT/messages file"
+    )
     p.add_argument("source", help="a .jsonl .json .csv file, or hf:DATASET_ID")
     p.add_argument("--out", required=True, help="name of the new dataset")
-    p.add_argument("--format", default="auto",
-                   help="auto, alpaca, sharegpt, messages, chemtune, hydra, camel or chemrxiv")
+    p.add_argument(
+        "--format",
+        default="auto",
+        help="auto, alpaca, sharegpt, messages, chemtune, hydra, camel or chemrxiv",
+    )
     p.add_argument("--split", default="train")
     p.add_argument("--limit", type=int)
     p.add_argument("--dedup", action="store_true", help="remove exact and near duplicates")

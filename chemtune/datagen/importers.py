@@ -31,7 +31,9 @@ def _need(row: dict[str, Any], fields: tuple[str, ...], where: str) -> None:
     missing = [name for name in fields if name not in row]
     if missing:
         shown = ", ".join(sorted(row)) or "none"
-        raise ChemtuneError(f"{where}: field(s) {', '.join(repr(m) for m in missing)} missing (fields: {shown}).")
+        raise ChemtuneError(
+            f"{where}: field(s) {', '.join(repr(m) for m in missing)} missing (fields: {shown})."
+        )
 
 
 def _hydra(row: dict[str, Any], where: str) -> Record:
@@ -41,16 +43,27 @@ def _hydra(row: dict[str, Any], where: str) -> Record:
     # Some copies put the question under "instruction" and leave "input" empty.
     if not question.strip():
         question, instruction = instruction, ""
-    record = {"task": "qa", "instruction": question, "input": instruction if instruction != question else "",
-              "output": row["output"], "source": "HydraLM/chemistry_dataset_alpaca"}
+    record = {
+        "task": "qa",
+        "instruction": question,
+        "input": instruction if instruction != question else "",
+        "output": row["output"],
+        "source": "HydraLM/chemistry_dataset_alpaca",
+    }
     return validate_record(record, where)
 
 
 def _camel(row: dict[str, Any], where: str) -> Record:
     _need(row, ("message_1", "message_2"), where)
     meta = {key: row[key] for key in ("role_1", "topic;", "topic", "sub_topic") if row.get(key)}
-    record = {"task": "qa", "instruction": row["message_1"], "input": "", "output": row["message_2"],
-              "source": "camel-ai/chemistry", "meta": {k.rstrip(";"): v for k, v in meta.items()} or None}
+    record = {
+        "task": "qa",
+        "instruction": row["message_1"],
+        "input": "",
+        "output": row["message_2"],
+        "source": "camel-ai/chemistry",
+        "meta": {k.rstrip(";"): v for k, v in meta.items()} or None,
+    }
     return validate_record(record, where)
 
 
@@ -78,14 +91,22 @@ def _chemrxiv(row: dict[str, Any], where: str) -> Record:
         raise ChemtuneError(f"{where}: field 'keywords' is empty.")
     task = TASKS["keywords"]
     source = "ChemRxiv" + (f": {row['doi']}" if row.get("doi") else "")
-    record = {"task": "keywords", "lang": "en", "instruction": task.instruction_text("en"),
-              "input": row["abstract"], "output": json.dumps({"keywords": keywords}, ensure_ascii=False),
-              "source": source, "meta": {"title": row["title"]} if row.get("title") else None}
+    record = {
+        "task": "keywords",
+        "lang": "en",
+        "instruction": task.instruction_text("en"),
+        "input": row["abstract"],
+        "output": json.dumps({"keywords": keywords}, ensure_ascii=False),
+        "source": source,
+        "meta": {"title": row["title"]} if row.get("title") else None,
+    }
     return validate_record(record, where)
 
 
 CONVERT: dict[str, Callable[[dict[str, Any], str], Record]] = {
-    "hydra": _hydra, "camel": _camel, "chemrxiv": _chemrxiv,
+    "hydra": _hydra,
+    "camel": _camel,
+    "chemrxiv": _chemrxiv,
 }
 
 
@@ -95,8 +116,10 @@ def _hf_rows(dataset_id: str, split: str) -> list[tuple[str, Any]]:
     try:
         data = datasets.load_dataset(dataset_id, split=split)
     except Exception as exc:
-        raise ChemtuneError(f"Cannot load the dataset {dataset_id!r} (split {split!r}): "
-                            f"{type(exc).__name__}: {str(exc)[:300]}") from None
+        raise ChemtuneError(
+            f"Cannot load the dataset {dataset_id!r} (split {split!r}): "
+            f"{type(exc).__name__}: {str(exc)[:300]}"
+        ) from None
     return [(f"{dataset_id}[{split}] row {i}", row) for i, row in enumerate(data, start=1)]
 
 
@@ -112,14 +135,15 @@ def guess_kind(source: str) -> str:
     return "auto"
 
 
-def read_source_records(source: str | Path, kind: str = "auto", split: str = "train",
-                        limit: int | None = None) -> list[Record]:
+def read_source_records(
+    source: str | Path, kind: str = "auto", split: str = "train", limit: int | None = None
+) -> list[Record]:
     """Records from a file or `hf:<id>` with converter `kind` (see KINDS)."""
     source = str(source)
     if kind not in KINDS:
         raise ChemtuneError(f"Unknown import format {kind!r}; use one of {', '.join(KINDS)}.")
     if source.startswith(HF_PREFIX):
-        rows = _hf_rows(source[len(HF_PREFIX):], split)
+        rows = _hf_rows(source[len(HF_PREFIX) :], split)
         if kind == "auto":
             kind = guess_kind(source)
     else:
@@ -140,9 +164,16 @@ def read_source_records(source: str | Path, kind: str = "auto", split: str = "tr
     return records_from_rows(rows, kind)
 
 
-def import_dataset(source: str | Path, name: str, kind: str = "auto", split: str = "train",
-                   limit: int | None = None, dedup: bool = False, threshold: float = 0.85,
-                   overwrite: bool = False) -> dict[str, Any]:
+def import_dataset(
+    source: str | Path,
+    name: str,
+    kind: str = "auto",
+    split: str = "train",
+    limit: int | None = None,
+    dedup: bool = False,
+    threshold: float = 0.85,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """Import a public set or a file as dataset `name`; returns counts (and duplicates removed)."""
     from chemtune.datagen.dedup import dedup_records
 
@@ -151,7 +182,11 @@ def import_dataset(source: str | Path, name: str, kind: str = "auto", split: str
     if dedup:
         records, duplicates = dedup_records(records, threshold)
         removed = len(duplicates)
-    meta = {"origin": "import", "source": str(source), "format": kind, "dedup": {"enabled": dedup,
-            "threshold": threshold, "removed": removed}}
+    meta = {
+        "origin": "import",
+        "source": str(source),
+        "format": kind,
+        "dedup": {"enabled": dedup, "threshold": threshold, "removed": removed},
+    }
     folder = save_dataset(name, records, meta, overwrite=overwrite)
     return {"dataset": name, "imported": len(records), "deduplicated": removed, "path": str(folder)}

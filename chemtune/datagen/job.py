@@ -46,9 +46,13 @@ def run(ctx: jobs.JobContext) -> dict[str, Any]:
     """Worker of the generate job kind."""
     cfg = ctx.config
     config = GenerateConfig.model_validate(cfg.get("generate") or {})
-    docs = load_documents(cfg["source"], cfg.get("text_column"), cfg.get("limit"), cfg.get("split") or "train")
-    ctx.log(f"generate: {len(docs)} documents, task {config.task}, model {config.llm.model} at "
-            f"{config.llm.base_url}, concurrency {config.concurrency}")
+    docs = load_documents(
+        cfg["source"], cfg.get("text_column"), cfg.get("limit"), cfg.get("split") or "train"
+    )
+    ctx.log(
+        f"generate: {len(docs)} documents, task {config.task}, model {config.llm.model} at "
+        f"{config.llm.base_url}, concurrency {config.concurrency}"
+    )
     ctx.progress(0, len(docs), succeeded=0, failed=0, cached=0)
     last = 0.0
 
@@ -59,10 +63,20 @@ def run(ctx: jobs.JobContext) -> dict[str, Any]:
         last = time.monotonic()
         ctx.progress(stats.done, stats.requested, **stats_dict(stats, config.llm.model, config.prices))
 
-    summary = generate_dataset(cfg["out"], docs, config, api_key=None, progress=progress,
-                               should_stop=ctx.should_stop, overwrite=bool(cfg.get("overwrite")),
-                               run_dir=ctx.run_dir, source=cfg["source"])
+    summary = generate_dataset(
+        cfg["out"],
+        docs,
+        config,
+        api_key=None,
+        progress=progress,
+        should_stop=ctx.should_stop,
+        overwrite=bool(cfg.get("overwrite")),
+        run_dir=ctx.run_dir,
+        source=cfg["source"],
+    )
     ctx.event(type="result", **summary)
-    ctx.log(f"generate: {summary['succeeded']} records, {summary['failed']} failed, "
-            f"{summary['deduplicated']} duplicates removed, {summary['cached']} answers from the cache")
+    ctx.log(
+        f"generate: {summary['succeeded']} records, {summary['failed']} failed, "
+        f"{summary['deduplicated']} duplicates removed, {summary['cached']} answers from the cache"
+    )
     return summary

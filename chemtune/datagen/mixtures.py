@@ -25,7 +25,11 @@ class MixturePart(BaseModel):
 
 
 def matching(records: list[Record], part: MixturePart) -> list[Record]:
-    return [r for r in records if (not part.langs or r.lang in part.langs) and (not part.tasks or r.task in part.tasks)]
+    return [
+        r
+        for r in records
+        if (not part.langs or r.lang in part.langs) and (not part.tasks or r.task in part.tasks)
+    ]
 
 
 def sample(records: list[Record], ratio: float, rng: random.Random) -> list[Record]:
@@ -58,10 +62,12 @@ def mix(parts: list[MixturePart | dict], seed: int = 0) -> tuple[list[Record], l
     return mixed, report
 
 
-def build_mixture(name: str, parts: list[MixturePart | dict], seed: int = 0, overwrite: bool = False
-                  ) -> dict[str, Any]:
+def build_mixture(
+    name: str, parts: list[MixturePart | dict], seed: int = 0, overwrite: bool = False
+) -> dict[str, Any]:
     """Mix and save as dataset `name`; returns the per-part report and the total."""
     records, report = mix(parts, seed)
-    folder = save_dataset(name, records, {"origin": "mixture", "mixture": report, "seed": seed},
-                          overwrite=overwrite)
+    folder = save_dataset(
+        name, records, {"origin": "mixture", "mixture": report, "seed": seed}, overwrite=overwrite
+    )
     return {"dataset": name, "count": len(records), "parts": report, "path": str(folder)}

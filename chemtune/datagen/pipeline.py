@@ -134,17 +134,31 @@ def judge(prepared: Prepared, task: Task, lang: str, answer: dict, model: str) -
     return Outcome(doc, record=record, raw=content)
 
 
-def _failed(prepared: Prepared, task: Task, reason: str, raw: str | None, finish: str | None = None) -> Outcome:
+def _failed(
+    prepared: Prepared, task: Task, reason: str, raw: str | None, finish: str | None = None
+) -> Outcome:
     doc = prepared.doc
-    failure = {"kind": "generation", "doc_id": doc.id, "source": doc.source, "task": task.name,
-               "reason": reason, "raw": raw, "finish_reason": finish, "input": doc.text}
+    failure = {
+        "kind": "generation",
+        "doc_id": doc.id,
+        "source": doc.source,
+        "task": task.name,
+        "reason": reason,
+        "raw": raw,
+        "finish_reason": finish,
+        "input": doc.text,
+    }
     return Outcome(doc, failure=failure, raw=raw)
 
 
-async def answer_documents(docs: list[Document], config: GenerateConfig, api_key: str | None = None,
-                           on_outcome: Callable[[Outcome, Stats], None] | None = None,
-                           should_stop: Callable[[], bool] | None = None,
-                           cache: ResponseCache | None = None) -> tuple[list[Outcome], Stats]:
+async def answer_documents(
+    docs: list[Document],
+    config: GenerateConfig,
+    api_key: str | None = None,
+    on_outcome: Callable[[Outcome, Stats], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    cache: ResponseCache | None = None,
+) -> tuple[list[Outcome], Stats]:
     """Ask the teacher about every document (cached answers first), `concurrency` requests at a time."""
     task, lang, _ = resolve_task(config)
     cache = cache or ResponseCache()
@@ -179,9 +193,13 @@ async def answer_documents(docs: list[Document], config: GenerateConfig, api_key
                 return finish(index, _failed(prepared, task, client.safe(str(exc)), None))
             stats.prompt_tokens += completion.prompt_tokens
             stats.completion_tokens += completion.completion_tokens
-            answer = {"content": completion.content, "finish_reason": completion.finish_reason,
-                      "prompt_tokens": completion.prompt_tokens, "completion_tokens": completion.completion_tokens,
-                      "model": config.llm.model}
+            answer = {
+                "content": completion.content,
+                "finish_reason": completion.finish_reason,
+                "prompt_tokens": completion.prompt_tokens,
+                "completion_tokens": completion.completion_tokens,
+                "model": config.llm.model,
+            }
             cache.put(prepared.key, answer)
         outcome = judge(prepared, task, lang, answer, config.llm.model)
         outcome.cached = cached
@@ -209,20 +227,25 @@ async def answer_documents(docs: list[Document], config: GenerateConfig, api_key
     return [outcome for outcome in outcomes if outcome is not None], stats
 
 
-def preview(docs: list[Document], config: GenerateConfig, api_key: str | None = None, n: int = 3
-            ) -> list[dict[str, Any]]:
+def preview(
+    docs: list[Document], config: GenerateConfig, api_key: str | None = None, n: int = 3
+) -> list[dict[str, Any]]:
     """Run the first `n` documents and return one table row each: source | instruction | output | valid."""
     outcomes, _ = asyncio.run(answer_documents(docs[:n], config, api_key))
     rows = []
     for outcome in outcomes:
         record, failure = outcome.record, outcome.failure
-        rows.append({
-            "source": _snippet(outcome.doc.text),
-            "instruction": _snippet(record.instruction if record else (config.instruction or config.task), 300),
-            "output": record.output if record else (failure or {}).get("raw") or "",
-            "valid": record is not None,
-            "reason": "" if record else (failure or {}).get("reason", ""),
-        })
+        rows.append(
+            {
+                "source": _snippet(outcome.doc.text),
+                "instruction": _snippet(
+                    record.instruction if record else (config.instruction or config.task), 300
+                ),
+                "output": record.output if record else (failure or {}).get("raw") or "",
+                "valid": record is not None,
+                "reason": "" if record else (failure or {}).get("reason", ""),
+            }
+        )
     return rows
 
 
@@ -231,10 +254,17 @@ def _snippet(text: str, size: int = SNIPPET) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def generate_dataset(name: str, docs: list[Document], config: GenerateConfig, api_key: str | None = None,
-                     progress: Callable[[Stats], None] | None = None,
-                     should_stop: Callable[[], bool] | None = None, overwrite: bool = False,
-                     run_dir: Any = None, source: str | None = None) -> dict[str, Any]:
+def generate_dataset(
+    name: str,
+    docs: list[Document],
+    config: GenerateConfig,
+    api_key: str | None = None,
+    progress: Callable[[Stats], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    overwrite: bool = False,
+    run_dir: Any = None,
+    source: str | None = None,
+) -> dict[str, Any]:
     """Generate, validate, dedupe and save dataset `name`; returns the summary the CLI prints."""
     from chemtune.datagen.dedup import dedup_records
 
@@ -246,12 +276,19 @@ def generate_dataset(name: str, docs: list[Document], config: GenerateConfig, ap
     if config.batch_api:
         from chemtune.datagen.batch import answer_documents_batch
 
-        outcomes, stats = answer_documents_batch(docs, config, api_key, run_dir=run_dir, progress=progress,
-                                                 should_stop=should_stop)
+        outcomes, stats = answer_documents_batch(
+            docs, config, api_key, run_dir=run_dir, progress=progress, should_stop=should_stop
+        )
     else:
-        outcomes, stats = asyncio.run(answer_documents(
-            docs, config, api_key, on_outcome=(lambda _o, s: progress(s)) if progress else None,
-            should_stop=should_stop))
+        outcomes, stats = asyncio.run(
+            answer_documents(
+                docs,
+                config,
+                api_key,
+                on_outcome=(lambda _o, s: progress(s)) if progress else None,
+                should_stop=should_stop,
+            )
+        )
     records = [outcome.record for outcome in outcomes if outcome.record is not None]
     failures = [outcome.failure for outcome in outcomes if outcome.failure is not None]
     duplicates = []
@@ -259,25 +296,51 @@ def generate_dataset(name: str, docs: list[Document], config: GenerateConfig, ap
         records, duplicates = dedup_records(records, config.dedup_threshold)
         for dup in duplicates:
             meta = dup.record.meta or {}
-            failures.append({"kind": "duplicate", "doc_id": meta.get("doc_id"), "source": dup.record.source,
-                             "task": dup.record.task, "reason": dup.reason, "raw": dup.record.output,
-                             "finish_reason": "stop", "input": dup.record.input or dup.record.instruction,
-                             "duplicate_of": dup.kept_id, "similarity": dup.similarity})
+            failures.append(
+                {
+                    "kind": "duplicate",
+                    "doc_id": meta.get("doc_id"),
+                    "source": dup.record.source,
+                    "task": dup.record.task,
+                    "reason": dup.reason,
+                    "raw": dup.record.output,
+                    "finish_reason": "stop",
+                    "input": dup.record.input or dup.record.instruction,
+                    "duplicate_of": dup.kept_id,
+                    "similarity": dup.similarity,
+                }
+            )
     stats.deduplicated = len(duplicates)
     stats.succeeded -= len(duplicates)
-    cost = cost_usd(config.llm.model, stats.prompt_tokens, stats.completion_tokens, config.prices,
-                    batch=config.batch_api)
+    cost = cost_usd(
+        config.llm.model, stats.prompt_tokens, stats.completion_tokens, config.prices, batch=config.batch_api
+    )
     summary = {
-        "dataset": name, "requested": stats.requested, "succeeded": stats.succeeded, "failed": stats.failed,
-        "cached": stats.cached, "deduplicated": stats.deduplicated, "prompt_tokens": stats.prompt_tokens,
-        "completion_tokens": stats.completion_tokens, "cost_usd": cost,
+        "dataset": name,
+        "requested": stats.requested,
+        "succeeded": stats.succeeded,
+        "failed": stats.failed,
+        "cached": stats.cached,
+        "deduplicated": stats.deduplicated,
+        "prompt_tokens": stats.prompt_tokens,
+        "completion_tokens": stats.completion_tokens,
+        "cost_usd": cost,
     }
     meta = {
-        "origin": "generate", "task": task.name, "instruction_lang": lang, "source": source,
+        "origin": "generate",
+        "task": task.name,
+        "instruction_lang": lang,
+        "source": source,
         "generation": json.loads(config.model_dump_json()),
-        "usage": {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
-                  "requests_sent": stats.requests_sent, "cached_answers": stats.cached},
-        "cost_usd": cost, "prices": config.prices, "summary": summary,
+        "usage": {
+            "prompt_tokens": stats.prompt_tokens,
+            "completion_tokens": stats.completion_tokens,
+            "requests_sent": stats.requests_sent,
+            "cached_answers": stats.cached,
+        },
+        "cost_usd": cost,
+        "prices": config.prices,
+        "summary": summary,
         "dedup": {"enabled": config.dedup, "threshold": config.dedup_threshold, "removed": len(duplicates)},
         "seconds": round(time.time() - stats.started, 2),
     }

@@ -95,7 +95,9 @@ def _documents_from_table(path: Path, column: str | None) -> list[Document]:
         if column not in row:
             raise ChemtuneError(f"{where}: field {column!r} is missing.")
         # An empty text is kept: the pipeline records it as a failure, so no row disappears unnoticed.
-        docs.append(Document(document_id(_cell_text(row[column]), where), _cell_text(row[column]).strip(), where))
+        docs.append(
+            Document(document_id(_cell_text(row[column]), where), _cell_text(row[column]).strip(), where)
+        )
     return docs
 
 
@@ -114,33 +116,43 @@ def _documents_from_pdf(path: Path) -> list[Document]:
     return [_doc(text, path.name)]
 
 
-def load_hf_documents(dataset_id: str, column: str | None = None, split: str = "train",
-                      config_name: str | None = None) -> list[Document]:
+def load_hf_documents(
+    dataset_id: str, column: str | None = None, split: str = "train", config_name: str | None = None
+) -> list[Document]:
     """A column of a Hugging Face dataset (hub id, local folder, or a data file) as documents."""
     import datasets
 
     try:
         if Path(dataset_id).is_file():
             builder = {".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}.get(
-                Path(dataset_id).suffix.lower(), "text")
+                Path(dataset_id).suffix.lower(), "text"
+            )
             data = datasets.load_dataset(builder, data_files=dataset_id, split=split)
         else:
             data = datasets.load_dataset(dataset_id, config_name, split=split)
     except Exception as exc:  # offline, unknown id, bad split: say which
-        raise ChemtuneError(f"Cannot load the dataset {dataset_id!r} (split {split!r}): "
-                            f"{type(exc).__name__}: {str(exc)[:300]}") from None
+        raise ChemtuneError(
+            f"Cannot load the dataset {dataset_id!r} (split {split!r}): "
+            f"{type(exc).__name__}: {str(exc)[:300]}"
+        ) from None
     column = pick_column(list(data.column_names), column, dataset_id)
-    return [Document(document_id(_cell_text(value), f"{dataset_id}[{split}] row {i}"), _cell_text(value).strip(),
-                     f"{dataset_id}[{split}] row {i}")
-            for i, value in enumerate(data[column], start=1)]
+    return [
+        Document(
+            document_id(_cell_text(value), f"{dataset_id}[{split}] row {i}"),
+            _cell_text(value).strip(),
+            f"{dataset_id}[{split}] row {i}",
+        )
+        for i, value in enumerate(data[column], start=1)
+    ]
 
 
-def load_documents(source: str | Path, text_column: str | None = None, limit: int | None = None,
-                   split: str = "train") -> list[Document]:
+def load_documents(
+    source: str | Path, text_column: str | None = None, limit: int | None = None, split: str = "train"
+) -> list[Document]:
     """Documents from a file (.txt .md .jsonl .json .csv .pdf) or `hf:<dataset id>`; first `limit` only."""
     source_text = str(source)
     if source_text.startswith(HF_PREFIX):
-        docs = load_hf_documents(source_text[len(HF_PREFIX):], text_column, split)
+        docs = load_hf_documents(source_text[len(HF_PREFIX) :], text_column, split)
     else:
         path = Path(source_text).expanduser()
         if not path.exists():
@@ -153,8 +165,10 @@ def load_documents(source: str | Path, text_column: str | None = None, limit: in
         elif suffix == ".pdf":
             docs = _documents_from_pdf(path)
         else:
-            raise ChemtuneError(f"{path.name}: unknown file type {suffix!r}; use .txt, .md, .jsonl, .csv, .pdf "
-                                f"or {HF_PREFIX}<dataset id>.")
+            raise ChemtuneError(
+                f"{path.name}: unknown file type {suffix!r}; use .txt, .md, .jsonl, .csv, .pdf "
+                f"or {HF_PREFIX}<dataset id>."
+            )
     if limit is not None and limit > 0:
         docs = docs[:limit]
     if not docs:

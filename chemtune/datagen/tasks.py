@@ -122,78 +122,99 @@ _add(Task(
     system={"en": "You are an expert chemist who writes precise, factual summaries.",
             "ko": "당신은 정확하고 사실에 근거한 요약을 작성하는 화학 전문가입니다."},
 ))
-_add(Task(
-    name="summarize_translate",
-    title={"en": "Summarize in Korean (Q1–Q3)", "ko": "한국어 요약 (Q1–Q3)"},
-    instruction={
-        "en": "Read the following English chemistry text and answer in Korean. Answer only with a JSON object: "
-              '"Q1": a three-sentence summary, "Q2": the purpose of the work in at most 20 words, '
-              '"Q3": the main result in at most 20 words.',
-        "ko": "다음 영어 화학 글을 읽고 한국어로 답하세요. JSON 객체로만 답하세요: "
-              '"Q1": 세 문장 요약, "Q2": 연구 목적(20단어 이내), "Q3": 주요 결과(20단어 이내).',
-    },
-    keys=(Key("Q1", sentences=3), Key("Q2", max_words=20), Key("Q3", max_words=20)),
-    default_lang="ko", output_lang="ko",
-))
-_add(Task(
-    name="extract_catalyst",
-    title={"en": "Extract catalyst details (Q1–Q4)", "ko": "촉매 정보 추출 (Q1–Q4)"},
-    instruction={
-        "en": "From the following text extract: Q1 the catalyst, Q2 the support material, Q3 the support "
-              "processing method, Q4 the purpose of the treatment. Write \"N/A\" for anything the text does "
-              'not say. Answer only with a JSON object with the keys "Q1", "Q2", "Q3", "Q4".',
-        "ko": "다음 글에서 Q1 촉매, Q2 지지체 소재, Q3 지지체 처리 방법, Q4 처리 목적을 추출하세요. "
-              '글에 없는 내용은 "N/A"로 쓰세요. "Q1", "Q2", "Q3", "Q4" 키를 가진 JSON 객체로만 답하세요.',
-    },
-    keys=(Key("Q1"), Key("Q2"), Key("Q3"), Key("Q4")),
-))
-_add(Task(
-    name="extract_property",
-    title={"en": "Extract a membrane property", "ko": "막 물성 추출"},
-    instruction={
-        "en": "From the following text about anion-exchange membranes, extract the {property} of every "
-              "membrane material. Synonyms to look for: {synonyms}. Do not report: {stoplist}. Answer only "
-              'with a JSON object {{"AEM_MAT": {{"<material>": {{"{code}": "<value with unit>"}}}}}}; '
-              'write "-" as the value when the text gives none.',
-        "ko": "다음 음이온 교환막에 관한 글에서 각 막 소재의 {property} 값을 추출하세요. 찾을 동의어: {synonyms}. "
-              "보고하지 말 것: {stoplist}. "
-              'JSON 객체 {{"AEM_MAT": {{"<소재>": {{"{code}": "<단위를 포함한 값>"}}}}}}로만 답하고, '
-              '값이 없으면 "-"를 쓰세요.',
-    },
-    keys=(Key("AEM_MAT", "object"),),
-    params=property_params("water_uptake"),
-))
-_add(Task(
-    name="exam_explain",
-    title={"en": "Explain an exam answer (Korean)", "ko": "시험 문제 해설 (한국어)"},
-    instruction={
-        "en": "Solve the following multiple-choice chemistry question. Answer only with a JSON object with the "
-              'keys "Answer" (the correct option) and "Explanation" (why, in Korean).',
-        "ko": "다음 화학 객관식 문제를 풀고 정답과 풀이를 쓰세요. "
-              '"Answer"(정답 보기)와 "Explanation"(풀이) 키를 가진 JSON 객체로만 답하세요.',
-    },
-    keys=(Key("Answer"), Key("Explanation")),
-    default_lang="ko", output_lang="ko",
-))
-_add(Task(
-    name="keywords",
-    title={"en": "Keywords", "ko": "키워드"},
-    instruction={
-        "en": 'List the 3-8 most important keywords of the following chemistry paper. Answer only with a JSON '
-              'object with the key "keywords" (a list of strings).',
-        "ko": '다음 화학 논문의 핵심 키워드 3~8개를 나열하세요. "keywords"(문자열 목록) 키를 가진 JSON 객체로만 '
-              "답하세요.",
-    },
-    keys=(Key("keywords", "list"),),
-))
-_add(Task(
-    name="qa",
-    title={"en": "Question → answer", "ko": "질문 → 답변"},
-    instruction={"en": "Answer the chemistry question.", "ko": "화학 질문에 답하세요."},
-    system={"en": "You are a helpful chemistry expert. Answer accurately and concisely.",
-            "ko": "당신은 친절한 화학 전문가입니다. 정확하고 간결하게 답하세요."},
-    document_as="instruction",
-))
+_add(
+    Task(
+        name="summarize_translate",
+        title={"en": "Summarize in Korean (Q1–Q3)", "ko": "한국어 요약 (Q1–Q3)"},
+        instruction={
+            "en": "Read the following English chemistry text and answer in Korean. "
+            "Answer only with a JSON object: "
+            '"Q1": a three-sentence summary, "Q2": the purpose of the work in at most 20 words, '
+            '"Q3": the main result in at most 20 words.',
+            "ko": "다음 영어 화학 글을 읽고 한국어로 답하세요. JSON 객체로만 답하세요: "
+            '"Q1": 세 문장 요약, "Q2": 연구 목적(20단어 이내), "Q3": 주요 결과(20단어 이내).',
+        },
+        keys=(Key("Q1", sentences=3), Key("Q2", max_words=20), Key("Q3", max_words=20)),
+        default_lang="ko",
+        output_lang="ko",
+    )
+)
+_add(
+    Task(
+        name="extract_catalyst",
+        title={"en": "Extract catalyst details (Q1–Q4)", "ko": "촉매 정보 추출 (Q1–Q4)"},
+        instruction={
+            "en": "From the following text extract: Q1 the catalyst, Q2 the support material, Q3 the support "
+            'processing method, Q4 the purpose of the treatment. Write "N/A" for anything the text does '
+            'not say. Answer only with a JSON object with the keys "Q1", "Q2", "Q3", "Q4".',
+            "ko": "다음 글에서 Q1 촉매, Q2 지지체 소재, Q3 지지체 처리 방법, Q4 처리 목적을 추출하세요. "
+            '글에 없는 내용은 "N/A"로 쓰세요. "Q1", "Q2", "Q3", "Q4" 키를 가진 JSON 객체로만 답하세요.',
+        },
+        keys=(Key("Q1"), Key("Q2"), Key("Q3"), Key("Q4")),
+    )
+)
+_add(
+    Task(
+        name="extract_property",
+        title={"en": "Extract a membrane property", "ko": "막 물성 추출"},
+        instruction={
+            "en": "From the following text about anion-exchange membranes, extract the {property} of every "
+            "membrane material. Synonyms to look for: {synonyms}. Do not report: {stoplist}. Answer only "
+            'with a JSON object {{"AEM_MAT": {{"<material>": {{"{code}": "<value with unit>"}}}}}}; '
+            'write "-" as the value when the text gives none.',
+            "ko": "다음 음이온 교환막에 관한 글에서 각 막 소재의 {property} 값을 추출하세요. "
+            "찾을 동의어: {synonyms}. "
+            "보고하지 말 것: {stoplist}. "
+            'JSON 객체 {{"AEM_MAT": {{"<소재>": {{"{code}": "<단위를 포함한 값>"}}}}}}로만 답하고, '
+            '값이 없으면 "-"를 쓰세요.',
+        },
+        keys=(Key("AEM_MAT", "object"),),
+        params=property_params("water_uptake"),
+    )
+)
+_add(
+    Task(
+        name="exam_explain",
+        title={"en": "Explain an exam answer (Korean)", "ko": "시험 문제 해설 (한국어)"},
+        instruction={
+            "en": "Solve the following multiple-choice chemistry question. "
+            "Answer only with a JSON object with the "
+            'keys "Answer" (the correct option) and "Explanation" (why, in Korean).',
+            "ko": "다음 화학 객관식 문제를 풀고 정답과 풀이를 쓰세요. "
+            '"Answer"(정답 보기)와 "Explanation"(풀이) 키를 가진 JSON 객체로만 답하세요.',
+        },
+        keys=(Key("Answer"), Key("Explanation")),
+        default_lang="ko",
+        output_lang="ko",
+    )
+)
+_add(
+    Task(
+        name="keywords",
+        title={"en": "Keywords", "ko": "키워드"},
+        instruction={
+            "en": "List the 3-8 most important keywords of the following chemistry paper. "
+            "Answer only with a JSON "
+            'object with the key "keywords" (a list of strings).',
+            "ko": '다음 화학 논문의 핵심 키워드 3~8개를 나열하세요. '
+            '"keywords"(문자열 목록) 키를 가진 JSON 객체로만 '
+            "답하세요.",
+        },
+        keys=(Key("keywords", "list"),),
+    )
+)
+_add(
+    Task(
+        name="qa",
+        title={"en": "Question → answer", "ko": "질문 → 답변"},
+        instruction={"en": "Answer the chemistry question.", "ko": "화학 질문에 답하세요."},
+        system={
+            "en": "You are a helpful chemistry expert. Answer accurately and concisely.",
+            "ko": "당신은 친절한 화학 전문가입니다. 정확하고 간결하게 답하세요.",
+        },
+        document_as="instruction",
+    )
+)
 
 BUILTIN = tuple(TASKS)
 
@@ -214,7 +235,7 @@ def parse_json_answer(text: str) -> Any:
         start, end = body.find("{"), body.rfind("}")
         if 0 <= start < end:
             try:
-                return json.loads(body[start:end + 1])
+                return json.loads(body[start : end + 1])
             except json.JSONDecodeError:
                 pass
         raise
@@ -299,10 +320,18 @@ def custom_tasks() -> dict[str, Task]:
     raw = workspace.read_json(_custom_file(), {}) or {}
     tasks = {}
     for name, entry in raw.items():
-        keys = tuple(Key(**key) if isinstance(key, dict) else Key(str(key), "any") for key in entry.get("keys", []))
-        tasks[name] = Task(name=name, title={"en": name, "ko": name}, instruction=entry["instruction"],
-                           keys=keys, system=entry.get("system") or {}, custom=True,
-                           default_lang=entry.get("default_lang", "en"))
+        keys = tuple(
+            Key(**key) if isinstance(key, dict) else Key(str(key), "any") for key in entry.get("keys", [])
+        )
+        tasks[name] = Task(
+            name=name,
+            title={"en": name, "ko": name},
+            instruction=entry["instruction"],
+            keys=keys,
+            system=entry.get("system") or {},
+            custom=True,
+            default_lang=entry.get("default_lang", "en"),
+        )
     return tasks
 
 
@@ -335,8 +364,11 @@ def save_custom_task(name: str, instruction: str, keys: list[str] | str, system:
         # JSON mode needs the word JSON in the prompt, and the teacher needs to know the keys.
         text += f"\nAnswer only with a JSON object with the keys {_json_hint(keys)}."
     raw = workspace.read_json(_custom_file(), {}) or {}
-    raw[name] = {"instruction": {"en": text, "ko": text}, "keys": [{"name": key, "kind": "any"} for key in keys],
-                 "system": {"en": system, "ko": system} if system.strip() else {}}
+    raw[name] = {
+        "instruction": {"en": text, "ko": text},
+        "keys": [{"name": key, "kind": "any"} for key in keys],
+        "system": {"en": system, "ko": system} if system.strip() else {},
+    }
     workspace.write_json(_custom_file(), raw)
     return custom_tasks()[name]
 

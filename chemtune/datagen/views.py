@@ -44,15 +44,21 @@ def dataset_overview(name: str) -> dict[str, Any]:
     data = meta(name)
     failed = failures(name)
     return {
-        "name": name, "count": info.get("count"), "tasks": info.get("tasks"), "langs": info.get("langs"),
-        "created": info.get("created"), "origin": data.get("origin", "saved"),
+        "name": name,
+        "count": info.get("count"),
+        "tasks": info.get("tasks"),
+        "langs": info.get("langs"),
+        "created": info.get("created"),
+        "origin": data.get("origin", "saved"),
         "failed": sum(1 for row in failed if row.get("kind") != "duplicate"),
         "duplicates_removed": sum(1 for row in failed if row.get("kind") == "duplicate")
         or (data.get("dedup") or {}).get("removed", 0),
         "prompt_tokens": (data.get("usage") or {}).get("prompt_tokens"),
         "completion_tokens": (data.get("usage") or {}).get("completion_tokens"),
-        "cost_usd": data.get("cost_usd"), "model": ((data.get("generation") or {}).get("llm") or {}).get("model"),
-        "path": info.get("path"), "meta": data,
+        "cost_usd": data.get("cost_usd"),
+        "model": ((data.get("generation") or {}).get("llm") or {}).get("model"),
+        "path": info.get("path"),
+        "meta": data,
     }
 
 
@@ -71,7 +77,7 @@ def rows_page(records: list[Record], page: int = 1, size: int = 20) -> list[list
     """Page `page` (1-based) of records as table rows, long texts shortened."""
     start = max(0, (page - 1) * size)
     shown = []
-    for record in records[start:start + size]:
+    for record in records[start : start + size]:
         row = record.to_dict()
         shown.append([_short(str(row.get(column, "") or ""), 400) for column in ROW_COLUMNS])
     return shown
@@ -91,11 +97,26 @@ def length_figure(records: list[Record], title: str = "") -> Any:
     for lang in sorted({record.lang for record in records}):
         chosen = [record for record in records if record.lang == lang]
         for column, field in enumerate(fields, start=1):
-            figure.add_trace(go.Histogram(x=[len(getattr(r, field)) for r in chosen], name=lang,
-                                          marker_color=COLOURS.get(lang), opacity=0.7, nbinsx=30,
-                                          legendgroup=lang, showlegend=column == 1), row=1, col=column)
-    figure.update_layout(barmode="overlay", height=300, margin={"l": 30, "r": 10, "t": 50, "b": 30},
-                         title=title or None, legend_title_text="language")
+            figure.add_trace(
+                go.Histogram(
+                    x=[len(getattr(r, field)) for r in chosen],
+                    name=lang,
+                    marker_color=COLOURS.get(lang),
+                    opacity=0.7,
+                    nbinsx=30,
+                    legendgroup=lang,
+                    showlegend=column == 1,
+                ),
+                row=1,
+                col=column,
+            )
+    figure.update_layout(
+        barmode="overlay",
+        height=300,
+        margin={"l": 30, "r": 10, "t": 50, "b": 30},
+        title=title or None,
+        legend_title_text="language",
+    )
     return figure
 
 
@@ -108,8 +129,13 @@ def counts_figure(records: list[Record]) -> Any:
     for lang in sorted({record.lang for record in records}):
         counts = [sum(1 for r in records if r.task == t and r.lang == lang) for t in tasks]
         figure.add_trace(go.Bar(x=tasks, y=counts, name=lang, marker_color=COLOURS.get(lang)))
-    figure.update_layout(barmode="stack", height=280, margin={"l": 30, "r": 10, "t": 30, "b": 30},
-                         yaxis_title="records", legend_title_text="language")
+    figure.update_layout(
+        barmode="stack",
+        height=280,
+        margin={"l": 30, "r": 10, "t": 30, "b": 30},
+        yaxis_title="records",
+        legend_title_text="language",
+    )
     return figure
 
 

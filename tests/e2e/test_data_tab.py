@@ -67,3 +67,9 @@ def test_preview_three_documents_then_generate_and_see_the_dataset(
     leaks = [p for p in app_home.rglob("*") if p.is_file() and KEY.encode() in p.read_bytes()]
     assert leaks == []
     page.screenshot(path=tmp_path / "data-datasets.png", full_page=True)
+
+    page.get_by_label("한국어").check()
+    expect(page.get_by_role("tab", name="데이터셋", exact=True)).to_be_visible()
+    page.get_by_role("tab", name="생성", exact=True).click()
+    expect(page.get_by_text("교사 LLM", exact=True)).to_be_visible()
+    page.screenshot(path=tmp_path / "data-ko.png", full_page=True)

@@ -24,11 +24,22 @@ from tests.support.openai_stub import Fail, OpenAIStub
 
 KEY = "sk-cli-5e4d3c2b1a0f9e8d7c6b"
 REPO = Path(__file__).resolve().parents[2]
-WORDS = ("zeolite perovskite benzene ethanol graphene platinum nickel lithium ammonia methane ozone silica "
-         "titania copper alumina cobalt iron sulfur nitrate chloride polymer membrane electrode anode cathode "
-         "hydrogen oxygen catalyst support calcination reduction oxidation adsorption spectra kinetics").split()
-GENERATE_KEYS = {"dataset", "requested", "succeeded", "failed", "cached", "deduplicated", "prompt_tokens",
-                 "completion_tokens", "cost_usd"}
+WORDS = (
+    "zeolite perovskite benzene ethanol graphene platinum nickel lithium ammonia methane ozone silica "
+    "titania copper alumina cobalt iron sulfur nitrate chloride polymer membrane electrode anode cathode "
+    "hydrogen oxygen catalyst support calcination reduction oxidation adsorption spectra kinetics"
+).split()
+GENERATE_KEYS = {
+    "dataset",
+    "requested",
+    "succeeded",
+    "failed",
+    "cached",
+    "deduplicated",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+}
 
 
 @pytest.fixture
@@ -39,16 +50,25 @@ def stub():
 
 def _abstracts(path: Path, count: int) -> Path:
     rng = random.Random(7)
-    rows = [{"title": f"Paper {i}", "abstract": f"Paper{i}: " + " ".join(rng.sample(WORDS, 10)) + "."}
-            for i in range(count)]
+    rows = [
+        {"title": f"Paper {i}", "abstract": f"Paper{i}: " + " ".join(rng.sample(WORDS, 10)) + "."}
+        for i in range(count)
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
 
 
 def _cli(*args: str, **popen) -> subprocess.Popen:
     env = {**os.environ, "OPENAI_API_KEY": KEY, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "chemtune", *args], cwd=REPO, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "chemtune", *args],
+        cwd=REPO,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **popen,
+    )
 
 
 def _run(*args: str) -> tuple[int, dict | None, str]:
@@ -63,11 +83,26 @@ def _no_key_in(folder: Path) -> list[Path]:
 
 
 def test_cli_generate_prints_the_summary_keys_and_writes_the_dataset(
-        stub: OpenAIStub, tmp_path: Path, isolated_workspace: Path) -> None:
+    stub: OpenAIStub, tmp_path: Path, isolated_workspace: Path
+) -> None:
     stub.on("Paper2:", Fail(400, message="bad request"))
     source = _abstracts(tmp_path / "papers.jsonl", 5)
-    code, result, err = _run("generate", "--task", "keywords", "--source", str(source), "--text-column",
-                             "abstract", "--out", "kw", "--base-url", stub.base_url, "--concurrency", "3", "--json")
+    code, result, err = _run(
+        "generate",
+        "--task",
+        "keywords",
+        "--source",
+        str(source),
+        "--text-column",
+        "abstract",
+        "--out",
+        "kw",
+        "--base-url",
+        stub.base_url,
+        "--concurrency",
+        "3",
+        "--json",
+    )
     assert code == 0, err
     assert set(result) == GENERATE_KEYS
     assert (result["requested"], result["succeeded"], result["failed"]) == (5, 4, 1)
@@ -78,19 +113,35 @@ def test_cli_generate_prints_the_summary_keys_and_writes_the_dataset(
 
     code, listing, _ = _run("datasets", "--json")
     assert [d["count"] for d in listing["datasets"] if d["name"] == "kw"] == [4]
-    code, exported, _ = _run("export", "kw", "--format", "sharegpt", "--out", str(tmp_path / "kw.jsonl"), "--json")
+    code, exported, _ = _run(
+        "export", "kw", "--format", "sharegpt", "--out", str(tmp_path / "kw.jsonl"), "--json"
+    )
     assert code == 0 and exported["count"] == 4
-    code, _, err = _run("generate", "--task", "nope", "--source", str(source), "--out", "x",
-                        "--base-url", stub.base_url)
+    code, _, err = _run(
+        "generate", "--task", "nope", "--source", str(source), "--out", "x", "--base-url", stub.base_url
+    )
     assert code == 1 and "Unknown task 'nope'" in err and "Traceback" not in err
 
 
 def test_rerun_after_kill_9_sends_no_request_for_finished_documents(
-        stub: OpenAIStub, tmp_path: Path, isolated_workspace: Path) -> None:
+    stub: OpenAIStub, tmp_path: Path, isolated_workspace: Path
+) -> None:
     stub.latency = 0.2
     source = _abstracts(tmp_path / "papers.jsonl", 24)
-    args = ("generate", "--task", "keywords", "--source", str(source), "--out", "crash", "--base-url",
-            stub.base_url, "--concurrency", "2", "--json")
+    args = (
+        "generate",
+        "--task",
+        "keywords",
+        "--source",
+        str(source),
+        "--out",
+        "crash",
+        "--base-url",
+        stub.base_url,
+        "--concurrency",
+        "2",
+        "--json",
+    )
     process = _cli(*args)
     cache = ResponseCache(isolated_workspace / "cache" / "llm")
     deadline = time.monotonic() + 60
@@ -113,8 +164,21 @@ def test_rerun_after_kill_9_sends_no_request_for_finished_documents(
 def test_cli_batch_api_collects_answers_by_custom_id(stub: OpenAIStub, tmp_path: Path) -> None:
     stub.on("Paper1:", Fail(500))
     source = _abstracts(tmp_path / "papers.jsonl", 4)
-    code, result, err = _run("generate", "--task", "keywords", "--source", str(source), "--out", "viabatch",
-                             "--base-url", stub.base_url, "--batch-api", "--poll", "0.05", "--json")
+    code, result, err = _run(
+        "generate",
+        "--task",
+        "keywords",
+        "--source",
+        str(source),
+        "--out",
+        "viabatch",
+        "--base-url",
+        stub.base_url,
+        "--batch-api",
+        "--poll",
+        "0.05",
+        "--json",
+    )
     assert code == 0, err
     assert (result["succeeded"], result["failed"]) == (3, 1)
     assert stub.count("/v1/files") == 1 and stub.count("/v1/batches") == 1
@@ -126,14 +190,17 @@ def test_cli_batch_api_collects_answers_by_custom_id(stub: OpenAIStub, tmp_path:
 
 def test_import_cli_converts_camel_rows(tmp_path: Path) -> None:
     path = tmp_path / "camel.jsonl"
-    path.write_text(json.dumps({"message_1": "What is pH 7?", "message_2": "Neutral."}) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps({"message_1": "What is pH 7?", "message_2": "Neutral."}) + "\n", encoding="utf-8"
+    )
     code, result, err = _run("import", str(path), "--format", "camel", "--out", "camel", "--json")
     assert code == 0, err
     assert result["imported"] == 1
 
 
 def test_generate_job_gets_the_key_from_its_environment_only(
-        stub: OpenAIStub, tmp_path: Path, isolated_workspace: Path) -> None:
+    stub: OpenAIStub, tmp_path: Path, isolated_workspace: Path
+) -> None:
     stub.latency = 0.05
     source = _abstracts(tmp_path / "papers.jsonl", 8)
     config = GenerateConfig(task="keywords", llm=LLMSettings(base_url=stub.base_url), concurrency=2)

@@ -26,14 +26,36 @@ def stub():
 def _config(stub: OpenAIStub, **changes) -> GenerateConfig:
     llm = {"base_url": stub.base_url, "model": "gpt-4o-mini", "backoff_s": 0.01, "timeout_s": 2.0,
            "max_attempts": 3, **changes.pop("llm", {})}
-    return GenerateConfig(task=changes.pop("task", "keywords"), llm=LLMSettings(**llm), concurrency=4, **changes)
+    return GenerateConfig(
+        task=changes.pop("task", "keywords"), llm=LLMSettings(**llm), concurrency=4, **changes
+    )
 
 
 def _docs(count: int) -> list[Document]:
-    topics = ["zeolite", "perovskite", "benzene", "ethanol", "graphene", "platinum", "nickel", "lithium",
-              "ammonia", "methane", "ozone", "silica", "titania", "copper"]
-    return [Document(f"d{i}", f"Doc{i}: {topics[i % len(topics)]} study number {i * 37} on {topics[-i % 5]}.",
-                     f"docs.jsonl, line {i + 1}") for i in range(count)]
+    topics = [
+        "zeolite",
+        "perovskite",
+        "benzene",
+        "ethanol",
+        "graphene",
+        "platinum",
+        "nickel",
+        "lithium",
+        "ammonia",
+        "methane",
+        "ozone",
+        "silica",
+        "titania",
+        "copper",
+    ]
+    return [
+        Document(
+            f"d{i}",
+            f"Doc{i}: {topics[i % len(topics)]} study number {i * 37} on {topics[-i % 5]}.",
+            f"docs.jsonl, line {i + 1}",
+        )
+        for i in range(count)
+    ]
 
 
 def _lines(path: Path) -> list[dict]:
@@ -65,8 +87,10 @@ def test_server_without_json_mode_gets_plain_requests_after_one_refusal(stub: Op
 
 
 def test_every_document_ends_up_in_the_dataset_or_the_failures(stub: OpenAIStub) -> None:
-    docs = _docs(12) + [Document("empty", "   ", "docs.jsonl, line 13"),
-                        Document("twin", _docs(1)[0].text, "docs.jsonl, line 14")]
+    docs = _docs(12) + [
+        Document("empty", "   ", "docs.jsonl, line 13"),
+        Document("twin", _docs(1)[0].text, "docs.jsonl, line 14"),
+    ]
     stub.on("Doc1:", Fail(500), Fail(500), Fail(500))
     stub.on("Doc2:", Reply("{not json at all"))
     stub.on("Doc3:", Reply('{"keywords": ["trunc', finish_reason="length"))
@@ -80,7 +104,10 @@ def test_every_document_ends_up_in_the_dataset_or_the_failures(stub: OpenAIStub)
     records, failures = _lines(folder / "records.jsonl"), _lines(folder / "failures.jsonl")
     assert summary["requested"] == 14
     assert summary["succeeded"] + summary["failed"] + summary["deduplicated"] == 14
-    assert (len(records), len(failures)) == (summary["succeeded"], summary["failed"] + summary["deduplicated"])
+    assert (len(records), len(failures)) == (
+        summary["succeeded"],
+        summary["failed"] + summary["deduplicated"],
+    )
     accounted = {r["meta"]["doc_id"] for r in records} | {f["doc_id"] for f in failures}
     assert accounted == {d.id for d in docs}
     reasons = {f["doc_id"]: f for f in failures}
@@ -128,7 +155,8 @@ def test_usage_and_cost_are_stored_with_the_dataset_using_the_price_table(stub: 
 
 
 def test_api_key_is_nowhere_in_the_workspace_even_when_the_server_echoes_it(
-        stub: OpenAIStub, isolated_workspace: Path) -> None:
+    stub: OpenAIStub, isolated_workspace: Path
+) -> None:
     stub.on("Doc0:", Fail(401, message=f"Incorrect API key provided: {KEY}"))
     summary = generate_dataset("secret", _docs(3), _config(stub), KEY)
     assert summary["failed"] == 1

@@ -38,7 +38,9 @@ def task_answers(body: dict) -> str:
     # An edited or user-defined instruction: fill the quoted keys it names.
     keys = list(dict.fromkeys(re.findall(r'"([A-Za-z_][\w-]*)"', instruction))) or ["answer"]
     lists = ("keywords", "chemicals")
-    return json.dumps({key: doc.split()[:3] if key in lists else doc[:120] for key in keys}, ensure_ascii=False)
+    return json.dumps(
+        {key: doc.split()[:3] if key in lists else doc[:120] for key in keys}, ensure_ascii=False
+    )
 
 
 def _answer(task: str, doc: str, code: str = "WU") -> dict:

@@ -29,8 +29,17 @@ def test_hydra_alpaca_rows_become_question_answer_records(tmp_path: Path) -> Non
 
 
 def test_camel_message_pairs_become_records_with_topic_in_meta(tmp_path: Path) -> None:
-    path = _jsonl(tmp_path / "camel.jsonl", [{"role_1": "Chemist", "topic;": "Electrochemistry",
-                                             "message_1": "Calculate E°cell for Zn|Cu.", "message_2": "1.10 V"}])
+    path = _jsonl(
+        tmp_path / "camel.jsonl",
+        [
+            {
+                "role_1": "Chemist",
+                "topic;": "Electrochemistry",
+                "message_1": "Calculate E°cell for Zn|Cu.",
+                "message_2": "1.10 V",
+            }
+        ],
+    )
     [record] = read_source_records(path, "camel")
     assert record.instruction == "Calculate E°cell for Zn|Cu." and record.output == "1.10 V"
     assert record.meta["topic"] == "Electrochemistry"
@@ -38,8 +47,10 @@ def test_camel_message_pairs_become_records_with_topic_in_meta(tmp_path: Path) -
 
 def test_chemrxiv_papers_become_keyword_extraction_with_authors_keywords(tmp_path: Path) -> None:
     path = tmp_path / "chemrxiv.csv"
-    path.write_text('title,abstract,keywords\nMOFs,"We report a MOF for CO2 capture.","MOF; CO2 capture"\n',
-                    encoding="utf-8")
+    path.write_text(
+        'title,abstract,keywords\nMOFs,"We report a MOF for CO2 capture.","MOF; CO2 capture"\n',
+        encoding="utf-8",
+    )
     [record] = read_source_records(path, "chemrxiv")
     assert record.task == "keywords" and record.input == "We report a MOF for CO2 capture."
     assert json.loads(record.output) == {"keywords": ["MOF", "CO2 capture"]}
@@ -52,27 +63,42 @@ def test_import_names_the_line_of_a_bad_row(tmp_path: Path) -> None:
 
 
 def test_sharegpt_file_imports_as_a_dataset_with_dedup(tmp_path: Path) -> None:
-    rows = [{"conversations": [{"from": "human", "value": f"질문 {i % 2}: 산화수란?"},
-                               {"from": "gpt", "value": f"답변 {i % 2}: 산화수는 전자의 가상적 전하이다."}]}
-            for i in range(4)]
+    rows = [
+        {
+            "conversations": [
+                {"from": "human", "value": f"질문 {i % 2}: 산화수란?"},
+                {"from": "gpt", "value": f"답변 {i % 2}: 산화수는 전자의 가상적 전하이다."},
+            ]
+        }
+        for i in range(4)
+    ]
     result = import_dataset(_jsonl(tmp_path / "chat.jsonl", rows), "chat-ko", dedup=True)
     assert result["imported"] == 2 and result["deduplicated"] == 2
     assert {r.lang for r in load_dataset_records("chat-ko")} == {"ko"}
 
 
 def _save_mixed_sources() -> None:
-    en = [Record(task="qa", instruction=f"Question {i} about acids?", output=f"Answer {i}.") for i in range(10)]
+    en = [
+        Record(task="qa", instruction=f"Question {i} about acids?", output=f"Answer {i}.") for i in range(10)
+    ]
     ko = [Record(task="qa", instruction=f"산에 관한 질문 {i}?", output=f"답변 {i}입니다.") for i in range(6)]
-    kw = [Record(task="keywords", instruction="List keywords.", input=f"Text {i}", output='{"keywords": ["a"]}')
-          for i in range(4)]
+    kw = [
+        Record(task="keywords", instruction="List keywords.", input=f"Text {i}", output='{"keywords": ["a"]}')
+        for i in range(4)
+    ]
     save_dataset("en-set", en + kw)
     save_dataset("ko-set", ko)
 
 
 def test_mixture_filters_by_language_and_task_with_ratios() -> None:
     _save_mixed_sources()
-    result = build_mixture("total", [{"dataset": "en-set", "langs": ["en"], "tasks": ["qa"], "ratio": 0.5},
-                                     {"dataset": "ko-set", "langs": ["ko"], "ratio": 2}])
+    result = build_mixture(
+        "total",
+        [
+            {"dataset": "en-set", "langs": ["en"], "tasks": ["qa"], "ratio": 0.5},
+            {"dataset": "ko-set", "langs": ["ko"], "ratio": 2},
+        ],
+    )
     assert [(p["matched"], p["taken"]) for p in result["parts"]] == [(10, 5), (6, 12)]
     records = load_dataset_records("total")
     assert len(records) == 17
@@ -81,11 +107,14 @@ def test_mixture_filters_by_language_and_task_with_ratios() -> None:
         build_mixture("none", [{"dataset": "ko-set", "tasks": ["keywords"]}])
 
 
-@pytest.mark.parametrize("fmt, check", [
-    ("alpaca", lambda row: set(row) >= {"instruction", "input", "output"}),
-    ("sharegpt", lambda row: row["conversations"][0]["from"] == "human"),
-    ("messages", lambda row: row["messages"][-1]["role"] == "assistant"),
-])
+@pytest.mark.parametrize(
+    "fmt, check",
+    [
+        ("alpaca", lambda row: set(row) >= {"instruction", "input", "output"}),
+        ("sharegpt", lambda row: row["conversations"][0]["from"] == "human"),
+        ("messages", lambda row: row["messages"][-1]["role"] == "assistant"),
+    ],
+)
 def test_export_writes_each_format(tmp_path: Path, fmt: str, check) -> None:
     _save_mixed_sources()
     result = export_dataset("ko-set", tmp_path / f"out-{fmt}.jsonl", fmt)
@@ -112,8 +141,10 @@ def test_push_to_hub_offline_fails_with_a_clear_message() -> None:
 def test_push_to_hub_uploads_for_real() -> None:
     repo, token = os.environ.get("CHEMTUNE_TEST_HUB_REPO"), os.environ.get("HF_TOKEN")
     if os.environ.get("HF_HUB_OFFLINE") == "1" or not repo or not token:
-        pytest.skip("needs internet access to huggingface.co, $HF_TOKEN with write access and "
-                    "$CHEMTUNE_TEST_HUB_REPO (user/dataset); this machine is offline")
+        pytest.skip(
+            "needs internet access to huggingface.co, $HF_TOKEN with write access and "
+            "$CHEMTUNE_TEST_HUB_REPO (user/dataset); this machine is offline"
+        )
     _save_mixed_sources()
     result = push_to_hub("ko-set", repo, token=token, private=True)
     assert result["count"] == 6
