@@ -214,3 +214,20 @@ def test_generate_job_gets_the_key_from_its_environment_only(
     assert progress[-1]["done"] == 8 and "succeeded" in progress[-1]
     assert "from-job" in {d["name"] for d in list_datasets()}
     assert "api_key" not in run.config_file.read_text() and _no_key_in(isolated_workspace) == []
+
+
+def test_stopping_a_generate_job_saves_nothing_but_keeps_the_answers_for_a_rerun(
+        stub: OpenAIStub, tmp_path: Path, isolated_workspace: Path) -> None:
+    stub.latency = 0.2
+    source = _abstracts(tmp_path / "papers.jsonl", 30)
+    config = GenerateConfig(task="keywords", llm=LLMSettings(base_url=stub.base_url), concurrency=2)
+    run = generate_job.start("stopped", source, config, api_key=KEY, text_column="abstract")
+    cache = ResponseCache(isolated_workspace / "cache" / "llm")
+    deadline = time.monotonic() + 30
+    while len(cache) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    jobs.abort(run.run_id)
+    status = jobs.wait(run, timeout=30)
+    assert status["status"] == "aborted"
+    assert not (isolated_workspace / "datasets" / "stopped").exists()
+    assert 3 <= len(cache) < 30
