@@ -75,7 +75,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         kind=args.format,
         split=args.split,
         limit=args.limit,
-        dedup=args.dedup,
+        dedup=not args.no_dedup,
         threshold=args.dedup_threshold,
         overwrite=args.overwrite,
     )
@@ -209,7 +209,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     p.add_argument("--split", default="train")
     p.add_argument("--limit", type=int)
-    p.add_argument("--dedup", action="store_true", help="remove exact and near duplicates")
+    p.add_argument("--no-dedup", action="store_true", help="keep exact and near duplicates")
     p.add_argument("--dedup-threshold", type=float, default=0.85)
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=cmd_import)

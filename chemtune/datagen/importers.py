@@ -170,7 +170,7 @@ def import_dataset(
     kind: str = "auto",
     split: str = "train",
     limit: int | None = None,
-    dedup: bool = False,
+    dedup: bool = True,
     threshold: float = 0.85,
     overwrite: bool = False,
 ) -> dict[str, Any]:

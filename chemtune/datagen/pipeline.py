@@ -27,6 +27,7 @@ from chemtune.prompting import user_content
 from chemtune.records import FAILURES_FILE, Record, detect_lang, record_id, save_dataset
 
 SNIPPET = 160
+TICK_S = 0.5
 
 
 class GenerateConfig(BaseModel):
@@ -158,6 +159,7 @@ async def answer_documents(
     on_outcome: Callable[[Outcome, Stats], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     cache: ResponseCache | None = None,
+    on_tick: Callable[[Stats], None] | None = None,
 ) -> tuple[list[Outcome], Stats]:
     """Ask the teacher about every document (cached answers first), `concurrency` requests at a time."""
     task, lang, _ = resolve_task(config)
@@ -215,9 +217,19 @@ async def answer_documents(
                 return
             await one(index)
 
+    async def ticker() -> None:
+        # Progress between answers too, so a throttled reporter never leaves stale counts on screen.
+        while True:
+            await asyncio.sleep(TICK_S)
+            stats.requests_sent = client.requests_sent
+            on_tick(stats)
+
+    ticking = asyncio.create_task(ticker()) if on_tick else None
     try:
         await asyncio.gather(*(worker() for _ in range(min(config.concurrency, max(1, len(docs))))))
     finally:
+        if ticking:
+            ticking.cancel()
         stats.requests_sent = client.requests_sent
         await client.close()
     if should_stop and should_stop() and any(outcome is None for outcome in outcomes):
@@ -287,6 +299,7 @@ def generate_dataset(
                 api_key,
                 on_outcome=(lambda _o, s: progress(s)) if progress else None,
                 should_stop=should_stop,
+                on_tick=progress,
             )
         )
     records = [outcome.record for outcome in outcomes if outcome.record is not None]

@@ -32,7 +32,7 @@ def test_preview_three_documents_then_generate_and_see_the_dataset(
 
     page = browser_page
     with OpenAIStub(responder=task_answers) as stub:
-        stub.on("Zeolite ZSM-5", Reply("{this is not JSON"))
+        stub.on("Zeolite ZSM-5", Reply("{this is not JSON", delay=4))  # slow: the run shows live counts
         page.goto(app_server)
         page.get_by_role("tab", name="Generate", exact=True).click()
         _field(page, "data-pasted").fill(DOCUMENTS)
@@ -50,6 +50,8 @@ def test_preview_three_documents_then_generate_and_see_the_dataset(
         _field(page, "data-name").fill("e2e-set")
         page.locator("#data-run").click()
         status = page.locator("#data-run-status")
+        expect(status).to_contain_text("3/4 documents · 3 ok · 0 failed · 3 cached", timeout=15_000)
+        expect(page.locator("#data-progress")).to_have_attribute("data-done", "3")
         expect(status).to_contain_text("Dataset e2e-set saved: 3 records, 1 failed", timeout=45_000)
         expect(page.locator("#data-progress")).to_have_attribute("data-done", "4")
         # The three previewed documents came from the cache: only the fourth was asked again.

@@ -1,0 +1,57 @@
+"""Client helpers: prices and cost, key redaction, backoff waits, cache keys, batch result parsing."""
+
+from __future__ import annotations
+
+import json
+
+from chemtune.datagen.batch import parse_results, request_lines
+from chemtune.datagen.cache import ResponseCache, cache_key
+from chemtune.datagen.client import LLMClient, LLMSettings, cost_usd, price_for, redact
+
+
+def test_cost_uses_the_price_table_and_longest_model_prefix() -> None:
+    prices = {"gpt-4o": {"input": 2.5, "output": 10.0}, "gpt-4o-mini": {"input": 0.15, "output": 0.6}}
+    assert price_for("gpt-4o-mini-2024-07-18", prices) == prices["gpt-4o-mini"]
+    assert cost_usd("gpt-4o", 1_000_000, 100_000, prices) == 3.5
+    assert cost_usd("gpt-4o", 1_000_000, 100_000, prices, batch=True) == 1.75
+    assert cost_usd("llama-3-local", 10, 10, prices) is None
+
+
+def test_redact_blanks_the_key_and_its_common_shortenings() -> None:
+    key = "sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX"
+    text = f"Incorrect API key provided: {key}. You passed sk-proj-***UVWX or {key[:8]}…{key[-6:]}"
+    cleaned = redact(text, key)
+    assert key not in cleaned and key[:8] not in cleaned and key[-6:] not in cleaned
+    assert redact("nothing secret", "EMPTY") == "nothing secret"
+
+
+def test_backoff_waits_for_retry_after_capped_else_grows() -> None:
+    client = LLMClient(LLMSettings(base_url="http://127.0.0.1:9/v1", backoff_s=1.0, max_backoff_s=30), "k")
+    assert client._wait(1, 7.0) == 7.0
+    assert client._wait(1, 120.0) == 30.0
+    first, third = client._wait(1, None), client._wait(3, None)
+    assert 0.75 <= first <= 1.25 and 3.0 <= third <= 5.0
+
+
+def test_cache_key_ignores_nothing_but_the_secret(isolated_workspace) -> None:
+    messages = [{"role": "user", "content": "벤젠의 끓는점은?"}]
+    key = cache_key("gpt-4o-mini", messages, {"temperature": 0})
+    assert key != cache_key("gpt-4o", messages, {"temperature": 0})
+    assert key != cache_key("gpt-4o-mini", messages, {"temperature": 0.7})
+    cache = ResponseCache()
+    cache.put(key, {"content": "80.1 °C", "finish_reason": "stop"})
+    assert cache.get(key)["content"] == "80.1 °C" and len(cache) == 1
+    assert cache.get(cache_key("other", messages, {})) is None
+
+
+def test_batch_lines_and_results_round_trip_by_custom_id() -> None:
+    data = request_lines([("doc-0-a", [{"role": "user", "content": "q"}], {"temperature": 0})], "gpt-4o-mini")
+    line = json.loads(data)
+    assert line["custom_id"] == "doc-0-a" and line["body"]["model"] == "gpt-4o-mini"
+    ok = {"custom_id": "doc-0-a", "error": None, "response": {"status_code": 200, "body": {
+        "choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 2}}}}
+    bad = {"custom_id": "doc-1-b", "response": {"status_code": 500, "body": {"error": {"message": "boom"}}}}
+    results = parse_results("\n".join(json.dumps(row) for row in (ok, bad)))
+    assert results["doc-0-a"]["prompt_tokens"] == 5
+    assert results["doc-1-b"] == {"error": "HTTP 500: boom"}
