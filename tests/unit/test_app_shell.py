@@ -17,7 +17,9 @@ KO_TABS = ["데이터", "학습", "평가", "채팅"]
 
 
 def tab_labels(demo: gr.Blocks) -> list[str]:
-    return [block.label for block in demo.blocks.values() if isinstance(block, gr.Tab)]
+    """The app's own tabs (elem_id "tab-<page>" from app.py); a page's inner sub-tabs are not counted."""
+    return [block.label for block in demo.blocks.values()
+            if isinstance(block, gr.Tab) and (block.elem_id or "").startswith("tab-")]
 
 
 def markdown_texts(demo: gr.Blocks) -> str:
