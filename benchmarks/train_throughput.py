@@ -46,8 +46,9 @@ def build_llama_1b(target: Path) -> Path:
     from chemtune import models
 
     tokenizer = AutoTokenizer.from_pretrained(str(models.build_tiny()))
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=2048, intermediate_size=5632, num_hidden_layers=22,
-                         num_attention_heads=32, num_key_value_heads=4, max_position_embeddings=4096,
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=2048, intermediate_size=5632,
+                         num_hidden_layers=22, num_attention_heads=32, num_key_value_heads=4,
+                         max_position_embeddings=4096,
                          pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
     with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
         model = LlamaForCausalLM(config).to(torch.bfloat16)
@@ -57,7 +58,7 @@ def build_llama_1b(target: Path) -> Path:
 
 
 def mixed_records(seed: int = 0) -> list[dict]:
-    """Sample records, a share of them with answers 2–8 times longer: lengths from ~150 to past 1000 tokens."""
+    """Sample records, a share with answers 2–8 times longer: from ~150 to past 1000 tokens."""
     from chemtune import records
 
     rng = random.Random(seed)
@@ -108,8 +109,9 @@ def run_baseline(args: argparse.Namespace) -> dict:
     model, tokenizer = models.load_model(config.model)
     prepared = data.prepare(config, tokenizer)
     model.config.use_cache = False
-    model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules="all-linear",
-                                             task_type="CAUSAL_LM"))
+    lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules="all-linear",
+                      task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
     real = {"tokens": 0}
 
     def pad_to_max(examples: list[dict]) -> dict:
@@ -143,7 +145,8 @@ def run_baseline(args: argparse.Namespace) -> dict:
                           callbacks=[Clock()])
         trainer.train()
     seconds = clock["end"] - clock["start"]
-    return {"trainer": "baseline (HF Trainer, pad to max)", "steps": args.steps, "real_tokens": real["tokens"],
+    return {"trainer": "baseline (HF Trainer, pad to max)", "steps": args.steps,
+            "real_tokens": real["tokens"],
             "tokens_per_second": round(real["tokens"] / seconds, 1), "loop_seconds": round(seconds, 2),
             **peak_memory_mb()}
 
@@ -159,7 +162,7 @@ def child(args: argparse.Namespace) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="tiny", help="'tiny', 'llama-1b' (built from a config) or a folder")
+    parser.add_argument("--model", default="tiny", help="'tiny', 'llama-1b' (from a config) or a folder")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--max-length", type=int, default=1024)
@@ -195,9 +198,10 @@ def main() -> int:
     results = []
     for which in ("baseline", "group_by_length", "padding_free"):
         argv = [sys.executable, __file__, "--child", which, "--model-path", str(model_path),
-                "--steps", str(args.steps), "--batch-size", str(args.batch_size), "--max-length", str(args.max_length)]
+                "--steps", str(args.steps), "--batch-size", str(args.batch_size),
+                "--max-length", str(args.max_length)]
         done = subprocess.run(argv, env={**os.environ}, capture_output=True, text=True, cwd=REPO)
-        line = next((l for l in done.stdout.splitlines() if l.startswith("RESULT ")), None)
+        line = next((out for out in done.stdout.splitlines() if out.startswith("RESULT ")), None)
         if line is None:
             print(done.stdout[-3000:], done.stderr[-3000:], file=sys.stderr)
             raise SystemExit(f"{which} failed")
@@ -209,7 +213,8 @@ def main() -> int:
           f"{memory_key:>12}")
     for row in results:
         print(f"{row['trainer']:38} {row['real_tokens']:>11,} {row['loop_seconds']:>8.1f} "
-              f"{row['tokens_per_second']:>11,.0f} {row['tokens_per_second'] / base:>9.2f}× {row[memory_key]:>12,.0f}")
+              f"{row['tokens_per_second']:>11,.0f} {row['tokens_per_second'] / base:>9.2f}× "
+              f"{row[memory_key]:>12,.0f}")
     best = max(results[1:], key=lambda r: r["tokens_per_second"])
     print(f"\nchemtune best: {best['trainer']}, {best['tokens_per_second'] / base:.2f}× the baseline's real "
           f"tokens/s (target ≥ 2×)")

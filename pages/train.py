@@ -22,11 +22,12 @@ RUN_HEADERS = ["run", "status", "model", "data", "steps", "final loss", "eval lo
 STRINGS: dict[str, dict[str, str]] = {
     "tab": {"en": "Train", "ko": "학습"},
     "intro": {
-        "en": "### LoRA tuning\nTune a base model on instruction datasets with a LoRA adapter. Runs keep going "
-              "when the browser closes; this page reattaches. The same run from the command line: "
+        "en": "### LoRA tuning\nTune a base model on instruction datasets with a LoRA adapter. Runs keep "
+              "going when the browser closes; this page reattaches. The same run from the command line: "
               "`python -m chemtune train --config RUN/config.yaml`.",
-        "ko": "### LoRA 학습\n인스트럭션 데이터셋으로 기본 모델에 LoRA 어댑터를 학습합니다. 브라우저를 닫아도 "
-              "학습은 계속되며 이 페이지가 다시 이어서 보여 줍니다. 명령줄에서 같은 학습: "
+        "ko": "### LoRA 학습\n인스트럭션 데이터셋으로 기본 모델에 LoRA 어댑터를 "
+              "학습합니다. 브라우저를 닫아도 학습은 계속되며 이 페이지가 "
+              "다시 이어서 보여 줍니다. 명령줄에서 같은 학습: "
               "`python -m chemtune train --config RUN/config.yaml`.",
     },
     "group_schedule": {"en": "Schedule", "ko": "학습 일정"},
@@ -47,17 +48,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "**Estimate:** {examples} training examples ({epoch_tokens} tokens per epoch, {val} held out "
               "for eval) → **{steps} steps**, about {tokens} tokens, **≈ {time}** at {rate} tokens/s "
               "({basis}). {note}",
-        "ko": "**예상:** 학습 예제 {examples}개(에포크당 {epoch_tokens} 토큰, 검증용 {val}개) → "
-              "**{steps} 스텝**, 약 {tokens} 토큰, 초당 {rate} 토큰으로 **≈ {time}** ({basis}). {note}",
+        "ko": "**예상:** 학습 예제 {examples}개(에포크당 {epoch_tokens} 토큰, "
+              "검증용 {val}개) → **{steps} 스텝**, 약 {tokens} 토큰, "
+              "초당 {rate} 토큰으로 **≈ {time}** ({basis}). {note}",
     },
-    "started": {"en": "✅ Started **{run}**. {estimate}", "ko": "✅ **{run}** 학습을 시작했습니다. {estimate}"},
+    "started": {"en": "✅ Started **{run}**. {estimate}",
+                "ko": "✅ **{run}** 학습을 시작했습니다. {estimate}"},
     "resumed": {"en": "▶️ Resuming **{run}** from its last checkpoint.",
                 "ko": "▶️ **{run}** 학습을 마지막 체크포인트부터 재개합니다."},
     "aborting": {"en": "⏹ Asked **{run}** to stop; it saves its adapter at the next step.",
-                 "ko": "⏹ **{run}** 중단을 요청했습니다. 다음 스텝에서 어댑터를 저장하고 멈춥니다."},
+                 "ko": "⏹ **{run}** 중단을 요청했습니다. "
+                       "다음 스텝에서 어댑터를 저장하고 멈춥니다."},
     "no_run": {"en": "Choose a run first.", "ko": "먼저 실행을 고르세요."},
     "no_runs": {"en": "No training runs yet: choose a model and datasets, then **Start training**.",
-                "ko": "아직 학습 실행이 없습니다. 모델과 데이터셋을 고른 뒤 **학습 시작**을 누르세요."},
+                "ko": "아직 학습 실행이 없습니다. "
+                      "모델과 데이터셋을 고른 뒤 **학습 시작**을 누르세요."},
     "status": {"en": "**{run}** · {status} · step {done}/{total} · ETA {eta}",
                "ko": "**{run}** · {status} · 스텝 {done}/{total} · 남은 시간 {eta}"},
     "figures": {"en": "loss {loss} · eval loss {eval} · {rate} tokens/s · epoch {epoch}",
@@ -65,7 +70,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "adapter": {"en": "Adapter: `{path}`", "ko": "어댑터: `{path}`"},
     "memory": {"en": "**Memory:** {text}", "ko": "**메모리:** {text}"},
     "trainer_gpu": {"en": "trainer peak {gb} GB GPU", "ko": "학습 프로세스 최대 GPU {gb} GB"},
-    "trainer_ram": {"en": "trainer {gb} GB RAM (CPU training)", "ko": "학습 프로세스 RAM {gb} GB (CPU 학습)"},
+    "trainer_ram": {"en": "trainer {gb} GB RAM (CPU training)",
+                    "ko": "학습 프로세스 RAM {gb} GB (CPU 학습)"},
     "fig_step": {"en": "step", "ko": "스텝"},
     "fig_loss": {"en": "loss", "ko": "손실"},
     "fig_lr": {"en": "learning rate", "ko": "학습률"},
@@ -119,7 +125,7 @@ def refresh_lists(current: str | None = None):
 
 
 def _values(model: str, data: list[str] | str, option_values: tuple) -> dict[str, Any]:
-    values = dict(zip(OPTIONS, option_values))
+    values = dict(zip(OPTIONS, option_values, strict=True))
     values.update(model=(model or "").strip(), data=data or [])
     return values
 
@@ -128,8 +134,9 @@ def _estimate_text(values: dict[str, Any], lang: str) -> str:
     from chemtune.train import estimate
 
     est = estimate.estimate(values)
-    return _t("estimate_text", lang, examples=f"{est['train_examples']:,}", epoch_tokens=f"{est['epoch_tokens']:,}",
-              val=f"{est['val_examples']:,}", steps=f"{est['steps']:,}", tokens=f"{est['run_tokens']:,}",
+    return _t("estimate_text", lang, examples=f"{est['train_examples']:,}",
+              epoch_tokens=f"{est['epoch_tokens']:,}", val=f"{est['val_examples']:,}",
+              steps=f"{est['steps']:,}", tokens=f"{est['run_tokens']:,}",
               time=estimate.format_seconds(est["seconds"]), rate=f"{est['tokens_per_second']:,.0f}",
               basis=est["basis"], note=est["length_note"])
 
@@ -152,7 +159,8 @@ def start_run(model, data, *rest):
         run = job.start(values)
     except ChemtuneError as error:
         return f"⚠️ {error}", gr.update()
-    return _t("started", lang, run=run.run_id, estimate=est), gr.update(choices=run_choices(), value=run.run_id)
+    picked = gr.update(choices=run_choices(), value=run.run_id)
+    return _t("started", lang, run=run.run_id, estimate=est), picked
 
 
 def abort_run(run_id, lang):
@@ -188,7 +196,8 @@ def progress_html(done: int, total: int | None, state: str) -> str:
         state, "#2563eb")
     return (f"<div style='background:#e5e7eb;border-radius:6px;height:14px' title='{share:.0%}'>"
             f"<div id='train-progress-fill' style='width:{share * 100:.1f}%;background:{color};height:14px;"
-            f"border-radius:6px'></div></div><div style='font-size:0.85em'>{done}/{total or '?'} ({share:.0%})</div>")
+            f"border-radius:6px'></div></div>"
+            f"<div style='font-size:0.85em'>{done}/{total or '?'} ({share:.0%})</div>")
 
 
 def _figure_text(lang: str) -> dict[str, str]:
@@ -242,10 +251,12 @@ def poll(run_id, overlay, smoothing, view, lang):
                _t("trainer_ram", lang, gb=last["ram_gb"]) if "ram_gb" in last else "")
     memory = _t("memory", lang, text=" · ".join(part for part in (gpu_memory_text(), trainer) if part))
     figure = monitor.loss_figure(curves, run_id, float(smoothing or 0), _figure_text(lang))
-    rows = [[r["run_id"], r["status"], r["model"], r["data"], r["steps"], r["final_loss"], r["eval_loss"],
-             r["tokens_per_second"], r["created"]] for r in monitor.train_runs()]
-    return (gr.update(choices=run_choices(), value=run_id), "  \n".join(lines), progress_html(done or 0, total, state), memory, figure,
-            run.log_tail(6000), rows, {"curves": curves, "seen": key})
+    rows = [[r["run_id"], r["status"], r["model"], r["data"], r["steps"], _num(r["final_loss"]),
+             _num(r["eval_loss"]), _num(r["tokens_per_second"], 0), r["created"]]
+            for r in monitor.train_runs()]
+    return (gr.update(choices=run_choices(), value=run_id), "  \n".join(lines),
+            progress_html(done or 0, total, state), memory, figure, run.log_tail(6000), rows,
+            {"curves": curves, "seen": key})
 
 
 # ---- layout -----------------------------------------------------------------------------------------
@@ -284,7 +295,8 @@ def build(text: PageText) -> None:
                     label="opt_model", info="opt_model_help")
                 data = text.register(gr.Dropdown(
                     choices=dataset_choices(), value=["sample"], multiselect=True, allow_custom_value=True,
-                    elem_id="train-data", label=text.text("opt_data"), info=text.text("opt_data_help"), scale=3),
+                    elem_id="train-data", label=text.text("opt_data"), info=text.text("opt_data_help"),
+                    scale=3),
                     label="opt_data", info="opt_data_help")
             with gr.Row():
                 for name in FRONT:
@@ -315,12 +327,14 @@ def build(text: PageText) -> None:
                 overlay = text.register(gr.Dropdown(choices=run_choices(), multiselect=True,
                                                     label=text.text("overlay"), elem_id="train-overlay"),
                                         label="overlay")
-                smoothing = text.add(gr.Slider, label="smoothing", minimum=0.0, maximum=0.99, step=0.01, value=0.8)
+                smoothing = text.add(gr.Slider, label="smoothing", minimum=0.0, maximum=0.99, step=0.01,
+                                     value=0.8)
     plot = gr.Plot(elem_id="train-curve")
     log = text.register(gr.Textbox(label=text.text("log"), lines=10, max_lines=10, autoscroll=True,
                                    interactive=False, elem_id="train-log"), label="log")
     runs_table = text.register(gr.Dataframe(headers=RUN_HEADERS, interactive=False, wrap=True, max_height=300,
-                                            label=text.text("past_runs"), elem_id="train-runs"), label="past_runs")
+                                            label=text.text("past_runs"), elem_id="train-runs"),
+                               label="past_runs")
     timer = gr.Timer(2.0)
 
     # ---- wiring ----

@@ -56,7 +56,7 @@ def _prune(root: Path, keep: int) -> None:
 
 
 def load_checkpoint(path: Path, model: Any, optimizer: Any, scheduler: Any, device: Any) -> dict:
-    """Load a checkpoint's adapter weights, optimizer and scheduler into the live objects; return its state."""
+    """Load a checkpoint's adapter, optimizer and scheduler into the live objects; return its state."""
     import torch
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
@@ -125,9 +125,9 @@ def export_merged(run_dir: Path, model_spec: str, adapter_dir: Path, precision: 
     """Reload the base in full precision on the CPU, merge the adapter in and save a standalone model.
 
     Reloading (rather than merging the training copy) keeps a 4-bit QLoRA base from being merged lossy."""
-    from chemtune import models
-
     import torch
+
+    from chemtune import models
 
     dtype = precision
     if precision == "auto":  # the dtype it trained in: bf16 on a GPU, fp32 on the CPU

@@ -37,7 +37,8 @@ def load_sources(names: list[str]) -> list[tuple[str, float, list[records.Record
         name, weight = dataset_weight(item)
         found = records.load_dataset_records(name)
         if not found:
-            raise ChemtuneError(f"Dataset {name!r} has no records; add some in the Data tab or choose another.")
+            raise ChemtuneError(f"Dataset {name!r} has no records; add some in the Data tab or choose "
+                                "another.")
         sources.append((name, weight, found))
     return sources
 

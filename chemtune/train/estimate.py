@@ -46,7 +46,8 @@ def model_parameters(spec: str) -> float | None:
         hidden, layers = c.get("hidden_size"), c.get("num_hidden_layers")
         if hidden and layers:
             inter = c.get("intermediate_size") or 4 * hidden
-            return float(layers * (4 * hidden * hidden + 3 * hidden * inter) + c.get("vocab_size", 0) * hidden)
+            per_layer = 4 * hidden * hidden + 3 * hidden * inter  # attention + gated MLP
+            return float(layers * per_layer + c.get("vocab_size", 0) * hidden)
     return None
 
 

@@ -76,8 +76,8 @@ def loss_figure(curves: dict[str, dict], main: str | None, smoothing: float = 0.
         if run_id == main:
             fig.add_trace(go.Scatter(x=curve["steps"], y=curve["loss"], mode="lines", name=text["raw"],
                                      line={"color": color, "width": 1}, opacity=0.3))
-            fig.add_trace(go.Scatter(x=curve["steps"], y=curve["lr"], mode="lines", name=text["lr"], yaxis="y2",
-                                     line={"color": "#6b7280", "width": 1, "dash": "dot"}))
+            fig.add_trace(go.Scatter(x=curve["steps"], y=curve["lr"], mode="lines", name=text["lr"],
+                                     yaxis="y2", line={"color": "#6b7280", "width": 1, "dash": "dot"}))
         fig.add_trace(go.Scatter(x=curve["steps"], y=smooth(curve["loss"], smoothing), mode="lines",
                                  name=f"{text['smoothed']} · {name}", line={"color": color, "width": 2.5}))
         if curve["eval_steps"]:

@@ -53,13 +53,14 @@ def check_hardware(config: TrainConfig) -> None:
 
     if config.qlora:
         if not torch.cuda.is_available():
-            raise ChemtuneError("4-bit QLoRA needs a CUDA GPU (bitsandbytes runs only there) and this machine "
-                                "has none; turn QLoRA off to train in full precision on the CPU.")
+            raise ChemtuneError("4-bit QLoRA needs a CUDA GPU (bitsandbytes runs only there) and this "
+                                "machine has none; turn QLoRA off to train in full precision on the CPU.")
         if importlib.util.find_spec("bitsandbytes") is None:
             raise ChemtuneError("4-bit QLoRA needs the bitsandbytes package: pip install bitsandbytes")
     if config.report_to != "none" and importlib.util.find_spec(config.report_to) is None:
-        raise ChemtuneError(f"Reporting to {config.report_to} needs its package: pip install {config.report_to}")
-    if config.num_processes > 1 and torch.cuda.is_available() and config.num_processes > torch.cuda.device_count():
+        raise ChemtuneError(f"Reporting to {config.report_to} needs its package: "
+                            f"pip install {config.report_to}")
+    if torch.cuda.is_available() and config.num_processes > torch.cuda.device_count():
         raise ChemtuneError(f"{config.num_processes} processes were asked for but only "
                             f"{torch.cuda.device_count()} GPUs are visible.")
     resolve_precision(config.precision)
@@ -94,8 +95,9 @@ def add_lora(model: Any, config: TrainConfig) -> Any:
 
     checkpointing = {"use_reentrant": False}
     if config.qlora:
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing,
-                                                gradient_checkpointing_kwargs=checkpointing)
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=config.gradient_checkpointing,
+            gradient_checkpointing_kwargs=checkpointing)
     elif config.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing)
         model.enable_input_require_grads()
@@ -148,7 +150,8 @@ class Trainer:
         trainable = [p for p in model.parameters() if p.requires_grad]
         self.trainable_params = sum(p.numel() for p in trainable)
         self.all_params = sum(p.numel() for p in model.parameters())
-        self.optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
+        self.optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate,
+                                           weight_decay=config.weight_decay)
 
         self.lengths = [len(e["input_ids"]) for e in self.data.train]
         self.micro_per_epoch = len(self._epoch_batches(0))
@@ -204,9 +207,10 @@ class Trainer:
         config, acc = self.config, self.acc
         start_step = self.state["step"]
         stats = self.data.stats
-        say(f"training {self.trainable_params:,} LoRA parameters ({100 * self.trainable_params / self.all_params:.2f}%"
-            f" of {self.all_params:,}) on {stats['train_examples']} examples ({stats['train_tokens']:,} tokens), "
-            f"{self.total} steps, {acc.num_processes} process(es) on {acc.device}, {self.precision}")
+        share = 100 * self.trainable_params / self.all_params
+        say(f"training {self.trainable_params:,} LoRA parameters ({share:.2f}% of {self.all_params:,}) on "
+            f"{stats['train_examples']} examples ({stats['train_tokens']:,} tokens), {self.total} steps, "
+            f"{acc.num_processes} process(es) on {acc.device}, {self.precision}")
         if self.resume:
             self.event(type="resume", step=start_step)
         self.event(type="start", step=start_step, total_steps=self.total, processes=acc.num_processes,
@@ -229,10 +233,12 @@ class Trainer:
             elapsed = time.monotonic() - session_start
             rate = session_tokens / elapsed if elapsed > 0 else 0.0
             eta = (self.total - step) * elapsed / (step - start_step)
+            epoch = step * config.grad_accum / self.micro_per_epoch
             row = {"step": step, "total_steps": self.total, "loss": round(loss, 5), "learning_rate": lr,
-                   "grad_norm": round(grad_norm, 5), "epoch": round(step * config.grad_accum / self.micro_per_epoch, 4),
-                   "tokens": tokens, "tokens_per_second": round(rate, 1), "eta_s": round(eta, 1), **self._memory()}
-            if self.data.val and ((config.eval_steps and step % config.eval_steps == 0) or step == self.total):
+                   "grad_norm": round(grad_norm, 5), "epoch": round(epoch, 4), "tokens": tokens,
+                   "tokens_per_second": round(rate, 1), "eta_s": round(eta, 1), **self._memory()}
+            due = (config.eval_steps and step % config.eval_steps == 0) or step == self.total
+            if self.data.val and due:
                 row["eval_loss"] = self.state["eval_loss"] = round(self.evaluate(), 5)
             self.event(type="train", **row)
             if config.report_to != "none":
@@ -265,7 +271,8 @@ class Trainer:
         self.model.train()
         total_loss = torch.zeros((), device=acc.device)
         for j, examples in enumerate(micro):
-            batch = {k: v.to(acc.device) for k, v in data.collate(examples, config.batching, self.pad_id).items()}
+            collated = data.collate(examples, config.batching, self.pad_id)
+            batch = {k: v.to(acc.device) for k, v in collated.items()}
             sync = nullcontext() if j == len(micro) - 1 else acc.no_sync(self.model)
             with sync:
                 loss = self.model(**batch, num_items_in_batch=n_items).loss
@@ -314,7 +321,8 @@ class Trainer:
         if self.state["step"] > 0:
             self.save_checkpoint()
         summary = {
-            "status": "aborted" if aborted else "done", "steps": self.state["step"], "total_steps": self.total,
+            "status": "aborted" if aborted else "done", "steps": self.state["step"],
+            "total_steps": self.total,
             "final_loss": self.state["loss"], "eval_loss": self.state["eval_loss"],
             "train_tokens": self.state["train_tokens"], "tokens_per_second": round(rate, 1),
             "train_examples": stats["train_examples"], "val_examples": stats["val_examples"],

@@ -26,8 +26,9 @@ def test_tiny_run_started_from_the_train_tab_draws_its_loss_curve(app_server: st
     model = panel.locator("#train-model input")
     model.fill(str(tiny))
     model.press("Enter")
-    for elem_id, value in (("#train-max-length", "256"), ("#train-max-steps", "6"), ("#train-batch-size", "2"),
-                           ("#train-grad-accum", "1")):
+    settings = {"#train-max-length": "256", "#train-max-steps": "6", "#train-batch-size": "2",
+                "#train-grad-accum": "1"}
+    for elem_id, value in settings.items():
         field = panel.locator(f"{elem_id} input").first
         field.fill(value)
         field.press("Tab")

@@ -32,8 +32,9 @@ def dataset() -> str:
         return "sample"
     rows = [{"instruction": f"What is the molar mass of compound C{i}H{2 * i + 2}?",
              "output": f"C{i}H{2 * i + 2} has a molar mass of {14 * i + 2} g/mol."} for i in range(1, 31)]
-    rows += [{"instruction": f"{name}의 화학식은 무엇입니까?", "output": f"{name}의 화학식은 {formula}입니다."}
-             for name, formula in [("황산", "H2SO4"), ("염산", "HCl"), ("암모니아", "NH3"), ("메탄", "CH4")]]
+    korean = [("황산", "H2SO4"), ("염산", "HCl"), ("암모니아", "NH3"), ("메탄", "CH4")]
+    rows += [{"instruction": f"{name}의 화학식은?", "output": f"{name}의 화학식은 {formula}입니다."}
+             for name, formula in korean]
     records.save_dataset("chem", rows)
     return "chem"
 
@@ -84,7 +85,8 @@ def test_cli_run_lowers_the_loss_and_saves_an_adapter_plain_peft_loads(
     assert last < first - 0.15, (first, last)
 
     adapter = Path(result["adapter_dir"])
-    assert {"adapter_config.json", "adapter_model.safetensors", "README.md"} <= {p.name for p in adapter.iterdir()}
+    files = {p.name for p in adapter.iterdir()}
+    assert {"adapter_config.json", "adapter_model.safetensors", "README.md"} <= files
     readme = (adapter / "README.md").read_text()
     assert tiny_path in readme and dataset in readme and "final training loss" in readme
     assert json.loads((adapter / "adapter_config.json").read_text())["lora_dropout"] == 0.0

@@ -27,7 +27,8 @@ def test_every_option_has_english_and_korean_label_and_help_and_a_group() -> Non
         assert spec["label"] and spec["help"], name
         assert spec["ko"] and spec["ko_help"], name
         assert spec["group"] in options.GROUPS, name
-    assert options.describe("scheduler")["choices"] == ["cosine", "linear", "constant", "constant_with_warmup"]
+    schedulers = options.describe("scheduler")["choices"]
+    assert schedulers == ["cosine", "linear", "constant", "constant_with_warmup"]
     assert options.describe("use_dora")["kind"] == "bool"
     assert options.describe("lora_dropout")["lt"] == 1.0
 

@@ -26,7 +26,7 @@ def chem_records(n: int, prefix: str = "q", long_every: int = 0) -> list[dict]:
             output = " ".join(["Sulfuric acid is a strong diprotic acid."] * 40)
         rows.append({"instruction": f"Give the molar mass of {prefix}{i}.", "input": "", "output": output,
                      "lang": "en", "task": "qa"})
-    rows.append({"instruction": f"{prefix}: 황산의 화학식은?", "input": "", "output": "H2SO4입니다.", "task": "qa"})
+    rows.append({"instruction": f"{prefix}: 황산의 화학식은?", "output": "H2SO4입니다.", "task": "qa"})
     return rows
 
 
@@ -62,7 +62,8 @@ def test_long_records_are_truncated_or_dropped_and_counted(tiny) -> None:
     records.save_dataset("mixed", rows)
     options = {"model": model, "data": ["mixed"], "max_length": 200, "val_split": 0}
     truncated = data.prepare(make_config(options), tokenizer)
-    assert (truncated.stats["truncated"], truncated.stats["dropped"], truncated.stats["no_response"]) == (3, 0, 1)
+    stats = truncated.stats
+    assert (stats["truncated"], stats["dropped"], stats["no_response"]) == (3, 0, 1)
     assert len(truncated.train) == 13
     assert max(len(e["input_ids"]) for e in truncated.train) == 200
     note = data.describe_length_handling(truncated.stats)
@@ -107,8 +108,7 @@ def test_sharding_gives_every_process_the_same_number_of_batches() -> None:
     batches = [[i] for i in range(5)]
     shards = [data.shard_batches(batches, rank, 2) for rank in range(2)]
     assert [len(s) for s in shards] == [3, 3]
-    assert sorted(b[0] for s in shards for b in s)[:5] == [0, 0, 1, 2, 3] or {b[0] for s in shards for b in s} \
-        == set(range(5))
+    assert sorted(b[0] for s in shards for b in s) == [0, 0, 1, 2, 3, 4]  # one batch is reused
 
 
 def test_padding_free_batch_gives_the_same_loss_as_a_padded_one(tiny) -> None:

@@ -38,7 +38,7 @@ def test_bad_input_is_one_clear_line_and_starts_no_job(capsys, monkeypatch, tiny
     import huggingface_hub.constants
     import torch
 
-    # The Hub reads HF_HUB_OFFLINE once, at import; an earlier import must not make this test wait on the network.
+    # The Hub reads HF_HUB_OFFLINE once, at import: an earlier import must not make this wait on the network.
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
 
     if "--qlora" in argv and torch.cuda.is_available():
