@@ -115,21 +115,8 @@ def _generate_tab(text: PageText):
     bar = gr.HTML()
     run_id, seen = gr.State(None), gr.State(None)
 
-    settings = [
-        task,
-        lang,
-        prop,
-        instruction,
-        base_url,
-        model,
-        temperature,
-        concurrency,
-        max_tokens,
-        dedup,
-        threshold,
-        prices,
-        batch_api,
-    ]
+    settings = [task, lang, prop, instruction, base_url, model, temperature, concurrency, max_tokens, dedup,
+                threshold, prices, batch_api]
     source = [kind, pasted, upload, column, hf_id, hf_split]
     task.change(h.task_language, task, lang, api_visibility="private")
     text.language.change(h.source_choices, text.language, kind, api_visibility="private")

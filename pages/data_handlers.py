@@ -92,21 +92,8 @@ def save_task(name: str, instruction: str, keys: str, lang: str):
     return _t("own_saved", lang, name=name.strip()), gr.update(choices=task_choices(), value=name.strip())
 
 
-def _config(
-    task,
-    lang,
-    prop,
-    instruction,
-    base_url,
-    model,
-    temperature,
-    concurrency,
-    max_tokens,
-    dedup,
-    threshold,
-    prices,
-    batch_api=False,
-):
+def _config(task, lang, prop, instruction, base_url, model, temperature, concurrency, max_tokens, dedup,
+            threshold, prices, batch_api=False):
     from chemtune.datagen.client import LLMSettings
     from chemtune.datagen.pipeline import GenerateConfig
     from chemtune.datagen.tasks import get_task
