@@ -61,6 +61,10 @@ class LLMRequestError(Exception):
     """A request that failed for good (after retries), with a message safe to store (key removed)."""
 
 
+class LLMSetupError(LLMRequestError):
+    """A failure every other request would repeat: a refused key, an unknown model, an unreachable server."""
+
+
 def resolve_api_key(explicit: str | None = None) -> str:
     """The key to use: the given one, else $OPENAI_API_KEY, else a placeholder for keyless local servers."""
     return (explicit or "").strip() or os.environ.get(KEY_ENV, "").strip() or "EMPTY"
@@ -137,6 +141,7 @@ class LLMClient:
         )
         self.json_mode_refused = False
         self.requests_sent = 0
+        self.answered = 0
 
     def safe(self, text: str) -> str:
         return redact(text, self._key)
@@ -179,7 +184,7 @@ class LLMClient:
         params = dict(params)
         if self.json_mode_refused:
             params.pop("response_format", None)
-        attempt, last_error = 0, ""
+        attempt, last_error, unreachable = 0, "", False
         while attempt < self.settings.max_attempts:
             attempt += 1
             try:
@@ -191,11 +196,17 @@ class LLMClient:
                     cast_to=self._openai.types.chat.ChatCompletion,
                     body={"model": self.settings.model, "messages": messages, **params},
                 )
-                return self._completion(response, attempt, "response_format" in params)
+                completion = self._completion(response, attempt, "response_format" in params)
+                self.answered += 1
+                return completion
             except LLMRequestError:
                 raise
             except Exception as exc:  # the openai client's errors, and JSON errors from broken servers
                 last_error = self.safe(_describe(exc))
+                if self._setup_problem(exc):
+                    raise LLMSetupError(last_error) from None
+                unreachable = isinstance(exc, self._openai.APIConnectionError) and not isinstance(
+                    exc, self._openai.APITimeoutError)
                 if self._refused_json_mode(exc, params):
                     # The server does not do JSON mode: ask again without it (the prompt still asks for JSON).
                     self.json_mode_refused = True
@@ -205,7 +216,16 @@ class LLMClient:
                 if not self._retryable(exc) or attempt >= self.settings.max_attempts:
                     break
                 await asyncio.sleep(self._wait(attempt, _retry_after(exc)))
+        if unreachable and not self.answered:
+            raise LLMSetupError(f"cannot reach {self.settings.base_url} ({last_error})")
         raise LLMRequestError(f"gave up after {attempt} attempt(s): {last_error}")
+
+    def _setup_problem(self, exc: Exception) -> bool:
+        """401/403 (key), or 404 naming the model: no other document would fare better."""
+        status = getattr(exc, "status_code", None)
+        if status in (401, 403):
+            return True
+        return status == 404 and "model" in _describe(exc).lower()
 
     def _wait(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

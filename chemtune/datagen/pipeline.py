@@ -19,7 +19,14 @@ from pydantic import BaseModel, Field
 
 from chemtune import workspace
 from chemtune.datagen.cache import ResponseCache, cache_key
-from chemtune.datagen.client import DEFAULT_PRICES, LLMClient, LLMRequestError, LLMSettings, cost_usd
+from chemtune.datagen.client import (
+    DEFAULT_PRICES,
+    LLMClient,
+    LLMRequestError,
+    LLMSettings,
+    LLMSetupError,
+    cost_usd,
+)
 from chemtune.datagen.sources import Document
 from chemtune.datagen.tasks import Task, get_task, property_params, validate_answer
 from chemtune.errors import ChemtuneError
@@ -167,6 +174,7 @@ async def answer_documents(
     client = LLMClient(config.llm, api_key)
     stats = Stats(requested=len(docs))
     outcomes: list[Outcome | None] = [None] * len(docs)
+    setup_error: list[str] = []  # a refused key or unknown model stops the whole run
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(len(docs)):
         queue.put_nowait(index)
@@ -191,6 +199,10 @@ async def answer_documents(
         if answer is None:
             try:
                 completion = await client.complete(prepared.messages, prepared.params)
+            except LLMSetupError as exc:
+                setup_error.append(str(exc))
+                outcomes[index] = None
+                return None
             except LLMRequestError as exc:
                 return finish(index, _failed(prepared, task, client.safe(str(exc)), None))
             stats.prompt_tokens += completion.prompt_tokens
@@ -213,7 +225,7 @@ async def answer_documents(
                 index = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            if should_stop and should_stop():
+            if setup_error or (should_stop and should_stop()):
                 return
             await one(index)
 
@@ -232,6 +244,9 @@ async def answer_documents(
             ticking.cancel()
         stats.requests_sent = client.requests_sent
         await client.close()
+    if setup_error:
+        raise ChemtuneError(f"The LLM server refused the request: {setup_error[0]}. Check the base URL, "
+                            "the model name and the API key; answers received so far are cached.")
     if should_stop and should_stop() and any(outcome is None for outcome in outcomes):
         from chemtune.jobs import JobAborted
 

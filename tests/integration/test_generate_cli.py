@@ -231,3 +231,15 @@ def test_stopping_a_generate_job_saves_nothing_but_keeps_the_answers_for_a_rerun
     assert status["status"] == "aborted"
     assert not (isolated_workspace / "datasets" / "stopped").exists()
     assert 3 <= len(cache) < 30
+
+
+def test_a_failed_job_records_its_error_without_the_key(
+        stub: OpenAIStub, tmp_path: Path, isolated_workspace: Path) -> None:
+    stub.on(lambda body: True, *[Fail(401, message=f"Incorrect API key provided: {KEY}")] * 20)
+    source = _abstracts(tmp_path / "papers.jsonl", 4)
+    config = GenerateConfig(task="keywords", llm=LLMSettings(base_url=stub.base_url), concurrency=2)
+    run = generate_job.start("refused", source, config, api_key=KEY, text_column="abstract")
+    status = jobs.wait(run, timeout=60)
+    assert status["status"] == "failed"
+    assert "HTTP 401: Incorrect API key provided: ***" in status["error"]
+    assert _no_key_in(isolated_workspace) == []

@@ -11,6 +11,7 @@ import pytest
 from chemtune.datagen.client import LLMSettings
 from chemtune.datagen.pipeline import GenerateConfig, generate_dataset, preview
 from chemtune.datagen.sources import Document
+from chemtune.errors import ChemtuneError
 from tests.support.datagen_answers import task_answers
 from tests.support.openai_stub import Fail, Garbage, OpenAIStub, Reply, Slow
 
@@ -154,14 +155,25 @@ def test_usage_and_cost_are_stored_with_the_dataset_using_the_price_table(stub: 
     assert meta["usage"]["prompt_tokens"] == summary["prompt_tokens"]
 
 
-def test_api_key_is_nowhere_in_the_workspace_even_when_the_server_echoes_it(
-    stub: OpenAIStub, isolated_workspace: Path
-) -> None:
-    stub.on("Doc0:", Fail(401, message=f"Incorrect API key provided: {KEY}"))
-    summary = generate_dataset("secret", _docs(3), _config(stub), KEY)
+def test_refused_key_stops_the_run_with_a_message_that_hides_the_key(
+        stub: OpenAIStub, isolated_workspace: Path) -> None:
+    stub.on(lambda body: True, *[Fail(401, message=f"Incorrect API key provided: {KEY}")] * 20)
+    refused = r"refused the request: HTTP 401: Incorrect API key provided: \*\*\*"
+    with pytest.raises(ChemtuneError, match=refused) as caught:
+        generate_dataset("secret", _docs(6), _config(stub), KEY)
+    assert KEY[:8] not in str(caught.value)
+    assert stub.count("/v1/chat/completions") <= 4  # stopped at once, not once per document
+    assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in stub.requests)  # the key was used
+
+    stub.reset()
+    stub.on("Doc0:", Reply("not JSON"))
+    summary = generate_dataset("fine", _docs(3), _config(stub), KEY)
     assert summary["failed"] == 1
-    assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in stub.requests)  # it was used
-    failures = _lines(Path(summary["path"]) / "failures.jsonl")
-    assert "Incorrect API key" in failures[0]["reason"]
     leaks = [p for p in isolated_workspace.rglob("*") if p.is_file() and KEY[:10].encode() in p.read_bytes()]
     assert leaks == []
+
+
+def test_unreachable_server_fails_fast_with_its_address(free_port: int) -> None:
+    llm = LLMSettings(base_url=f"http://127.0.0.1:{free_port}/v1", backoff_s=0.01, max_attempts=2)
+    with pytest.raises(ChemtuneError, match=f"cannot reach http://127.0.0.1:{free_port}/v1"):
+        generate_dataset("nowhere", _docs(20), GenerateConfig(task="keywords", llm=llm), KEY)
