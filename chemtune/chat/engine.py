@@ -2,23 +2,25 @@
 
 Adapters are loaded onto the one base model with PEFT (`load_adapter`) and picked per request with
 `set_adapter`; the base answer comes from the same weights with the adapters disabled, so compare mode
-never holds a second copy. One generation runs at a time (a lock); tokens stream out of a generation
-thread through a `TextIteratorStreamer` that flushes on every token, and a stop event ends a generation
-between two tokens.
+never holds a second copy. One generation runs at a time (a lock). `run` generates in the calling thread
+and hands out text through a callback (the server's path); `stream` runs it in a thread and yields the
+text (the Chat tab's and CLI's path). A stop event ends a generation between two tokens.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from chemtune import models, prompting
+from chemtune.chat.streaming import find_stop, stop_criteria, token_streamer
 from chemtune.errors import ChemtuneError
 
 ROLES = ("system", "user", "assistant")
@@ -109,50 +111,6 @@ def clean_messages(messages: list[dict]) -> list[dict]:
     return cleaned
 
 
-class _TokenStreamer:
-    """Factory for a TextIteratorStreamer that emits text after every token (not word by word) and
-    records time to first token; a trailing partial UTF-8 character (Korean!) waits for the next tokens."""
-
-    def __new__(cls, tokenizer: Any, reply: Reply, timeout: float = 300.0) -> Any:
-        from transformers import TextIteratorStreamer
-
-        class TokenStreamer(TextIteratorStreamer):
-            def put(self, value: Any) -> None:
-                if len(value.shape) > 1:
-                    value = value[0]
-                if self.skip_prompt and self.next_tokens_are_prompt:
-                    self.next_tokens_are_prompt = False
-                    return
-                ids = value.tolist()
-                reply.mark_token(len(ids))
-                self.token_cache.extend(ids)
-                text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
-                self.waiting += 1
-                # A UTF-8 character is at most 4 bytes, so after 4 tokens a replacement character is
-                # final (the model really produced invalid bytes) and is shown rather than held forever.
-                if text.endswith("\ufffd") and self.waiting < 4:
-                    return
-                self.waiting = 0
-                self.on_finalized_text(text[self.print_len:])
-                self.print_len = len(text)
-
-        streamer = TokenStreamer(tokenizer, skip_prompt=True, timeout=timeout, skip_special_tokens=True)
-        streamer.waiting = 0
-        return streamer
-
-
-def _stop_criteria(*events: threading.Event) -> Any:
-    import torch
-    from transformers import StoppingCriteria, StoppingCriteriaList
-
-    class StopOnEvent(StoppingCriteria):
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            stop = any(event.is_set() for event in events)
-            return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
-
-    return StoppingCriteriaList([StopOnEvent()])
-
-
 class ChatEngine:
     """One base model in memory with any number of named adapters; thread-safe streaming generation."""
 
@@ -162,9 +120,7 @@ class ChatEngine:
         self.base: str | None = None
         self.adapters: dict[str, str] = {}
         self.device = "cpu"
-        # A plain Lock, not an RLock: a streaming generator may be resumed (and closed) from another
-        # thread than the one that started it (Starlette's and Gradio's thread pools do that).
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one generation (or load) at a time
         self._current_stop: threading.Event | None = None
 
     # ---- loading ---------------------------------------------------------------------------------
@@ -257,12 +213,12 @@ class ChatEngine:
         self.model.set_adapter(model)
         return contextlib.nullcontext()
 
-    def stream(self, messages: list[dict], model: str | None = None, settings: Settings | None = None,
-               stop_event: threading.Event | None = None) -> Iterator[tuple[str, Reply]]:
-        """Yield (new text, reply so far) as tokens arrive; the last item has reply.finish_reason set.
-
-        `model` is the base model's name (or None) or an adapter's name. Closing the iterator early
-        stops the generation."""
+    def run(self, messages: list[dict], model: str | None = None, settings: Settings | None = None,
+            on_text: Callable[[str, Reply], None] | None = None, stop_event: threading.Event | None = None,
+            _halt: threading.Event | None = None) -> Reply:
+        """Answer in this thread and return the finished reply; `on_text(piece, reply)` sees the text as
+        it arrives. `model` is the base model's name (or None) or an adapter's name; setting `stop_event`
+        ends the answer between two tokens."""
         settings = (settings or Settings()).check()
         messages = clean_messages(messages)
         stop_event = stop_event or threading.Event()
@@ -279,92 +235,94 @@ class ChatEngine:
             context = self._adapter_context(model)
             self._current_stop = stop_event
             try:
-                yield from self._run(ids, settings, reply, stop_event, context)
+                return self._generate(ids, settings, reply, context, on_text, stop_event, _halt)
             finally:
                 self._current_stop = None
 
-    def _run(self, ids: list[int], settings: Settings, reply: Reply, stop_event: threading.Event,
-             context: Any) -> Iterator[tuple[str, Reply]]:
+    def _generate(self, ids: list[int], settings: Settings, reply: Reply, context: Any,
+                  on_text: Callable[[str, Reply], None] | None, stop_event: threading.Event,
+                  halt: threading.Event | None) -> Reply:
         import torch
 
-        streamer = _TokenStreamer(self.tokenizer, reply)
-        halt = threading.Event()  # ours: a stop string, or the consumer left; the caller's event stays as is
+        halt = halt or threading.Event()  # ours (a stop string, a consumer gone); the caller's stays as is
+        hit_stop_string = False
+
+        def emit(piece: str) -> None:
+            nonlocal hit_stop_string
+            if hit_stop_string:
+                return
+            before = len(reply.text)
+            reply.text += piece
+            cut = find_stop(reply.text, settings.stop, before)
+            if cut is not None:
+                reply.text, hit_stop_string = reply.text[:cut], True
+                halt.set()
+                piece = reply.text[before:]
+            if piece and on_text is not None:
+                on_text(piece, reply)
+
         input_ids = torch.tensor([ids], device=self.device)
         kwargs: dict[str, Any] = {
             "input_ids": input_ids, "attention_mask": torch.ones_like(input_ids),
-            "max_new_tokens": settings.max_new_tokens, "streamer": streamer,
-            "stopping_criteria": _stop_criteria(stop_event, halt),
+            "max_new_tokens": settings.max_new_tokens,
+            "streamer": token_streamer(self.tokenizer, reply.mark_token, emit),
+            "stopping_criteria": stop_criteria(stop_event, halt),
             "pad_token_id": self.tokenizer.pad_token_id, "eos_token_id": self.tokenizer.eos_token_id,
         }
         if settings.greedy:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:
             kwargs.update(do_sample=True, temperature=settings.temperature, top_p=settings.top_p, top_k=None)
-        errors: list[BaseException] = []
-        result: list[Any] = []
-
-        def generate() -> None:
-            try:
-                if settings.seed is not None:
-                    torch.manual_seed(settings.seed)
-                with torch.inference_mode(), context:
-                    result.append(self.model.generate(**kwargs))
-            except BaseException as exc:  # reported in the caller's thread
-                errors.append(exc)
-                streamer.end()
-
-        thread = threading.Thread(target=generate, name="chemtune-generate", daemon=True)
-        thread.start()
-        hit_stop_string = False
-        interrupted = False
+        if settings.seed is not None:
+            torch.manual_seed(settings.seed)
         try:
-            for piece in streamer:
-                if not piece or hit_stop_string:
-                    continue
-                before = len(reply.text)
-                reply.text += piece
-                cut = _find_stop(reply.text, settings.stop, before)
-                if cut is not None:
-                    reply.text = reply.text[:cut]
-                    hit_stop_string = True
-                    halt.set()
-                    piece = reply.text[before:]
-                if piece:
-                    yield piece, reply
-        finally:
-            interrupted = stop_event.is_set()
-            halt.set()  # the consumer left early (closed stream): end the generation now
-            thread.join()
-        if errors:
-            raise ChemtuneError(f"Generation failed: {errors[0]}") from errors[0]
+            with torch.inference_mode(), context:
+                output = self.model.generate(**kwargs)[0, len(ids):].tolist()
+        except ChemtuneError:
+            raise
+        except Exception as exc:
+            raise ChemtuneError(f"Generation failed: {exc}") from exc
         reply.seconds = time.perf_counter() - reply.started
-        output = result[0][0, len(ids):].tolist() if result else []
         ended_on_eos = bool(output) and output[-1] == self.tokenizer.eos_token_id
-        reply.stopped = interrupted and not ended_on_eos and len(output) < settings.max_new_tokens
-        reply.finish_reason = "length" if len(output) >= settings.max_new_tokens and not ended_on_eos \
-            and not hit_stop_string else "stop"
-        yield "", reply
+        full = len(output) >= settings.max_new_tokens and not ended_on_eos
+        reply.stopped = stop_event.is_set() and not ended_on_eos and not full and not hit_stop_string
+        reply.finish_reason = "length" if full and not hit_stop_string else "stop"
+        return reply
+
+    def stream(self, messages: list[dict], model: str | None = None, settings: Settings | None = None,
+               stop_event: threading.Event | None = None) -> Iterator[tuple[str, Reply]]:
+        """Yield (new text, reply so far) as tokens arrive; the last item is ("", finished reply).
+
+        The answer is generated in a thread of its own; closing the iterator early stops it."""
+        items: queue.SimpleQueue = queue.SimpleQueue()
+        halt = threading.Event()
+
+        def work() -> None:
+            try:
+                items.put(self.run(messages, model, settings, lambda piece, reply: items.put((piece, reply)),
+                                   stop_event, halt))
+            except BaseException as exc:  # re-raised in the consumer's thread
+                items.put(exc)
+
+        thread = threading.Thread(target=work, name="chemtune-generate", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = items.get()
+                if isinstance(item, BaseException):
+                    raise item
+                if isinstance(item, Reply):
+                    yield "", item
+                    return
+                yield item
+        finally:
+            halt.set()  # the consumer left early: end the generation now
+            thread.join()
 
     def generate(self, messages: list[dict], model: str | None = None,
                  settings: Settings | None = None) -> Reply:
-        """The whole answer at once (same path as streaming, so the text is identical)."""
-        reply = None
-        for _, latest in self.stream(messages, model, settings):
-            reply = latest
-        assert reply is not None
-        return reply
-
-
-def _find_stop(text: str, stops: tuple[str, ...], since: int) -> int | None:
-    """Where the earliest stop string that ends after `since` begins in `text`, if any."""
-    found = None
-    for stop in stops:
-        if not stop:
-            continue
-        at = text.find(stop, max(0, since - len(stop) + 1))
-        if at >= 0 and (found is None or at < found):
-            found = at
-    return found
+        """The whole answer at once (the same code path as streaming, so the text is identical)."""
+        return self.run(messages, model, settings)
 
 
 _SHARED: ChatEngine | None = None

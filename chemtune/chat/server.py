@@ -9,7 +9,7 @@ API key (when one is set), 404 unknown model.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import hmac
 import json
 import threading
@@ -21,7 +21,6 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import iterate_in_threadpool
 
 from chemtune.chat.engine import ChatEngine, Settings, clean_messages
 from chemtune.errors import ChemtuneError
@@ -206,7 +205,10 @@ async def _run_blocking(engine: ChatEngine, messages: list[dict], model: str, se
 
 async def _sse(engine: ChatEngine, messages: list[dict], model: str, settings: Settings, completion_id: str,
                include_usage: bool) -> AsyncIterator[str]:
-    """OpenAI's chunk stream: a role chunk, content chunks, a finish chunk, [usage chunk], [DONE]."""
+    """OpenAI's chunk stream: a role chunk, content chunks, a finish chunk, [usage chunk], [DONE].
+
+    The engine generates in a thread of its own and hands text straight to the event loop; when the
+    client reads slower than the model writes, the waiting pieces go out as one chunk."""
     created = int(time.time())
 
     def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True) -> str:
@@ -218,25 +220,41 @@ async def _sse(engine: ChatEngine, messages: list[dict], model: str, settings: S
             data["usage"] = usage
         return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
+    # Content chunks are the hot path: the fixed parts are rendered once.
+    head, tail = chunk({"content": "\0"}).split(json.dumps("\0"))
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
     stop_event = threading.Event()
-    stream = engine.stream(messages, model, settings, stop_event=stop_event)
-    reply = None
+
+    def produce() -> None:
+        try:
+            reply = engine.run(messages, model, settings, stop_event=stop_event,
+                               on_text=lambda piece, _: loop.call_soon_threadsafe(queue.put_nowait, piece))
+            loop.call_soon_threadsafe(queue.put_nowait, reply)
+        except Exception as exc:  # noqa: BLE001 (reported to the client as an error event)
+            loop.call_soon_threadsafe(queue.put_nowait, exc)
+
+    producer = threading.Thread(target=produce, name="chemtune-sse", daemon=True)
     yield chunk({"role": "assistant", "content": ""})
+    producer.start()
     try:
-        async for piece, latest in iterate_in_threadpool(stream):
-            reply = latest
-            if piece:
-                yield chunk({"content": piece})
-    except ChemtuneError as exc:
-        error = {"error": {"message": str(exc), "type": "server_error", "code": "generation_failed"}}
-        yield f"data: {json.dumps(error, ensure_ascii=False)}\n\n"
-        return
+        while True:
+            items = [await queue.get()]
+            while not queue.empty():
+                items.append(queue.get_nowait())
+            text = "".join(item for item in items if isinstance(item, str))
+            if text:
+                yield f"{head}{json.dumps(text, ensure_ascii=False)}{tail}"
+            end = items[-1]
+            if isinstance(end, Exception):
+                error = {"error": {"message": str(end), "type": "server_error", "code": "generation_failed"}}
+                yield f"data: {json.dumps(error, ensure_ascii=False)}\n\n"
+                return
+            if not isinstance(end, str):  # the finished Reply
+                yield chunk({}, end.finish_reason)
+                if include_usage:
+                    yield chunk({}, usage=_usage(end), choices=False)
+                yield "data: [DONE]\n\n"
+                return
     finally:
         stop_event.set()  # a client that hung up ends the generation instead of leaving it running
-        with contextlib.suppress(ValueError):  # still running in a pool thread: it ends on the event
-            stream.close()  # releases the engine's lock now rather than when garbage-collected
-    if reply is not None:
-        yield chunk({}, reply.finish_reason)
-        if include_usage:
-            yield chunk({}, usage=_usage(reply), choices=False)
-    yield "data: [DONE]\n\n"

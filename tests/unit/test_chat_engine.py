@@ -103,15 +103,17 @@ def test_a_second_generation_waits_for_the_first(engine: ChatEngine) -> None:
         engine.generate(MESSAGES, None, Settings(max_new_tokens=30))
         order.append(name)
 
-    first = engine.stream(MESSAGES, None, Settings(max_new_tokens=30))
+    stop = threading.Event()
+    first = engine.stream(MESSAGES, None, Settings(max_new_tokens=2000), stop_event=stop)
     next(first)  # the first generation holds the model now
     other = threading.Thread(target=run, args=("second",))
     other.start()
-    other.join(timeout=0.5)
+    other.join(timeout=0.3)
     assert other.is_alive()  # blocked on the lock
-    for _ in first:
-        pass
+    stop.set()
+    *_, (_, reply) = first
     order.append("first")
+    assert reply.stopped
     other.join(timeout=30)
     assert order == ["first", "second"]
 
