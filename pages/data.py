@@ -28,7 +28,7 @@ def _generate_tab(text: PageText):
     with gr.Row():
         with gr.Column(scale=3):
             with gr.Row():
-                task = _fixed(text, gr.Dropdown, "task", info="task_help", choices=h.task_choices(),
+                task = _fixed(text, gr.Dropdown, "task", info="task_help", choices=h.task_choices(text.lang),
                               value=first.name, elem_id="data-task")
                 lang = _fixed(text, gr.Radio, "lang", choices=["en", "ko"], value=first.default_lang,
                               elem_id="data-lang")

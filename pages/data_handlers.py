@@ -31,10 +31,12 @@ def _cost(value: float | None, lang: str) -> str:
 # ---- generate --------------------------------------------------------------------------------------
 
 
-def task_choices() -> list[str]:
+def task_choices(lang: str = "en") -> list[tuple[str, str]]:
+    """(label, name) for every task: "keywords — Keywords"; the user's own tasks by name."""
     from chemtune.datagen.tasks import all_tasks
 
-    return list(all_tasks())
+    return [(name if task.custom else f"{name} — {task.title.get(lang) or task.title['en']}", name)
+            for name, task in all_tasks().items()]
 
 
 def fill_instruction(task_name: str, lang: str, prop: str):
@@ -89,7 +91,7 @@ def save_task(name: str, instruction: str, keys: str, lang: str):
         save_custom_task((name or "").strip(), instruction or "", keys or "")
     except ChemtuneError as error:
         return f"⚠️ {error}", gr.update()
-    return _t("own_saved", lang, name=name.strip()), gr.update(choices=task_choices(), value=name.strip())
+    return _t("own_saved", lang, name=name.strip()), gr.update(choices=task_choices(lang), value=name.strip())
 
 
 def _config(task, lang, prop, instruction, base_url, model, temperature, concurrency, max_tokens, dedup,

@@ -1,0 +1,52 @@
+"""Data tab handlers without a browser: user tasks, the settings form, dataset views and mixtures."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from chemtune.errors import ChemtuneError
+from pages import data_handlers as h
+
+FORM = dict(task="keywords", lang="en", prop="water_uptake", instruction="", base_url="http://127.0.0.1:9/v1",
+            model="gpt-4o-mini", temperature=0, concurrency=4, max_tokens=256, dedup=True, threshold=0.9)
+
+
+def test_saved_user_task_joins_the_task_choices() -> None:
+    message, update = h.save_task("reaction_yield", "Extract the yield.", "yield, conditions", "en")
+    assert "reaction_yield" in message
+    assert ("reaction_yield", "reaction_yield") in update["choices"]
+    instruction, _ = h.fill_instruction("reaction_yield", "en", "")
+    assert '"yield", "conditions"' in instruction
+
+
+def test_form_becomes_a_generate_config_with_the_edited_price_table() -> None:
+    prices = pd.DataFrame([["gpt-4o-mini", "0.2", "0.8"]], columns=h.PRICE_HEADERS)
+    config = h._config(**FORM, prices=prices, batch_api=True)
+    assert config.prices == {"gpt-4o-mini": {"input": 0.2, "output": 0.8}}
+    assert config.instruction is None and config.batch_api and config.dedup_threshold == 0.9
+    edited = h._config(**{**FORM, "instruction": "List 3 keywords as JSON."}, prices=prices)
+    assert edited.instruction == "List 3 keywords as JSON."
+    with pytest.raises(ChemtuneError, match="prices must be numbers"):
+        h._config(**FORM, prices=pd.DataFrame([["gpt-4o", "cheap", "1"]], columns=h.PRICE_HEADERS))
+
+
+def test_property_choice_rewrites_the_instruction() -> None:
+    instruction, picker = h.fill_instruction("extract_property", "en", "ion_conductivity")
+    assert "ion conductivity" in instruction and '"IC"' in instruction
+    assert picker["visible"] is True
+
+
+def test_mixture_table_builds_a_dataset_and_the_view_shows_it() -> None:
+    parts = pd.DataFrame([["sample", "ko", "qa", 1.0], ["sample", "en", "", 0.1]], columns=h.MIX_HEADERS)
+    message, overview, picker = h.build_mix(parts, "mix-ko", 0, "en")
+    assert "mix-ko" in message and "mix-ko" in picker["choices"]
+    summary, counts, lengths, rows, failures = h.show_dataset("mix-ko", 1, "en")
+    assert "mix-ko" in summary and rows and counts is not None and lengths is not None
+    assert h.delete_dataset("mix-ko", False, "en")[0].startswith("Tick")
+    assert "Deleted" in h.delete_dataset("mix-ko", True, "en")[0]
+
+
+def test_preview_reports_a_bad_source_instead_of_raising() -> None:
+    message, _ = h.run_preview(3, "", "en", "paste", "   ", None, None, "", "train", *FORM.values(), None)
+    assert message.startswith("⚠️") and "no text" in message
