@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from chemtune import workspace
 from chemtune.errors import ChemtuneError
+from chemtune.records import detect_lang
 
 ValueKind = Literal["text", "list", "object", "any"]
 NA = ("N/A", "n/a", "-", "")
@@ -293,6 +294,10 @@ def validate_answer(task: Task, text: str) -> tuple[str | None, str | None]:
     problems = [problem for key in task.keys if (problem := check_value(key, value[key.name]))]
     if task.name == "extract_property":
         problems += _check_property(value["AEM_MAT"], task.params.get("code", "WU"))
+    if task.output_lang == "ko":
+        written = " ".join(str(value[key.name]) for key in task.keys if isinstance(value[key.name], str))
+        if detect_lang(written) != "ko":
+            problems.append("the answer should be in Korean but is not")
     if problems:
         return None, "; ".join(problems)
     return json.dumps(value, ensure_ascii=False), None

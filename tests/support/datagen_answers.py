@@ -48,14 +48,14 @@ def _answer(task: str, doc: str, code: str = "WU") -> dict:
     if task == "summarize_extract":
         return {"summary": f"This work reports: {head}.", "chemicals": [doc.split()[0] if doc else "water"]}
     if task == "summarize_translate":
-        summary = f"요약: {head}. 두 번째 문장이다. 세 번째 문장이다."
+        summary = f"{head[:30]}에 관한 연구이다. 둘째 문장은 방법을 말한다. 셋째 문장은 결과를 말한다."
         return {"Q1": summary, "Q2": "연구 목적", "Q3": "주요 결과"}
     if task == "extract_catalyst":
         return {"Q1": head[:40] or "N/A", "Q2": "N/A", "Q3": "N/A", "Q4": "N/A"}
     if task == "extract_property":
         return {"AEM_MAT": {head[:30] or "membrane": {code: "-"}}}
     if task == "exam_explain":
-        return {"Answer": "①", "Explanation": f"풀이: {head}"}
+        return {"Answer": "①", "Explanation": f"풀이: 정답은 ①이다. 근거는 다음과 같다: {head[:30]}"}
     if task == "keywords":
         return {"keywords": [word for word in doc.split()[:4]] or ["chemistry"]}
     return {"answer": head}

@@ -35,6 +35,8 @@ def test_valid_json_answer_is_stored_as_canonical_json_text_even_inside_a_fence(
     ("summarize_translate", json.dumps({"Q1": "한 문장.", "Q2": " ".join(["단어"] * 25), "Q3": "결과"}),
      "at most 20"),
     ("extract_property", '{"AEM_MAT": {"QPPO": {"IEC": "2.1 mmol/g"}}}', "'WU'"),
+    ("summarize_translate", json.dumps({"Q1": "It works. It is fast. It is cheap.", "Q2": "a", "Q3": "b"}),
+     "should be in Korean"),
     ("keywords", "", "empty answer"),
 ])
 def test_invalid_answers_fail_with_a_reason(task: str, answer: str, reason: str) -> None:
