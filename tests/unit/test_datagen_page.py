@@ -50,3 +50,13 @@ def test_mixture_table_builds_a_dataset_and_the_view_shows_it() -> None:
 def test_preview_reports_a_bad_source_instead_of_raising() -> None:
     message, _ = h.run_preview(3, "", "en", "paste", "   ", None, None, "", "train", *FORM.values(), None)
     assert message.startswith("⚠️") and "no text" in message
+
+
+def test_import_handler_converts_an_uploaded_file(tmp_path) -> None:
+    path = tmp_path / "camel.jsonl"
+    path.write_text('{"message_1": "What is pH 7?", "message_2": "Neutral."}\n', encoding="utf-8")
+    message, overview, picker = h.do_import(str(path), "", "camel", "camel-set", True, "en")
+    assert "Imported 1 records into **camel-set**" in message
+    assert "camel-set" in [row[0] for row in overview]
+    message, _, _ = h.do_import(None, "", "auto", "empty", True, "en")
+    assert message.startswith("⚠️")
