@@ -166,6 +166,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--max-length", type=int, default=1024)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every trainer this many times, alternating, and keep each one's median")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--model-path", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -195,8 +197,9 @@ def main() -> int:
           f"median {lengths[len(lengths) // 2]}, max {lengths[-1]} (max length {args.max_length}, "
           f"{prepared.stats['truncated']} truncated); {args.steps} steps of batch {args.batch_size}")
 
-    results = []
-    for which in ("baseline", "group_by_length", "padding_free"):
+    runs: dict[str, list[dict]] = {}
+    # Alternating the trainers spreads a busy machine's slow moments over all of them alike.
+    for which in ("baseline", "group_by_length", "padding_free") * args.repeat:
         argv = [sys.executable, __file__, "--child", which, "--model-path", str(model_path),
                 "--steps", str(args.steps), "--batch-size", str(args.batch_size),
                 "--max-length", str(args.max_length)]
@@ -205,7 +208,8 @@ def main() -> int:
         if line is None:
             print(done.stdout[-3000:], done.stderr[-3000:], file=sys.stderr)
             raise SystemExit(f"{which} failed")
-        results.append(json.loads(line[7:]))
+        runs.setdefault(which, []).append(json.loads(line[7:]))
+    results = [sorted(rows, key=lambda r: r["tokens_per_second"])[len(rows) // 2] for rows in runs.values()]
 
     base = results[0]["tokens_per_second"]
     memory_key = "peak_gpu_mb" if "peak_gpu_mb" in results[0] else "peak_rss_mb"

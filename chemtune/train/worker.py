@@ -113,6 +113,34 @@ def add_lora(model: Any, config: TrainConfig) -> Any:
                             f"{str(exc).splitlines()[0]}") from None
 
 
+def response_loss(model: Any, batch: dict, n_items: Any, logits_for_responses: bool = True) -> Any:
+    """Summed cross-entropy over the response tokens of `batch`, divided by `n_items`.
+
+    Logits are computed only where the next token is part of a response (`logits_to_keep` with a mask):
+    prompts are often most of the text, and a 150k-word vocabulary makes their logits the largest tensor
+    of the step. Models without `logits_to_keep` fall back to the usual full logits."""
+    import torch
+    import torch.nn.functional as F
+
+    if not logits_for_responses:
+        return model(**batch, num_items_in_batch=n_items, use_cache=False).loss
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    targets = batch["labels"][:, 1:]
+    keep = torch.zeros_like(batch["labels"], dtype=torch.bool)
+    keep[:, :-1] = targets != -100
+    logits = model(**inputs, logits_to_keep=keep, use_cache=False).logits
+    logits = logits.reshape(-1, logits.shape[-1]).float()
+    return F.cross_entropy(logits, targets[keep[:, :-1]], reduction="sum") / n_items
+
+
+def supports_logits_mask(model: Any) -> bool:
+    """Whether the base model's forward takes `logits_to_keep` (transformers' own models do)."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "logits_to_keep" in inspect.signature(base.forward).parameters
+
+
 class Trainer:
     """One training session of a run (a resume is a new session that continues the step count)."""
 
@@ -171,6 +199,7 @@ class Trainer:
                 self.state.update(checkpoint.load_checkpoint(found, model, self.optimizer, self.scheduler,
                                                              self.acc.device))
                 say(f"resume: continuing from {found.name} (step {self.state['step']} of {self.total})")
+        self.logits_for_responses = supports_logits_mask(model)
         self.model, self.optimizer = self.acc.prepare(model, self.optimizer)
         self._batches: dict[int, list[list[int]]] = {}
 
@@ -275,7 +304,7 @@ class Trainer:
             batch = {k: v.to(acc.device) for k, v in collated.items()}
             sync = nullcontext() if j == len(micro) - 1 else acc.no_sync(self.model)
             with sync:
-                loss = self.model(**batch, num_items_in_batch=n_items).loss
+                loss = response_loss(self.model, batch, n_items, self.logits_for_responses)
                 acc.backward(loss)
             total_loss += loss.detach()
         grad_norm = acc.clip_grad_norm_(self.model.parameters(), MAX_GRAD_NORM)
@@ -303,7 +332,7 @@ class Trainer:
                                                                       self.pad_id).items()}
                 items = sum(sum(1 for t in e["labels"][1:] if t != -100) for e in examples)
                 one = torch.tensor(1, device=acc.device)
-                loss_sum += self.model(**batch, num_items_in_batch=one).loss.float()
+                loss_sum += response_loss(self.model, batch, one, self.logits_for_responses).float()
                 count += items
         self.model.train()
         loss_sum, count = acc.reduce(loss_sum, "sum"), acc.reduce(count, "sum")

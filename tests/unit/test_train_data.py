@@ -127,3 +127,21 @@ def test_padding_free_batch_gives_the_same_loss_as_a_padded_one(tiny) -> None:
         loss_flat = model(**flat, num_items_in_batch=items, use_cache=False).loss
         loss_padded = model(**padded, num_items_in_batch=items, use_cache=False).loss
     assert torch.allclose(loss_flat, loss_padded, atol=1e-4)
+
+
+def test_loss_from_response_logits_only_equals_the_full_loss(tiny) -> None:
+    import torch
+
+    from chemtune.train.worker import response_loss, supports_logits_mask
+
+    model_path, tokenizer = tiny
+    model, _ = models.load_model(model_path)
+    assert supports_logits_mask(model)
+    rows = [records.validate_record(r, "t") for r in chem_records(4)]
+    examples, _ = data.tokenize_records(tokenizer, rows, 128, "truncate")
+    items = torch.tensor(sum(sum(1 for t in e["labels"][1:] if t != -100) for e in examples))
+    with torch.no_grad():
+        for batch in (data.collate_padded(examples, tokenizer.pad_token_id), data.collate_flat(examples)):
+            full = model(**batch, num_items_in_batch=items, use_cache=False).loss
+            assert torch.allclose(response_loss(model, batch, items), full, atol=1e-5)
+            assert torch.allclose(response_loss(model, batch, items, logits_for_responses=False), full)
