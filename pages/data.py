@@ -49,8 +49,8 @@ def _generate_tab(text: PageText):
             text.register(kind, label="source")
             pasted = text.add(gr.Textbox, label="pasted", lines=6, elem_id="data-pasted")
             with gr.Row():
-                upload = text.add(gr.File, label="upload", type="filepath", visible=False,
-                                  file_types=[".txt", ".md", ".jsonl", ".json", ".csv", ".pdf"])
+                upload = text.add(gr.File, label="upload", type="filepath", visible=False, scale=2,
+                                  height=140, file_types=[".txt", ".md", ".jsonl", ".json", ".csv", ".pdf"])
                 hf_id = text.add(gr.Textbox, label="hf_id", visible=False, max_lines=1)
                 hf_split = text.register(gr.Textbox(label=text.text("hf_split"), value="train", visible=False,
                                                     max_lines=1), label="hf_split")
