@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from chemtune import models, prompting
-from chemtune.chat.streaming import find_stop, stop_criteria, token_streamer
+from chemtune.chat.streaming import Batcher, find_stop, stop_criteria, token_streamer
 from chemtune.errors import ChemtuneError
 
 ROLES = ("system", "user", "assistant")
@@ -298,9 +298,18 @@ class ChatEngine:
         halt = threading.Event()
 
         def work() -> None:
+            reply = Reply(model="")
+            batch = Batcher(lambda text: items.put((text, reply)))
+
+            def on_text(piece: str, latest: Reply) -> None:
+                nonlocal reply
+                reply = latest
+                batch(piece)
+
             try:
-                items.put(self.run(messages, model, settings, lambda piece, reply: items.put((piece, reply)),
-                                   stop_event, halt))
+                finished = self.run(messages, model, settings, on_text, stop_event, halt)
+                batch.flush()
+                items.put(finished)
             except BaseException as exc:  # re-raised in the consumer's thread
                 items.put(exc)
 

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chemtune.chat.engine import ChatEngine, Settings, clean_messages
+from chemtune.chat.streaming import Batcher
 from chemtune.errors import ChemtuneError
 
 
@@ -207,8 +208,9 @@ async def _sse(engine: ChatEngine, messages: list[dict], model: str, settings: S
                include_usage: bool) -> AsyncIterator[str]:
     """OpenAI's chunk stream: a role chunk, content chunks, a finish chunk, [usage chunk], [DONE].
 
-    The engine generates in a thread of its own and hands text straight to the event loop; when the
-    client reads slower than the model writes, the waiting pieces go out as one chunk."""
+    The engine generates in a thread of its own and hands text straight to the event loop (pieces less
+    than 10 ms apart together, see Batcher); when the client reads slower than the model writes, the
+    waiting pieces go out as one chunk."""
     created = int(time.time())
 
     def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True) -> str:
@@ -227,9 +229,10 @@ async def _sse(engine: ChatEngine, messages: list[dict], model: str, settings: S
     stop_event = threading.Event()
 
     def produce() -> None:
+        batch = Batcher(lambda text: loop.call_soon_threadsafe(queue.put_nowait, text))
         try:
-            reply = engine.run(messages, model, settings, stop_event=stop_event,
-                               on_text=lambda piece, _: loop.call_soon_threadsafe(queue.put_nowait, piece))
+            reply = engine.run(messages, model, settings, on_text=batch, stop_event=stop_event)
+            batch.flush()
             loop.call_soon_threadsafe(queue.put_nowait, reply)
         except Exception as exc:  # noqa: BLE001 (reported to the client as an error event)
             loop.call_soon_threadsafe(queue.put_nowait, exc)
