@@ -1,0 +1,74 @@
+"""What a run leaves behind: the adapter's README, resumable checkpoints, and the merged export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chemtune import models
+from chemtune.train import checkpoint
+from chemtune.train.config import make_config
+
+
+@pytest.fixture(scope="module")
+def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(models.build_tiny(tmp_path_factory.mktemp("models") / "tiny"))
+
+
+def lora_model(tiny_path: str):
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    model, _ = models.load_model(tiny_path)
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear"))
+    with torch.no_grad():  # a trained-looking adapter: B is zero at initialisation
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0, 0.05)
+    return peft_model
+
+
+def test_merged_export_gives_the_same_outputs_as_base_plus_adapter(tiny_path: str, tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    peft_model = lora_model(tiny_path)
+    summary = {"status": "done", "steps": 3, "final_loss": 1.25, "train_tokens": 900}
+    config = make_config({"model": tiny_path, "data": ["sample", "chem-ko:2"]}).model_dump(mode="json")
+    readme_text = checkpoint.adapter_readme(config, tiny_path, summary)
+    adapter = checkpoint.save_adapter(tmp_path, peft_model, readme_text)
+    readme = (adapter / "README.md").read_text()
+    assert f"base_model: {tiny_path}" in readme and "`sample`, `chem-ko:2`" in readme
+    assert "final training loss: 1.25" in readme and "| `lora_dropout` | `0.0` |" in readme
+
+    merged = checkpoint.export_merged(tmp_path, tiny_path, adapter, "auto", False)
+    assert (merged / "model.safetensors").exists() and (merged / "tokenizer.json").exists()
+    ids = torch.tensor([[5, 17, 200, 31, 9]])
+    with torch.no_grad():
+        expected = peft_model.eval()(ids).logits
+        got = AutoModelForCausalLM.from_pretrained(merged)(ids).logits
+    assert torch.allclose(expected, got, atol=1e-4)
+
+
+def test_checkpoints_round_trip_and_only_the_newest_are_kept(tiny_path: str, tmp_path: Path) -> None:
+    import torch
+
+    model = lora_model(tiny_path)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    for step in (2, 4, 6):
+        checkpoint.save_checkpoint(tmp_path, model, optimizer, scheduler, {"step": step, "loss": 1.0}, keep=2)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step-0000004", "step-0000006"]
+    latest = checkpoint.latest_checkpoint(tmp_path)
+    (tmp_path / "checkpoints" / "step-0000008.writing").mkdir()  # a half-written one is never used
+    assert checkpoint.latest_checkpoint(tmp_path) == latest
+
+    fresh = lora_model(tiny_path)
+    fresh_opt = torch.optim.AdamW([p for p in fresh.parameters() if p.requires_grad], lr=1e-3)
+    state = checkpoint.load_checkpoint(latest, fresh, fresh_opt, torch.optim.lr_scheduler.LambdaLR(
+        fresh_opt, lambda step: 1.0), "cpu")
+    assert state["step"] == 6
+    saved = {n: p for n, p in model.named_parameters() if "lora_B" in n}
+    loaded = dict(fresh.named_parameters())
+    assert all(torch.equal(p, loaded[n]) for n, p in saved.items())
