@@ -124,7 +124,7 @@ def send(message: str, history: list, base_history: list, active: str, base: str
          temperature: float, top_p: float, max_new: int, compare: bool, lang: str,
          request: gr.Request) -> Any:
     """Stream one turn; yields (message box, chatbot, base chatbot, stats, active model, status)."""
-    from chemtune.chat.engine import Settings, shared_engine
+    from chemtune.chat.engine import Settings
     from chemtune.chat.session import Turn, describe, load_local, respond
 
     if not (message or "").strip():
@@ -140,10 +140,9 @@ def send(message: str, history: list, base_history: list, active: str, base: str
 
             backend, model, compare_with = RemoteChat(url, remote_model, key), remote_model, None
         else:
-            engine = shared_engine()
-            if not engine.loaded or (active or "") not in engine.model_names():
-                engine, active = load_local(base, adapter)  # Send before Load: load what is picked
-                status = describe(engine, active, lang)
+            # What the pickers show is what answers: loads it if Load was not pressed (a no-op otherwise).
+            engine, active = load_local(base, adapter)
+            status = describe(engine, active, lang)
             backend, model = engine, active
             compare_with = engine.base if compare else None
         turn = Turn(backend, model, system, settings, compare_with, lang, STOPS.fresh(request.session_hash))
@@ -194,7 +193,7 @@ def build(text: PageText) -> None:
                 with gr.Row():
                     preset = _fixed(text, gr.Dropdown, "preset", choices=PRESET_CHOICES, value="chemist")
                     preset_lang = _fixed(text, gr.Radio, "preset_lang", value=text.lang,
-                                         choices=[("한국어", "ko"), ("English", "en")],
+                                         choices=[("KO", "ko"), ("EN", "en")],
                                          elem_id="chat-preset-lang")
                 system = text.register(gr.Textbox(label=text.text("system_box"), lines=3,
                                                   value=presets.system_prompt("chemist", text.lang),

@@ -60,7 +60,7 @@ def test_serve_command_answers_the_openai_client_with_a_run_adapter(isolated_wor
         process.wait(timeout=20)
 
 
-def test_interactive_chat_streams_answers_and_keeps_history(isolated_workspace: Path) -> None:
+def test_interactive_chat_streams_each_answer_with_its_speed(isolated_workspace: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "chemtune", "chat", "--model", "tiny", "--max-new-tokens", "6",
          "--lang", "ko"],
