@@ -185,9 +185,14 @@ def evaluate(
                 token_ids,
                 candidates,
                 int(config["batch_size"]),
-                config.get("padding_side", "left"),
+                config.get("padding_side", "right"),
                 tick,
                 should_stop,
+                # Prompts of one sub-category with the same examples share their beginning.
+                groups=[
+                    json.dumps([q.subset, q.lang, messages[:-1]], ensure_ascii=False)
+                    for q, messages in zip(questions, conversations, strict=True)
+                ],
             )
             for row, q, prompt, lp in zip(rows, questions, prompts, scores, strict=True):
                 pred = q.letters[max(range(len(lp)), key=lp.__getitem__)] if lp else None

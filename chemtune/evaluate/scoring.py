@@ -1,10 +1,10 @@
 """Scoring a model on exam prompts: log-likelihood of the option letters, greedy generation, or an endpoint.
 
 Log-likelihood: one forward pass per question over the prompt; the next-token log-probabilities of the
-option letters decide. Prompts are sorted by length and batched; with left padding (the default) the
-position ids are shifted so every row sees the positions it would see alone, and only the last position's
-logits are computed; with right padding each row's own last position is read. Either way the predictions
-equal a one-question-at-a-time computation (tested).
+option letters decide. Prompts are sorted by length and batched. With right padding (the default) each
+row's own last position is read, and only those positions go through the output layer; with left padding
+the position ids are shifted so every row sees the positions it would see alone. Either way the
+predictions equal a one-question-at-a-time computation (tested).
 """
 
 from __future__ import annotations
@@ -58,11 +58,16 @@ def next_token_logprobs(
     token_ids: list[list[int]],
     candidates: list[list[int]],
     batch_size: int = 16,
-    padding_side: str = "left",
+    padding_side: str = "right",
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    groups: list[str] | None = None,
 ) -> list[list[float]]:
-    """For each prompt, the log-probabilities of its candidate next tokens (one forward pass per prompt)."""
+    """For each prompt, the log-probabilities of its candidate next tokens (one forward pass per prompt).
+
+    `groups` names prompts that share a long beginning (same sub-category, same k-shot examples): batches
+    never mix groups, so each batch computes its shared prefix once.
+    """
     import torch
 
     if padding_side not in ("left", "right"):
@@ -71,32 +76,23 @@ def next_token_logprobs(
     pad_id = 0 if pad_id is None else int(pad_id)
     device = next(model.parameters()).device
     results: list[list[float]] = [[] for _ in token_ids]
-    order = sorted(range(len(token_ids)), key=lambda i: -len(token_ids[i]))  # longest first: OOM shows early
+    keys = groups or [""] * len(token_ids)
+    batches = []
+    for group in dict.fromkeys(keys):  # longest first within a group: a memory shortage shows early
+        members = sorted(
+            (i for i in range(len(token_ids)) if keys[i] == group), key=lambda i: -len(token_ids[i])
+        )
+        batches += _batches(members, max(1, batch_size))
     done = 0
     with torch.inference_mode():
-        for batch in _batches(order, max(1, batch_size)):
+        for batch in batches:
             if should_stop and should_stop():
                 break
-            lengths = [len(token_ids[i]) for i in batch]
-            width = max(lengths)
-            ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                span = (
-                    slice(width - lengths[row], width) if padding_side == "left" else slice(0, lengths[row])
-                )
-                ids[row, span] = torch.tensor(token_ids[i])
-                mask[row, span] = 1
-            ids, mask = ids.to(device), mask.to(device)
+            rows = [token_ids[i] for i in batch]
             if padding_side == "left":
-                positions = (mask.cumsum(-1) - 1).clamp(min=0)
-                out = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=1)
-                last = out.logits[:, -1, :]
+                last = _last_logits_left_padded(model, rows, pad_id, device)
             else:
-                out = model(input_ids=ids, attention_mask=mask)
-                last = out.logits[
-                    torch.arange(len(batch), device=device), torch.tensor(lengths, device=device) - 1
-                ]
+                last = _last_logits_right_padded(model, rows, pad_id, device)
             logprobs = last.float().log_softmax(-1).cpu()
             for row, i in enumerate(batch):
                 results[i] = [float(logprobs[row, token]) for token in candidates[i]]
@@ -104,6 +100,67 @@ def next_token_logprobs(
             if progress:
                 progress(done)
     return results
+
+
+MIN_SHARED_PREFIX = 8  # tokens; below this, computing the prefix separately is not worth a second call
+
+
+def _common_prefix(rows: list[list[int]]) -> int:
+    first = rows[0]
+    n = min(len(row) for row in rows)
+    for row in rows[1:]:
+        i = 0
+        while i < n and row[i] == first[i]:
+            i += 1
+        n = i
+    return n
+
+
+def _last_logits_left_padded(model: Any, rows: list[list[int]], pad_id: int, device: Any) -> Any:
+    """Next-token logits after each row of a left-padded batch; position ids skip the pads."""
+    import torch
+
+    width = max(len(row) for row in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for index, row in enumerate(rows):
+        ids[index, width - len(row) :] = torch.tensor(row)
+        mask[index, width - len(row) :] = 1
+    ids, mask = ids.to(device), mask.to(device)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=False, logits_to_keep=1)
+    return out.logits[:, -1, :]
+
+
+def _last_logits_right_padded(model: Any, rows: list[list[int]], pad_id: int, device: Any) -> Any:
+    """Next-token logits after each row, for a batch right-padded after the prefix all rows share.
+
+    The shared prefix (system prompt, instructions, k-shot examples) runs once and its key/value cache is
+    repeated for every row. Attention is causal, so pads after a row's end never reach its real positions:
+    no attention mask is needed, which keeps the fast attention kernels. Only each row's last position goes
+    through the output layer (a 150k-token vocabulary would not fit otherwise).
+    """
+    import torch
+
+    shared = min(_common_prefix(rows), min(len(row) for row in rows) - 1)
+    past = None
+    if len(rows) > 1 and shared >= MIN_SHARED_PREFIX:
+        prefix = torch.tensor([rows[0][:shared]], device=device)
+        past = model(input_ids=prefix, use_cache=True, logits_to_keep=1).past_key_values
+        past.batch_repeat_interleave(len(rows))
+        rows = [row[shared:] for row in rows]
+    lengths = [len(row) for row in rows]
+    ids = torch.full((len(rows), max(lengths)), pad_id, dtype=torch.long)
+    for index, row in enumerate(rows):
+        ids[index, : len(row)] = torch.tensor(row)
+    keep, where = torch.unique(torch.tensor(lengths) - 1, return_inverse=True)
+    out = model(
+        input_ids=ids.to(device),
+        past_key_values=past,
+        use_cache=past is not None,
+        logits_to_keep=keep.to(device),
+    )
+    return out.logits[torch.arange(len(rows), device=device), where.to(device)]
 
 
 def next_token_logprobs_one(model: Any, token_ids: list[int], candidates: list[int]) -> list[float]:
