@@ -507,4 +507,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the imported module, so that workers raising chemtune.jobs.JobAborted (a class of the
+    # module, not of this __main__ copy) are recognised.
+    from chemtune.jobs import main as module_main
+
+    sys.exit(module_main())

@@ -63,23 +63,17 @@ def run(ctx: jobs.JobContext) -> dict[str, Any]:
         last = time.monotonic()
         ctx.progress(stats.done, stats.requested, **stats_dict(stats, config.llm.model, config.prices))
 
-    try:
-        summary = generate_dataset(
-            cfg["out"],
-            docs,
-            config,
-            api_key=None,
-            progress=progress,
-            should_stop=ctx.should_stop,
-            overwrite=bool(cfg.get("overwrite")),
-            run_dir=ctx.run_dir,
-            source=cfg["source"],
-        )
-    except jobs.JobAborted:
-        # The job process runs chemtune.jobs as __main__, whose JobAborted is another class: let the
-        # context raise its own (the abort request is there), so the run is recorded as aborted.
-        ctx.check_abort()
-        raise
+    summary = generate_dataset(
+        cfg["out"],
+        docs,
+        config,
+        api_key=None,
+        progress=progress,
+        should_stop=ctx.should_stop,
+        overwrite=bool(cfg.get("overwrite")),
+        run_dir=ctx.run_dir,
+        source=cfg["source"],
+    )
     ctx.event(type="result", **summary)
     ctx.log(
         f"generate: {summary['succeeded']} records, {summary['failed']} failed, "
