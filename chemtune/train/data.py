@@ -160,8 +160,12 @@ def shard_batches(batches: list[list[int]], rank: int, world: int) -> list[list[
     return padded[rank::world]
 
 
-def collate_padded(examples: list[dict], pad_id: int) -> dict[str, Any]:
-    """Pad to the batch's longest example (rounded up to a multiple of 8); labels -100 on padding."""
+def collate_padded(examples: list[dict], pad_id: int, attention_mask: bool = True) -> dict[str, Any]:
+    """Pad to the batch's longest example (rounded up to a multiple of 8); labels -100 on padding.
+
+    Without `attention_mask`: padding is on the right and attention is causal, so no real token ever sees
+    a padding token and the mask changes nothing that is learned; leaving it out lets attention take its
+    fast causal path (about a third faster on the CPU)."""
     import torch
 
     longest = max(len(e["input_ids"]) for e in examples)
@@ -174,6 +178,8 @@ def collate_padded(examples: list[dict], pad_id: int) -> dict[str, Any]:
         ids[row, :n] = torch.tensor(example["input_ids"])
         labels[row, :n] = torch.tensor(example["labels"])
         mask[row, :n] = 1
+    if not attention_mask:
+        return {"input_ids": ids, "labels": labels}
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
@@ -195,4 +201,7 @@ def collate_flat(examples: list[dict]) -> dict[str, Any]:
 
 
 def collate(examples: list[dict], batching: str, pad_id: int) -> dict[str, Any]:
-    return collate_flat(examples) if batching == "padding_free" else collate_padded(examples, pad_id)
+    """A training batch: padding-free, or padded on the right with no attention mask (see collate_padded)."""
+    if batching == "padding_free":
+        return collate_flat(examples)
+    return collate_padded(examples, pad_id, attention_mask=False)

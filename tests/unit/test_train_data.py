@@ -141,7 +141,10 @@ def test_loss_from_response_logits_only_equals_the_full_loss(tiny) -> None:
     examples, _ = data.tokenize_records(tokenizer, rows, 128, "truncate")
     items = torch.tensor(sum(sum(1 for t in e["labels"][1:] if t != -100) for e in examples))
     with torch.no_grad():
-        for batch in (data.collate_padded(examples, tokenizer.pad_token_id), data.collate_flat(examples)):
-            full = model(**batch, num_items_in_batch=items, use_cache=False).loss
+        batches = (data.collate_padded(examples, tokenizer.pad_token_id), data.collate_flat(examples),
+                   data.collate(examples, "group_by_length", tokenizer.pad_token_id))
+        assert "attention_mask" not in batches[2]  # right padding + causal attention: the mask is not needed
+        for batch in batches:
+            full = model(**batches[0], num_items_in_batch=items, use_cache=False).loss
             assert torch.allclose(response_loss(model, batch, items), full, atol=1e-5)
             assert torch.allclose(response_loss(model, batch, items, logits_for_responses=False), full)
