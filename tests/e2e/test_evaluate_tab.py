@@ -72,5 +72,12 @@ def test_evaluate_the_sample_exam_and_compare_two_rows(
     )
     page.screenshot(path=tmp_path / "evaluate-tab.png", full_page=True)
 
+    # Contamination check of the sample exam against the bundled instruction set
+    page.locator("#eval-contam-datasets input").click()
+    page.get_by_role("option", name="sample", exact=True).click()
+    page.keyboard.press("Escape")
+    page.locator("#eval-contam-run").click()
+    expect(page.locator("#eval-contam-summary")).to_contain_text("of 72 questions", timeout=15_000)
+
     page.get_by_label("한국어").check()
     expect(page.locator("#eval-run")).to_have_text("평가 실행")

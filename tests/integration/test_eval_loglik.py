@@ -10,7 +10,12 @@ from chemtune import workspace
 from chemtune.evaluate.benchmarks import load_exam
 from chemtune.evaluate.job import evaluate, resolve_adapter
 from chemtune.evaluate.prompts import messages_for, pick_shots, render
-from chemtune.evaluate.scoring import letter_token_ids, next_token_logprobs, next_token_logprobs_one
+from chemtune.evaluate.scoring import (
+    _common_prefix,
+    letter_token_ids,
+    next_token_logprobs,
+    next_token_logprobs_one,
+)
 from chemtune.models import build_tiny, load_model
 from chemtune.prompting import tokenize_prompt
 from tests.support.exams import write_kmmlu, write_mmlu
@@ -41,15 +46,25 @@ def prepared(tokenizer, exam, shots: int = 0):
     return ids, candidates
 
 
-@pytest.mark.parametrize(("padding_side", "batch_size"), [("left", 5), ("right", 5), ("left", 64)])
+@pytest.mark.parametrize(
+    ("padding_side", "batch_size", "grouped"),
+    [("left", 5, False), ("right", 5, False), ("right", 4, True), ("left", 64, False)],
+)
 def test_batched_log_likelihood_equals_one_question_at_a_time(
-    tiny, tmp_path: Path, padding_side: str, batch_size: int
+    tiny, tmp_path: Path, padding_side: str, batch_size: int, grouped: bool
 ) -> None:
     model, tokenizer = tiny
     exam = load_exam("mmlu-chemistry", str(write_mmlu(tmp_path / "mmlu", n_test=6)))
     ids, candidates = prepared(tokenizer, exam, shots=1)
     assert len({len(x) for x in ids}) > 3  # prompts of different lengths: batches are padded
-    batched = next_token_logprobs(model, ids, candidates, batch_size=batch_size, padding_side=padding_side)
+    # Grouped by sub-category, right-padded batches share a long prefix (system, header, the 1-shot example)
+    groups = [q.subset for q in exam.questions] if grouped else None
+    if grouped:
+        same_subset = [x for x, q in zip(ids, exam.questions, strict=True) if q.subset == "college"]
+        assert _common_prefix(same_subset) > 40  # the part computed once per batch
+    batched = next_token_logprobs(
+        model, ids, candidates, batch_size=batch_size, padding_side=padding_side, groups=groups
+    )
     plain = [next_token_logprobs_one(model, x, c) for x, c in zip(ids, candidates, strict=True)]
     for got, want in zip(batched, plain, strict=True):
         assert got == pytest.approx(want, abs=1e-4)
