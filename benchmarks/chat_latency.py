@@ -4,7 +4,8 @@
     python benchmarks/chat_latency.py [--model tiny] [--tokens 256] [--runs 5] [--device cpu]
 
 Targets: serving adds at most 50 ms to the first token and keeps at least 90 % of the direct tokens/s.
-Direct and served runs alternate, so a busy machine slows both alike; medians are reported.
+Direct and served runs alternate, so a busy machine slows both alike; the median and the best run of each
+are reported (on a shared machine the best runs are the ones other work disturbed least).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -108,10 +110,11 @@ def main() -> int:
 
     port = free_port()
     env = os.environ | {"NO_PROXY": "127.0.0.1,localhost"}
+    log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen(
         [sys.executable, "-m", "chemtune", "serve", "--model", args.model, "--port", str(port),
          "--device", args.device, "--log-level", "warning"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
     url = f"http://127.0.0.1:{port}/v1"
     client = httpx.Client(timeout=600, trust_env=False)
     try:
@@ -122,7 +125,8 @@ def main() -> int:
                 break
             except httpx.HTTPError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"serve did not start:\n{server.stderr.read() if server.stderr else ''}")
+                    log.seek(0)
+                    raise SystemExit(f"serve did not start:\n{log.read()}") from None
                 time.sleep(0.2)
         # One untimed warm-up each (first CUDA kernels, first HTTP connection).
         direct_run(model, input_ids, args.tokens)
@@ -136,29 +140,38 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=30)
 
-    def median(rows: list[dict], key: str) -> float:
-        return statistics.median(row[key] for row in rows)
+    def pick(rows: list[dict], key: str, how: str) -> float:
+        values = [row[key] for row in rows]
+        if how == "median":
+            return statistics.median(values)
+        return min(values) if key == "ttft_ms" else max(values)
 
-    figures = {
-        "model": args.model, "device": str(device), "prompt_tokens": len(ids), "new_tokens": args.tokens,
-        "runs": args.runs, "direct_ttft_ms": median(direct, "ttft_ms"), "served_ttft_ms": median(served, "ttft_ms"),
-        "direct_tokens_per_second": median(direct, "tokens_per_second"),
-        "served_tokens_per_second": median(served, "tokens_per_second"),
-        "served_tokens": [row["tokens"] for row in served],
-    }
-    figures["added_ttft_ms"] = figures["served_ttft_ms"] - figures["direct_ttft_ms"]
-    figures["throughput_ratio"] = figures["served_tokens_per_second"] / figures["direct_tokens_per_second"]
-    figures["meets_targets"] = figures["added_ttft_ms"] <= 50 and figures["throughput_ratio"] >= 0.9
+    figures = {"model": args.model, "device": str(device), "prompt_tokens": len(ids),
+               "new_tokens": args.tokens, "runs": args.runs,
+               "served_tokens": [row["tokens"] for row in served]}
+    for how in ("median", "best"):
+        for key in ("ttft_ms", "tokens_per_second"):
+            figures[f"{how}_direct_{key}"] = pick(direct, key, how)
+            figures[f"{how}_served_{key}"] = pick(served, key, how)
+        figures[f"{how}_added_ttft_ms"] = figures[f"{how}_served_ttft_ms"] - figures[f"{how}_direct_ttft_ms"]
+        figures[f"{how}_throughput_ratio"] = (figures[f"{how}_served_tokens_per_second"]
+                                              / figures[f"{how}_direct_tokens_per_second"])
+        figures[f"{how}_meets_targets"] = (figures[f"{how}_added_ttft_ms"] <= 50
+                                           and figures[f"{how}_throughput_ratio"] >= 0.9)
     if args.json:
         print(json.dumps(figures))
         return 0
     print(f"model {args.model} on {device}; prompt {len(ids)} tokens; {args.tokens} new tokens; "
-          f"median of {args.runs} runs")
-    print(f"{'':22}{'first token':>14}{'tokens/s':>12}")
-    print(f"{'generate() directly':22}{figures['direct_ttft_ms']:>11.1f} ms{figures['direct_tokens_per_second']:>12.1f}")
-    print(f"{'serve (HTTP, SSE)':22}{figures['served_ttft_ms']:>11.1f} ms{figures['served_tokens_per_second']:>12.1f}")
-    print(f"added to first token: {figures['added_ttft_ms']:.1f} ms (target ≤ 50 ms); "
-          f"throughput: {figures['throughput_ratio']:.1%} of direct (target ≥ 90 %)")
+          f"{args.runs} runs each, alternating")
+    for how, note in (("median", "median of the runs"),
+                      ("best", "best run of each (the least disturbed by other work on the machine)")):
+        print(f"\n{note}:")
+        print(f"  {'':22}{'first token':>14}{'tokens/s':>12}")
+        for who, label in (("direct", "generate() directly"), ("served", "serve (HTTP, SSE)")):
+            print(f"  {label:22}{figures[f'{how}_{who}_ttft_ms']:>11.1f} ms"
+                  f"{figures[f'{how}_{who}_tokens_per_second']:>12.1f}")
+        print(f"  added to first token: {figures[f'{how}_added_ttft_ms']:.1f} ms (target ≤ 50 ms); "
+              f"throughput: {figures[f'{how}_throughput_ratio']:.1%} of direct (target ≥ 90 %)")
     return 0
 
 
