@@ -115,3 +115,17 @@ def test_cli_eval_of_a_bad_file_fails_with_file_and_line(tmp_path: Path) -> None
 def test_cli_compare_of_an_unknown_eval_is_an_error() -> None:
     result = chemtune("compare", "eval-nope", "--format", "csv")
     assert result.returncode == 1 and "No run named 'eval-nope'" in result.stderr
+
+
+def test_cli_contamination_lists_leaked_questions(tmp_path: Path) -> None:
+    sample = json.loads((REPO / "chemtune/samples/exam.jsonl").read_text().splitlines()[4])
+    leaked = tmp_path / "leaked.jsonl"
+    record = {
+        "instruction": "Solve this exam question.",
+        "input": sample["question"],
+        "output": sample["answer"],
+    }
+    leaked.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = last_json(chemtune("contamination", "--benchmark", "sample", "--dataset", str(leaked), "--json"))
+    assert result["n"] == 72 and result["flagged_count"] == 1
+    assert result["flagged"][0]["id"] == sample["id"] and result["flagged"][0]["overlap"] == 1.0
