@@ -38,7 +38,18 @@ def write_kmmlu(root: Path, n_test: int = 5, n_dev: int = 5) -> Path:
                 writer = csv.writer(handle)
                 writer.writerow(KMMLU_HEADER)
                 for i in range(n):
-                    question = f"{subject} 문제 {i}: 다음 중 산성 용액의 pH로 옳은 것은?" + " 25 °C에서." * (i % 3)
-                    writer.writerow([question, i % 4 + 1, "pH 3", "pH 7", "pH 9", "pH 12", subject,
-                                     [0.9, 0.5, 0.1, 0.45, 0.7][i % 5]])
+                    stem = f"{subject} 문제 {i}: 다음 중 산성 용액의 pH로 옳은 것은?"
+                    question = stem + " 25 °C에서." * (i % 3)
+                    writer.writerow(
+                        [
+                            question,
+                            i % 4 + 1,
+                            "pH 3",
+                            "pH 7",
+                            "pH 9",
+                            "pH 12",
+                            subject,
+                            [0.9, 0.5, 0.1, 0.45, 0.7][i % 5],
+                        ]
+                    )
     return root
