@@ -222,11 +222,12 @@ def new_run_id(kind: str) -> str:
 _LAUNCH_ENV: dict[str, dict[str, str]] = {}
 
 
-def start_job(kind: str, config: dict, run_id: str | None = None, env: dict[str, str] | None = None
-              ) -> RunFolder:
+def start_job(kind: str, config: dict, run_id: str | None = None, env: dict[str, str] | None = None,
+              uses_gpu: bool | None = None) -> RunFolder:
     """Create the run folder for a job and start it now, or leave it queued behind a running GPU job.
 
     `env`: extra environment variables for the job process (secrets such as an API key), never stored.
+    `uses_gpu`: overrides the kind's default (an evaluation through a remote endpoint needs no GPU).
     """
     job_kind = get_kind(kind)
     run_id = run_id or new_run_id(kind)
@@ -236,12 +237,16 @@ def start_job(kind: str, config: dict, run_id: str | None = None, env: dict[str,
     path.mkdir(parents=True, exist_ok=True)
     run = RunFolder(path)
     workspace.write_yaml(run.config_file, {"kind": kind, **config})
-    run.update_status(status="queued", kind=kind, run_id=run_id, created=now_iso(), queued_at=time.time())
     run.events_file.touch()
     run.log_file.touch()
-    if env:
-        _LAUNCH_ENV[run_id] = dict(env)
-    schedule()
+    gpu = job_kind.uses_gpu if uses_gpu is None else bool(uses_gpu)
+    # Under the queue lock, so no other process can start the job before its env is in place.
+    with _scheduler_lock():
+        if env:
+            _LAUNCH_ENV[run_id] = dict(env)
+        run.update_status(status="queued", kind=kind, run_id=run_id, created=now_iso(),
+                          queued_at=time.time(), uses_gpu=gpu)
+        schedule()
     return run
 
 
@@ -344,9 +349,7 @@ def schedule() -> list[str]:
                 if (path / "status.json").exists():
                     run = RunFolder(path)
                     runs.append((run, run.status()))
-        gpu_busy = any(
-            s.get("status") == "running" and KINDS.get(s.get("kind", ""), KINDS["device-check"]).uses_gpu
-            for _, s in runs)
+        gpu_busy = any(s.get("status") == "running" and _uses_gpu(s) for _, s in runs)
         queued = sorted((item for item in runs if item[1].get("status") == "queued"),
                         key=lambda item: item[1].get("queued_at") or 0)
         for run, status in queued:
@@ -354,13 +357,18 @@ def schedule() -> list[str]:
             if kind is None:
                 run.update_status(status="failed", error=f"unknown job kind {status.get('kind')!r}")
                 continue
-            if kind.uses_gpu:
+            if _uses_gpu(status):
                 if gpu_busy:
                     continue
                 gpu_busy = True
             _spawn(run)
             started.append(run.run_id)
     return started
+
+
+def _uses_gpu(status: dict) -> bool:
+    kind = KINDS.get(status.get("kind", ""))
+    return bool(status.get("uses_gpu", kind.uses_gpu if kind else True))
 
 
 def _spawn(run: RunFolder) -> None:

@@ -45,7 +45,7 @@ def start_eval(
     lang,
 ):
     from chemtune import jobs, workspace
-    from chemtune.evaluate.job import check_config, save_endpoint_key
+    from chemtune.evaluate.job import check_config
 
     try:
         if benchmark == FILE_CHOICE:
@@ -57,8 +57,6 @@ def start_eval(
             benchmark = str(kept)
         if method == "endpoint":
             model, adapter = (endpoint_model or "").strip(), None
-            if api_key and base_url:
-                save_endpoint_key(base_url.strip(), api_key.strip())
         config = check_config(
             {
                 "model": model,
@@ -73,7 +71,9 @@ def start_eval(
                 "base_url": (base_url or "").strip() or None,
             }
         )
-        run = jobs.start_job("eval", config)
+        # An endpoint evaluation needs no GPU, so it starts at once and its key can travel in memory.
+        secret = {config["api_key_env"]: api_key.strip()} if method == "endpoint" and api_key else None
+        run = jobs.start_job("eval", config, env=secret, uses_gpu=method != "endpoint")
     except ChemtuneError as error:
         return gr.update(), f"⚠️ {error}"
     return run.run_id, _t("started", lang, run=run.run_id)

@@ -79,7 +79,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from chemtune.evaluate.job import PREDICTIONS_FILE, check_config, load_results
 
     config = check_config(eval_config(args))
-    run = jobs.start_job("eval", config, run_id=args.name)
+    run = jobs.start_job("eval", config, run_id=args.name, uses_gpu=config["method"] != "endpoint")
     if not args.json:
         print(f"evaluation {run.run_id} started ({run.path})", file=sys.stderr)
     status = wait_with_progress(run, args.timeout, quiet=args.json)

@@ -23,7 +23,6 @@ from chemtune.evaluate.prompts import METHODS, messages_for, pick_shots, render,
 
 RESULTS_FILE = "results.json"
 PREDICTIONS_FILE = "predictions.jsonl"
-KEYS_FILE = ".endpoint-keys.json"  # API keys typed into the UI, by base URL; never in config.yaml
 DEFAULTS: dict[str, Any] = {
     "method": "loglik",
     "shots": 0,
@@ -60,21 +59,10 @@ def resolve_adapter(value: str | None) -> str | None:
     raise ChemtuneError(f"Train run {value} ({status.get('status')}) has no saved adapter yet.")
 
 
-def save_endpoint_key(base_url: str, api_key: str) -> None:
-    """Remember an API key for an endpoint (readable by the owner only), so jobs can use it."""
-    path = workspace.evals_dir() / KEYS_FILE
-    keys = workspace.read_json(path, {}) or {}
-    keys[base_url.rstrip("/")] = api_key
-    workspace.write_json(path, keys)
-    os.chmod(path, 0o600)
-
-
 def endpoint_key(config: dict) -> str | None:
     env = config.get("api_key_env") or DEFAULTS["api_key_env"]
-    if os.environ.get(env):
-        return os.environ[env]
-    keys = workspace.read_json(workspace.evals_dir() / KEYS_FILE, {}) or {}
-    return keys.get(str(config.get("base_url") or "").rstrip("/"))
+    # The key reaches the job process through its environment only; it is never written to disk.
+    return os.environ.get(env) or None
 
 
 def model_label(config: dict) -> str:

@@ -147,3 +147,16 @@ def test_unknown_kind_and_run_are_clear_errors():
         jobs.run_folder("nope")
     with pytest.raises(ChemtuneError, match="must not"):
         jobs.run_folder("../etc")
+
+
+def test_a_job_marked_cpu_only_runs_beside_a_gpu_job_and_gets_its_secret_env():
+    gpu = jobs.start_job("device-check", {"steps": 1000, "size": 32, "pause_s": 0.05})
+    cpu = jobs.start_job("device-check", {"steps": 2, "size": 32}, uses_gpu=False,
+                         env={"CHEMTUNE_TEST_SECRET": "sk-not-on-disk"})
+    try:
+        assert jobs.wait(cpu, timeout=60)["status"] == "done"
+    finally:
+        jobs.abort(gpu.run_id)
+        jobs.wait(gpu, timeout=60)
+    on_disk = "".join(p.read_text(errors="replace") for p in cpu.path.iterdir() if p.is_file())
+    assert "sk-not-on-disk" not in on_disk
