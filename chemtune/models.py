@@ -219,12 +219,18 @@ def _explain_load_error(spec: str, exc: Exception) -> ChemtuneError:
     return ChemtuneError(f"Cannot load model {spec!r}: {why}.")
 
 
+def _offline() -> bool:
+    """HF_HUB_OFFLINE as set now (huggingface_hub reads it only once, at import)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def load_tokenizer(spec: str, trust_remote_code: bool = False) -> Any:
     from transformers import AutoTokenizer
 
     source, _ = resolve(spec)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code,
+                                                  local_files_only=_offline())
     except Exception as exc:
         raise _explain_load_error(spec, exc) from None
     if tokenizer.pad_token is None:
@@ -253,7 +259,8 @@ def load_model(
                             "turn on 'trust remote code' if you trust it.")
     device, torch_dtype = pick_device(device, dtype)
     tokenizer = load_tokenizer(spec, trust_remote_code=trust)
-    kwargs: dict[str, Any] = {"dtype": torch_dtype, "use_safetensors": True, "trust_remote_code": trust}
+    kwargs: dict[str, Any] = {"dtype": torch_dtype, "use_safetensors": True, "trust_remote_code": trust,
+                              "local_files_only": _offline()}
     if quantization_config is not None:
         kwargs["quantization_config"] = quantization_config
         kwargs["device_map"] = {"": 0}

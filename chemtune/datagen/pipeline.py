@@ -254,11 +254,24 @@ async def answer_documents(
     return [outcome for outcome in outcomes if outcome is not None], stats
 
 
+def run_coroutine(coroutine: Any) -> Any:
+    """asyncio.run, also from a thread whose event loop is already running (a notebook, an async app):
+    the coroutine then runs on its own loop in a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def preview(
     docs: list[Document], config: GenerateConfig, api_key: str | None = None, n: int = 3
 ) -> list[dict[str, Any]]:
     """Run the first `n` documents and return one table row each: source | instruction | output | valid."""
-    outcomes, _ = asyncio.run(answer_documents(docs[:n], config, api_key))
+    outcomes, _ = run_coroutine(answer_documents(docs[:n], config, api_key))
     rows = []
     for outcome in outcomes:
         record, failure = outcome.record, outcome.failure
@@ -307,7 +320,7 @@ def generate_dataset(
             docs, config, api_key, run_dir=run_dir, progress=progress, should_stop=should_stop
         )
     else:
-        outcomes, stats = asyncio.run(
+        outcomes, stats = run_coroutine(
             answer_documents(
                 docs,
                 config,
