@@ -21,13 +21,12 @@ def _free_port() -> int:
 def command(run: jobs.RunFolder, config: dict) -> list[str]:
     """argv the job process runs: accelerate launch with one process per GPU (or CPU processes on gloo)."""
     processes = int(config.get("num_processes") or 1)
-    if processes == 1:
-        # One process needs no launcher (it would only add seconds of imports); Accelerator runs it alike.
-        return [sys.executable, "-m", "chemtune.train.worker", str(run.path)]
+    # Always through the launcher, so one process and many (DDP/FSDP) take the same path.
     argv = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(processes),
             "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
-    # --multi_gpu runs torchrun; without CUDA accelerate falls back to CPU processes talking over gloo.
-    argv += ["--multi_gpu", "--main_process_port", str(_free_port())]
+    if processes > 1:
+        # --multi_gpu runs torchrun; without CUDA accelerate falls back to CPU processes talking over gloo.
+        argv += ["--multi_gpu", "--main_process_port", str(_free_port())]
     return argv + ["-m", "chemtune.train.worker", str(run.path)]
 
 
