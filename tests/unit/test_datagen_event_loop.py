@@ -14,4 +14,4 @@ def test_pipeline_coroutines_run_with_or_without_a_running_event_loop():
         return run_coroutine(answer())
 
     assert run_coroutine(answer()) == "촉매"
-    assert asyncio.run(from_inside_a_loop()) == "촉매"
+    assert run_coroutine(from_inside_a_loop()) == "촉매"
