@@ -142,6 +142,7 @@ class RunFolder:
         status = self.raw_status()
         if status.get("status") == "running" and not _process_alive(
                 status.get("pid"), status.get("pid_start")):
+            _kill_orphans(status.get("pid"), status.get("pid_start"))
             status = self.update_status(
                 status="interrupted", ended=now_iso(),
                 error="The job's process ended without recording a result (killed or crashed).")
@@ -205,6 +206,22 @@ def _process_alive(pid: int | None, pid_start: float | None) -> bool:
         return pid_start is None or abs(proc.create_time() - float(pid_start)) < 1.0
     except Exception:
         return False
+
+
+def _kill_orphans(pid: int | None, pid_start: float | None) -> None:
+    """End what a dead job process left running (e.g. training processes under accelerate launch).
+
+    The job process led its own session, so its children share its process group id."""
+    if not pid:
+        return
+    import psutil
+
+    for proc in psutil.process_iter(["pid", "create_time"]):
+        try:
+            if os.getpgid(proc.pid) == int(pid) and proc.info["create_time"] >= float(pid_start or 0) - 1:
+                proc.kill()
+        except (ProcessLookupError, psutil.Error, OSError):
+            continue
 
 
 # --------------------------------------------------------------------------------------------------

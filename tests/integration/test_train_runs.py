@@ -124,8 +124,13 @@ def test_kill_9_leaves_interrupted_and_resume_continues_the_step_count(tiny_path
     run = job.start({"model": tiny_path, "data": [dataset], "max_steps": 400, "save_steps": 2, **FAST})
     wait_for(lambda: checkpoint.latest_checkpoint(run.path) and len(train_events(run)) >= 3,
              what="a checkpoint")
-    os.killpg(run.status()["pid"], signal.SIGKILL)  # the job process and its training child
+    os.kill(run.status()["pid"], signal.SIGKILL)  # the job process only; its training child is orphaned
     assert wait_for(lambda: run.status()["status"] == "interrupted", 30, "interrupted")
+    # noticing the death also ends the orphaned training processes: no more steps are logged
+    time.sleep(2.0)
+    steps_then = len(train_events(run))
+    time.sleep(2.0)
+    assert len(train_events(run)) == steps_then
     saved = int(checkpoint.latest_checkpoint(run.path).name.split("-")[1])
 
     job.resume(run.run_id, {"max_steps": saved + 4})
