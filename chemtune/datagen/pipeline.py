@@ -12,7 +12,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -103,16 +103,21 @@ def resolve_task(config: GenerateConfig) -> tuple[Task, str, dict[str, Any]]:
     params = property_params(config.property) if config.property else {}
     if config.property and task.name != "extract_property":
         raise ChemtuneError("A property is only chosen for the extract_property task.")
+    # The chosen property shapes both the prompt and the validator, so it travels inside the task.
+    task = replace(task, params={**task.params, **params})
     return task, lang, params
 
 
 def prepare(doc: Document, task: Task, lang: str, config: GenerateConfig, client_params: dict) -> Prepared:
     """The teacher's messages for one document, and its cache key."""
-    task_params = {**task.params, **(property_params(config.property) if config.property else {})}
-    instruction = (config.instruction or "").strip() or task.instruction_text(lang, task_params)
+    edited = (config.instruction or "").strip()
+    instruction = edited or task.instruction_text(lang, task.params)
     system = task.system_text(lang)
     if task.document_as == "instruction":
+        # The document is the question; an edited instruction then guides the answer as the system prompt.
         record_instruction, record_input = doc.text, ""
+        if edited:
+            system = f"{system}\n\n{edited}" if system else edited
     else:
         record_instruction, record_input = instruction, doc.text
     messages = ([{"role": "system", "content": system}] if system else [])
@@ -130,7 +135,10 @@ def judge(prepared: Prepared, task: Task, lang: str, answer: dict, model: str) -
                                        "limit (max_tokens)", content, finish)
     if finish == "content_filter":
         return _failed(prepared, task, "answer withheld by the server's content filter", content, finish)
-    output, reason = validate_answer(task, content)
+    try:
+        output, reason = validate_answer(task, content)
+    except Exception as exc:  # a validator must never lose a document
+        output, reason = None, f"answer could not be checked ({type(exc).__name__}: {exc})"
     if reason:
         return _failed(prepared, task, reason, content, finish)
     record = Record(

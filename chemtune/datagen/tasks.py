@@ -292,7 +292,7 @@ def validate_answer(task: Task, text: str) -> tuple[str | None, str | None]:
     if missing:
         return None, f"answer lacks the key(s) {_json_hint(missing)}; got {_json_hint(list(value)) or 'none'}"
     problems = [problem for key in task.keys if (problem := check_value(key, value[key.name]))]
-    if task.name == "extract_property":
+    if task.name == "extract_property" and isinstance(value["AEM_MAT"], dict):
         problems += _check_property(value["AEM_MAT"], task.params.get("code", "WU"))
     if task.output_lang == "ko":
         written = " ".join(str(value[key.name]) for key in task.keys if isinstance(value[key.name], str))

@@ -177,3 +177,29 @@ def test_unreachable_server_fails_fast_with_its_address(free_port: int) -> None:
     llm = LLMSettings(base_url=f"http://127.0.0.1:{free_port}/v1", backoff_s=0.01, max_attempts=2)
     with pytest.raises(ChemtuneError, match=f"cannot reach http://127.0.0.1:{free_port}/v1"):
         generate_dataset("nowhere", _docs(20), GenerateConfig(task="keywords", llm=llm), KEY)
+
+
+def test_a_chosen_property_is_what_the_answers_are_checked_for(stub: OpenAIStub) -> None:
+    config = _config(stub, task="extract_property", property="ion_exchange_capacity")
+    summary = generate_dataset("iec", _docs(3), config, KEY)
+    assert summary["succeeded"] == 3 and summary["failed"] == 0
+    from chemtune.records import load_dataset_records
+
+    outputs = [json.loads(r.output) for r in load_dataset_records("iec")]
+    assert len(outputs) == 3
+    assert all("IEC" in props for o in outputs for props in o["AEM_MAT"].values())
+
+
+def test_an_absent_marker_instead_of_materials_is_a_failure_not_a_crash(stub: OpenAIStub) -> None:
+    stub.script(Reply('{"AEM_MAT": "-"}'))
+    summary = generate_dataset("absent", _docs(2), _config(stub, task="extract_property"), KEY)
+    assert summary["succeeded"] + summary["failed"] + summary["deduplicated"] == 2
+    assert summary["failed"] == 1
+
+
+def test_an_edited_instruction_reaches_the_teacher_when_the_document_is_the_question(stub) -> None:
+    config = _config(stub, task="qa", instruction="Answer in one sentence, in Korean.")
+    rows = preview(_docs(1), config, KEY, n=1)
+    sent = stub.requests[-1].body["messages"]
+    assert any("Answer in one sentence, in Korean." in m["content"] for m in sent if m["role"] == "system")
+    assert rows[0]["instruction"].startswith("Doc0")
