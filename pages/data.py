@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from chemtune.datagen.dedup import DEFAULT_THRESHOLD
 from pages import data_handlers as h
 from pages.data_text import STRINGS
 from pages.i18n import PageText
@@ -81,7 +82,7 @@ def _generate_tab(text: PageText):
             with gr.Row():
                 dedup = text.add(gr.Checkbox, label="dedup", value=True)
                 threshold = text.add(
-                    gr.Slider, label="threshold", minimum=0.5, maximum=1.0, step=0.01, value=0.85
+                    gr.Slider, label="threshold", minimum=0.5, maximum=1.0, step=0.01, value=DEFAULT_THRESHOLD
                 )
             batch_api = text.add(gr.Checkbox, label="batch_api", info="batch_api_help", value=False)
             prices = text.register(

@@ -11,6 +11,7 @@ import os
 import sys
 from typing import Any
 
+from chemtune.datagen.dedup import DEFAULT_THRESHOLD
 from chemtune.errors import ChemtuneError
 
 GENERATE_KEYS = ("dataset", "requested", "succeeded", "failed", "cached", "deduplicated", "prompt_tokens",
@@ -193,7 +194,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per request before a retry")
     p.add_argument("--no-json-mode", action="store_true", help="never ask for JSON mode")
     p.add_argument("--no-dedup", action="store_true", help="keep near-duplicate records")
-    p.add_argument("--dedup-threshold", type=float, default=0.85, help="similarity counted as duplicate")
+    p.add_argument("--dedup-threshold", type=float, default=DEFAULT_THRESHOLD,
+                   help="similarity counted as duplicate")
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset of that name")
     p.set_defaults(func=cmd_generate)
 
@@ -210,7 +212,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--split", default="train")
     p.add_argument("--limit", type=int)
     p.add_argument("--no-dedup", action="store_true", help="keep exact and near duplicates")
-    p.add_argument("--dedup-threshold", type=float, default=0.85)
+    p.add_argument("--dedup-threshold", type=float, default=DEFAULT_THRESHOLD)
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=cmd_import)
 

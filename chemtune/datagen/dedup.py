@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from chemtune.records import Record
 
-DEFAULT_THRESHOLD = 0.85
+DEFAULT_THRESHOLD = 0.7  # Jaccard of character 3-grams; catches reworded Korean sentences
 NGRAM = 3
 NUM_PERM = 128
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from chemtune.datagen.dedup import DEFAULT_THRESHOLD
 from chemtune.datagen.sources import HF_PREFIX
 from chemtune.datagen.tasks import TASKS
 from chemtune.errors import ChemtuneError
@@ -171,7 +172,7 @@ def import_dataset(
     split: str = "train",
     limit: int | None = None,
     dedup: bool = True,
-    threshold: float = 0.85,
+    threshold: float = DEFAULT_THRESHOLD,
     overwrite: bool = False,
 ) -> dict[str, Any]:
     """Import a public set or a file as dataset `name`; returns counts (and duplicates removed)."""

@@ -27,6 +27,7 @@ from chemtune.datagen.client import (
     LLMSetupError,
     cost_usd,
 )
+from chemtune.datagen.dedup import DEFAULT_THRESHOLD
 from chemtune.datagen.sources import Document
 from chemtune.datagen.tasks import Task, get_task, property_params, validate_answer
 from chemtune.errors import ChemtuneError
@@ -48,7 +49,8 @@ class GenerateConfig(BaseModel):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     concurrency: int = Field(8, ge=1, le=512, description="Requests in flight at once.")
     dedup: bool = Field(True, description="Remove exact and near-duplicate records.")
-    dedup_threshold: float = Field(0.85, gt=0, le=1, description="Similarity at or above which a record is "
+    dedup_threshold: float = Field(DEFAULT_THRESHOLD, gt=0, le=1,
+                                   description="Similarity at or above which a record is "
                                                                  "a duplicate (character 3-gram Jaccard).")
     prices: dict[str, dict[str, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES),
                                                 description="USD per 1M tokens by model (input, output).")

@@ -16,7 +16,7 @@ def _record(output: str, task: str = "qa", instruction: str = "설명하세요")
 
 def test_korean_near_duplicate_is_removed_and_reported_against_the_kept_record() -> None:
     records = [_record(KO_A), _record(KO_B), _record(KO_A_NEAR)]
-    kept, removed = dedup_records(records, threshold=0.7)
+    kept, removed = dedup_records(records)  # the default threshold
     assert [r.output for r in kept] == [KO_A, KO_B]
     assert len(removed) == 1
     assert removed[0].kept_id == records[0].id

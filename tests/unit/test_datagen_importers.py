@@ -63,15 +63,10 @@ def test_import_names_the_line_of_a_bad_row(tmp_path: Path) -> None:
 
 
 def test_sharegpt_file_imports_as_a_dataset_with_dedup(tmp_path: Path) -> None:
-    rows = [
-        {
-            "conversations": [
-                {"from": "human", "value": f"질문 {i % 2}: 산화수란?"},
-                {"from": "gpt", "value": f"답변 {i % 2}: 산화수는 전자의 가상적 전하이다."},
-            ]
-        }
-        for i in range(4)
-    ]
+    pairs = [("산화수란?", "산화수는 원자가 전자를 모두 잃거나 얻었다고 가정한 가상적 전하이다."),
+             ("pH 7인 용액은 어떤 성질인가요?", "25 °C에서 pH 7인 수용액은 중성이다.")]
+    rows = [{"conversations": [{"from": "human", "value": q}, {"from": "gpt", "value": a}]}
+            for q, a in pairs * 2]
     result = import_dataset(_jsonl(tmp_path / "chat.jsonl", rows), "chat-ko", dedup=True)
     assert result["imported"] == 2 and result["deduplicated"] == 2
     assert {r.lang for r in load_dataset_records("chat-ko")} == {"ko"}
