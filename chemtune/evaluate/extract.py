@@ -18,7 +18,8 @@ import unicodedata
 from chemtune.evaluate.exam_files import CIRCLED, LETTERS
 
 ANSWER_KEYS = ("answer", "정답", "답", "final answer", "final_answer")
-_MARKER = r"\(?\[?(?P<m>[A-Ea-e]|[①②③④⑤]|[1-5](?:\s*번)?)\]?\)?"
+# A digit marker is never the start of a number ("2.5 M" is not option 2).
+_MARKER = r"\(?\[?(?P<m>[A-Ea-e]|[①②③④⑤]|[1-5](?![.,]?\d)(?:\s*번)?)\]?\)?"
 _STATEMENTS = [
     # English: "Answer: C", "The correct answer is (c).", "answer would be option B"
     rf"(?:final\s+)?answer\s*(?:is|would\s+be|:|=|-)?\s*(?:option\s+|choice\s+)?[:\s]*{_MARKER}(?![A-Za-z0-9])(?!\s+[a-z])",
@@ -54,8 +55,22 @@ def marker_to_letter(marker: str, n_choices: int) -> str | None:
 
 
 def _normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text)).strip()
+    # Signs stay: "+110.5 kJ" and "−110.5 kJ" are different options.
+    text = unicodedata.normalize("NFKC", text).lower().replace("−", "-")
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s+\-]", " ", text)).strip()
+
+
+_ANSWER_TAIL = re.compile(
+    r"(?:answer\s*(?:is|:)|정답\s*(?:은|는|:)|답\s*(?:은|는|:))\s*(?P<tail>.+?)\s*(?:입니다|이다)?\s*[.。]?\s*$",
+    re.IGNORECASE | re.DOTALL)
+
+
+def _exact_option(raw: str, choices: list[str]) -> str | None:
+    """The option whose whole text is the reply (or what follows "the answer is" / "정답은")."""
+    match = _ANSWER_TAIL.search(raw.strip())
+    candidates = {_normalize(raw)} | ({_normalize(match.group("tail"))} if match else set())
+    hits = [i for i, choice in enumerate(choices) if _normalize(choice) in candidates]
+    return LETTERS[hits[0]] if len(hits) == 1 else None
 
 
 def _from_json(raw: str, choices: list[str]) -> str | None:
@@ -81,7 +96,8 @@ def _from_json(raw: str, choices: list[str]) -> str | None:
 def _from_value(value: str, choices: list[str]) -> str | None:
     """A JSON answer value: a marker ("C", "③", "3번", "C. text") or the option's text."""
     value = value.strip()
-    letter = marker_to_letter(value, len(choices))
+    # The option's own text first: with numeric options, "2" is the option reading 2, as in free text.
+    letter = _exact_option(value, choices) or marker_to_letter(value, len(choices))
     if letter:
         return letter
     leading = _LEADING.match(value)
@@ -95,8 +111,9 @@ def _from_value(value: str, choices: list[str]) -> str | None:
 def _bounded(choice: str) -> str:
     """A pattern for the option's text as a whole word; Korean particles may follow ("질산칼륨이")."""
     text = _normalize(choice)
-    left = r"(?<!\w)" if text[0].isascii() else ""
-    right = r"(?!\w)" if text[-1].isascii() else ""
+    # Only Latin letters and digits bound a word here: a Korean ending may follow ("14 min입니다").
+    left = r"(?<![a-z0-9])" if text[0].isascii() else ""
+    right = r"(?![a-z0-9])" if text[-1].isascii() else ""
     return left + re.escape(text) + right
 
 
@@ -121,6 +138,9 @@ def extract_answer(raw: str | None, choices: list[str]) -> str | None:
     if found:
         return found
     text = unicodedata.normalize("NFKC", raw) if not any(c in raw for c in CIRCLED) else raw
+    found = _exact_option(text, choices)
+    if found:
+        return found
     for pattern in _STATEMENTS:
         letters = {marker_to_letter(m.group("m"), n) for m in re.finditer(pattern, text, re.IGNORECASE)}
         letters.discard(None)

@@ -27,7 +27,9 @@ def score(gold: list[str], pred: list[str | None], letters: Iterable[str]) -> di
             "unparsed_rate": None,
         }
     y_pred = [p if p else UNPARSED for p in pred]
-    labels = sorted(set(letters) | set(gold))
+    # Options that are neither a gold answer nor predicted say nothing about the model (scikit-learn's
+    # own macro average leaves them out too); an unparsed answer is a miss, not a class.
+    labels = sorted(set(gold) | {p for p in y_pred if p != UNPARSED})
     return {
         "n": n,
         "accuracy": float(accuracy_score(gold, y_pred)),

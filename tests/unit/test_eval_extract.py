@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from chemtune.evaluate.extract import extract_answer, marker_to_letter
@@ -79,3 +82,22 @@ def test_fifth_option_is_understood_in_five_option_questions() -> None:
 )
 def test_marker_to_letter(marker: str, n: int, letter: str | None) -> None:
     assert marker_to_letter(marker, n) == letter
+
+
+SAMPLE_EXAM = [json.loads(line) for line in
+               (Path(__file__).resolve().parents[2] / "chemtune/samples/exam.jsonl").read_text().splitlines()
+               if line.strip()]
+REPLY_FORMS = ['{{"Answer": "{text}", "Explanation": "계산 결과이다."}}', "The answer is {text}.", "{text}",
+               "정답은 {text}입니다."]
+
+
+@pytest.mark.parametrize("form", REPLY_FORMS)
+def test_every_sample_option_quoted_by_its_text_is_read_as_that_option(form):
+    wrong = []
+    for question in SAMPLE_EXAM:
+        for letter, text in zip("ABCD", question["choices"], strict=True):
+            reply = form.format(text=text.replace('"', '\\"'))
+            got = extract_answer(reply, question["choices"])
+            if got != letter:
+                wrong.append(f"{question['id']}: {reply!r} → {got}, expected {letter}")
+    assert not wrong, "\n".join(wrong[:10])

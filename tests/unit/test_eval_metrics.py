@@ -119,3 +119,13 @@ def test_comparison_rejects_unknown_metric_and_empty_choice() -> None:
         comparison([_result("a", 0, 0, 0, "e")], "bleu")
     with pytest.raises(ChemtuneError, match="at least one"):
         comparison([], "accuracy")
+
+
+def test_macro_f1_ignores_options_no_question_had_or_chose():
+    from sklearn.metrics import f1_score
+
+    from chemtune.evaluate.metrics import score
+
+    perfect = score(["A", "B"], ["A", "B"], "ABCD")
+    assert perfect["macro_f1"] == 1.0 == f1_score(["A", "B"], ["A", "B"], average="macro")
+    assert score(["A", "B"], ["A", "C"], "ABCD")["macro_f1"] == pytest.approx(1 / 3)  # A=1, B=0, C=0
