@@ -275,7 +275,9 @@ def restart_job(run: RunFolder, env: dict[str, str] | None = None, **config_chan
     if config_changes:
         workspace.write_yaml(run.config_file, {**run.config(), **config_changes})
     run.abort_file.unlink(missing_ok=True)
-    run.update_status(status="queued", queued_at=time.time(), error=None, ended=None, pid=None)
+    # The previous session's figures would read as this one's until it records its own.
+    run.update_status(status="queued", queued_at=time.time(), error=None, ended=None, pid=None,
+                      result=None, progress=None)
     if env:
         _LAUNCH_ENV[run.run_id] = dict(env)
     schedule()
@@ -450,13 +452,15 @@ def run_job_process(run_dir: Path) -> int:
     try:
         if kind.command:
             _run_command(run, _load(kind.command)(run, config))
+            result = run.raw_status().get("result")  # the command's worker records its own result
         else:
             result = _load(kind.worker)(JobContext(run, config))
             if isinstance(result, dict):
                 run.update_status(result=result)
+        # What the worker did decides, not whether a stop was asked for after its last step.
         final, error = "done", None
-        if run.abort_file.exists():
-            final = "aborted"
+        if isinstance(result, dict) and result.get("status") == "aborted":
+            final, error = "aborted", "Stopped at the user's request."
     except JobAborted:
         final, error = "aborted", "Stopped at the user's request."
     except ChemtuneError as exc:
@@ -485,7 +489,7 @@ def _run_command(run: RunFolder, argv: list[str]) -> None:
 
     proc = subprocess.Popen(argv, preexec_fn=die_with_parent, stdin=subprocess.DEVNULL)
     code = proc.wait()
-    if code != 0 and not run.abort_file.exists():
+    if code != 0:
         status = run.raw_status()
         raise ChemtuneError(status.get("error") or f"The worker exited with code {code}; see log.txt.")
 
