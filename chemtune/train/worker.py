@@ -324,6 +324,9 @@ class Trainer:
         order = sorted(range(len(val)), key=lambda i: len(val[i]["input_ids"]))
         loss_sum = torch.zeros((), device=acc.device)
         count = torch.zeros((), device=acc.device)
+        # The unwrapped model: a DDP forward is a collective step, and a process may hold no validation
+        # example at all; only the two reductions below must be joined by every process.
+        model = acc.unwrap_model(self.model)
         self.model.eval()
         with torch.no_grad():
             for start in range(0, len(order), self.config.batch_size):
@@ -332,7 +335,7 @@ class Trainer:
                                                                       self.pad_id).items()}
                 items = sum(sum(1 for t in e["labels"][1:] if t != -100) for e in examples)
                 one = torch.tensor(1, device=acc.device)
-                loss_sum += response_loss(self.model, batch, one, self.logits_for_responses).float()
+                loss_sum += response_loss(model, batch, one, self.logits_for_responses).float()
                 count += items
         self.model.train()
         loss_sum, count = acc.reduce(loss_sum, "sum"), acc.reduce(count, "sum")

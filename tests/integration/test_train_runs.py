@@ -153,3 +153,14 @@ def test_two_processes_through_accelerate_complete(tiny_path: str, dataset: str)
     assert [e["step"] for e in train_events(run)] == [1, 2, 3, 4]  # rank 0 alone writes events
     start = next(e for e in run.read_events(0)[0] if e["type"] == "start")
     assert start["processes"] == 2
+
+
+def test_two_processes_evaluate_when_one_holds_no_validation_example(tiny_path: str) -> None:
+    rows = [records.Record(task="qa", instruction=f"What is the charge of the ion number {i}?",
+                           output=f"Ion {i} carries a charge of {i % 3 + 1}+.") for i in range(10)]
+    records.save_dataset("ten", rows)
+    config = {**FAST, "val_split": 0.1, "eval_steps": 1}  # one validation example for two processes
+    run = job.start({"model": tiny_path, "data": ["ten"], "max_steps": 2, "num_processes": 2, **config})
+    status = jobs.wait(run, timeout=240)
+    assert status["status"] == "done", run.log_tail()
+    assert any(e.get("eval_loss") is not None for e in run.read_events(0)[0])
