@@ -181,6 +181,10 @@ def api_from_env(environ: dict[str, str]) -> FastAPI:
     model = (environ.get("CHEMTUNE_SERVE_MODEL") or "").strip()
     if not model:
         raise ChemtuneError("Set CHEMTUNE_SERVE_MODEL to the model the /v1 API serves.")
+    if environ.get("CHEMTUNE_AUTH") and not environ.get("CHEMTUNE_SERVE_API_KEY"):
+        # The app's login does not cover the API mounted beside it: an open /v1 would bypass it.
+        raise ChemtuneError("CHEMTUNE_AUTH protects the page but not the /v1 API; "
+                            "set CHEMTUNE_SERVE_API_KEY as well.")
     specs = (environ.get("CHEMTUNE_SERVE_ADAPTERS") or "").split(",")
     adapters = dict(resolve_adapter(spec) for spec in specs if spec.strip())
     engine = shared_engine().load(model, {name: str(path) for name, path in adapters.items()})

@@ -176,3 +176,11 @@ def test_remote_backend_explains_a_wrong_key_and_an_unknown_model(server: str) -
         RemoteChat(server, "tiny", "wrong").model_names()
     with pytest.raises(ChemtuneError, match="does not exist"):
         list(RemoteChat(server, "nope", API_KEY).stream([{"role": "user", "content": "hi"}]))
+
+
+def test_the_app_refuses_an_open_api_beside_a_login_protected_page():
+    from chemtune.chat.server import api_from_env
+    from chemtune.errors import ChemtuneError
+
+    with pytest.raises(ChemtuneError, match="CHEMTUNE_SERVE_API_KEY"):
+        api_from_env({"CHEMTUNE_SERVE_MODEL": "tiny", "CHEMTUNE_AUTH": "chemist:secret"})
