@@ -246,6 +246,15 @@ class ChatEngine:
 
         halt = halt or threading.Event()  # ours (a stop string, a consumer gone); the caller's stays as is
         hit_stop_string = False
+        sent = 0  # characters of reply.text already handed to on_text
+        # The tail that could be the start of a stop string is held back until it cannot be.
+        holdback = max((len(s) for s in settings.stop or [] if s), default=1) - 1
+
+        def flush(upto: int) -> None:
+            nonlocal sent
+            if upto > sent and on_text is not None:
+                on_text(reply.text[sent:upto], reply)
+            sent = max(sent, upto)
 
         def emit(piece: str) -> None:
             nonlocal hit_stop_string
@@ -257,9 +266,9 @@ class ChatEngine:
             if cut is not None:
                 reply.text, hit_stop_string = reply.text[:cut], True
                 halt.set()
-                piece = reply.text[before:]
-            if piece and on_text is not None:
-                on_text(piece, reply)
+                flush(len(reply.text))
+            else:
+                flush(len(reply.text) - holdback)
 
         input_ids = torch.tensor([ids], device=self.device)
         kwargs: dict[str, Any] = {
@@ -282,6 +291,7 @@ class ChatEngine:
             raise
         except Exception as exc:
             raise ChemtuneError(f"Generation failed: {exc}") from exc
+        flush(len(reply.text))
         reply.seconds = time.perf_counter() - reply.started
         ended_on_eos = bool(output) and output[-1] == self.tokenizer.eos_token_id
         full = len(output) >= settings.max_new_tokens and not ended_on_eos

@@ -96,6 +96,14 @@ def test_stop_strings_cut_the_answer(engine: ChatEngine) -> None:
     assert cut == full[:full.index(full[3:5])]
 
 
+def test_streamed_text_never_shows_part_of_a_stop_string(engine: ChatEngine) -> None:
+    full = engine.generate(MESSAGES, None, SHORT).text
+    for stop in (full[3:9], full[-4:]):  # spanning several streamed pieces, and at the very end
+        streamed = list(engine.stream(MESSAGES, None, Settings(max_new_tokens=12, stop=(stop,))))
+        final = streamed[-1][1]
+        assert "".join(piece for piece, _ in streamed) == final.text == full[:full.index(stop)]
+
+
 def test_a_second_generation_waits_for_the_first(engine: ChatEngine) -> None:
     order = []
 
