@@ -267,6 +267,8 @@ def save_dataset(
         for number, record in enumerate(records, start=1)
     ]
     target.mkdir(parents=True, exist_ok=True)
+    # An overwritten dataset's old failures belong to the records being replaced.
+    (target / FAILURES_FILE).unlink(missing_ok=True)
     write_jsonl(target / RECORDS_FILE, records)
     info = {**(meta or {}), "name": name, **summarize(records), "created": _now()}
     workspace.write_json(target / META_FILE, info)

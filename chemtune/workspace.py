@@ -76,12 +76,30 @@ def models_dir() -> Path:
 
 def write_text_atomic(path: Path | str, text: str) -> None:
     """Write a text file so that readers see either the old or the new content, never half."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def keep_upload(path: Path | str) -> Path:
+    """Copy an uploaded file (a temporary path) into `uploads/`, named by its content, so jobs and configs
+    can still read it later; the same file uploaded twice is kept once, different files never collide."""
+    import hashlib
+
+    source = Path(path)
+    data = source.read_bytes()
+    target = home() / "uploads" / f"{hashlib.sha1(data).hexdigest()[:12]}-{source.name}"
+    if not target.exists():
+        write_bytes_atomic(target, data)
+    return target
+
+
+def write_bytes_atomic(path: Path | str, data: bytes) -> None:
+    """Write a file so that readers see either the old or the new content, never half."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; use the usual permissions

@@ -132,7 +132,8 @@ def _config(task, lang, prop, instruction, base_url, model, temperature, concurr
 
 def _source(kind: str, pasted: str, upload: str | None, column: str | None, hf_id: str, split: str):
     """(source for load_documents / the job config, text column, split)."""
-    from chemtune.datagen.sources import HF_PREFIX, keep_upload, save_pasted_text
+    from chemtune import workspace
+    from chemtune.datagen.sources import HF_PREFIX, save_pasted_text
 
     if kind == "hf":
         if not (hf_id or "").strip():
@@ -141,7 +142,7 @@ def _source(kind: str, pasted: str, upload: str | None, column: str | None, hf_i
     if kind == "file":
         if not upload:
             raise ChemtuneError("Upload a file with the documents first.")
-        return str(keep_upload(upload)), (column or None), "train"
+        return str(workspace.keep_upload(upload)), (column or None), "train"
     return str(save_pasted_text(pasted or "")), None, "train"
 
 

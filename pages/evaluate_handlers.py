@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -51,10 +50,8 @@ def start_eval(
         if benchmark == FILE_CHOICE:
             if not exam_file:
                 raise ChemtuneError(_t("need_file", lang))
-            kept = workspace.evals_dir() / ".exams" / Path(exam_file).name
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(exam_file, kept)  # the upload's temp copy goes away; config.yaml must stay valid
-            benchmark = str(kept)
+            # The upload's temp copy goes away and config.yaml must stay valid: keep it, named by content.
+            benchmark = str(workspace.keep_upload(exam_file))
         if method == "endpoint":
             model, adapter = (endpoint_model or "").strip(), None
         config = check_config(

@@ -185,13 +185,3 @@ def save_pasted_text(text: str) -> Path:
     return path
 
 
-def keep_upload(path: Path | str) -> Path:
-    """Copy an uploaded file (a temporary path) into the workspace so the job can read it later."""
-    source = Path(path)
-    data = source.read_bytes()
-    digest = hashlib.sha1(data).hexdigest()[:12]
-    target = workspace.home() / "uploads" / f"{digest}-{source.name}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    return target

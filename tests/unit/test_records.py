@@ -284,3 +284,13 @@ def test_sample_resolves_to_the_bundled_set_in_both_languages() -> None:
     assert {record.lang for record in records} == {"en", "ko"}
     [sample] = [info for info in list_datasets() if info["name"] == "sample"]
     assert sample["builtin"] is True and sample["count"] == len(records)
+
+
+def test_overwriting_a_dataset_drops_the_failures_of_the_records_it_replaces(tmp_path, monkeypatch):
+    from chemtune.records import FAILURES_FILE, Record, save_dataset
+
+    monkeypatch.setenv("CHEMTUNE_HOME", str(tmp_path))
+    folder = save_dataset("mix", [Record(instruction="pH?", output="7")])
+    (folder / FAILURES_FILE).write_text('{"reason": "old"}\n')
+    save_dataset("mix", [Record(instruction="pOH?", output="7")], overwrite=True)
+    assert not (folder / FAILURES_FILE).exists()

@@ -73,3 +73,15 @@ def test_reading_a_broken_json_file_names_it(tmp_path):
     (tmp_path / "meta.json").write_text('{"a": ')
     with pytest.raises(ChemtuneError, match="meta.json"):
         workspace.read_json(tmp_path / "meta.json")
+
+
+def test_uploads_are_kept_by_content_so_two_files_with_one_name_never_collide(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHEMTUNE_HOME", str(tmp_path / "ws"))
+    first, second = tmp_path / "a" / "exam.csv", tmp_path / "b" / "exam.csv"
+    for path, text in ((first, "q1,A\n"), (second, "q2,B\n")):
+        path.parent.mkdir()
+        path.write_text(text)
+    kept_first, kept_second = workspace.keep_upload(first), workspace.keep_upload(second)
+    assert kept_first != kept_second
+    assert kept_first.read_text() == "q1,A\n" and kept_second.read_text() == "q2,B\n"
+    assert workspace.keep_upload(first) == kept_first  # the same file is kept once
