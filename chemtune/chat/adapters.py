@@ -56,9 +56,12 @@ def run_base_model(run_id: str) -> str | None:
 
 
 def trained_adapters() -> list[dict]:
-    """Train runs that have a saved adapter: [{"run_id", "adapter_dir", "model", "status"}], newest first."""
+    """Finished train runs with a saved adapter: [{"run_id", "adapter_dir", "model", "status"}], newest
+    first. (An aborted run also saves an adapter, but it is not a finished model to chat with or compare.)"""
     rows = []
     for row in jobs.list_runs(kind="train"):
+        if row.get("status") != "done":
+            continue
         try:
             path = run_adapter_dir(row["run_id"])
         except ChemtuneError:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from chemtune import jobs
+from chemtune.errors import ChemtuneError
 from chemtune.evaluate.job import RESULTS_FILE, load_predictions
 
 RESULT_COLUMNS = ["sub-category", "n", "accuracy", "macro-F1", "micro-F1", "unparsed"]
@@ -54,20 +55,18 @@ def eval_choices() -> list[tuple[str, str]]:
 
 def adapter_choices() -> list[tuple[str, str]]:
     """(shown text, train run id) for finished train runs that saved an adapter."""
-    choices = []
-    for run in jobs.list_runs(kind="train"):
-        adapter = (run.get("result") or {}).get("adapter_dir")
-        if run.get("status") == "done" and adapter and (Path(adapter) / "adapter_config.json").exists():
-            base = jobs.RunFolder(Path(run["run_dir"])).config().get("model", "?")
-            choices.append((f"{run['run_id']} (base {base})", run["run_id"]))
-    return choices
+    from chemtune.chat.adapters import trained_adapters
+
+    return [(f"{row['run_id']} (base {row['model'] or '?'})", row["run_id"]) for row in trained_adapters()]
 
 
 def adapter_base_model(run_id: str) -> str | None:
     """The base model a train run tuned, so the model picker can follow the adapter."""
+    from chemtune.chat.adapters import run_base_model
+
     try:
-        return jobs.run_folder(run_id).config().get("model")
-    except Exception:
+        return run_base_model(run_id)
+    except ChemtuneError:
         return None
 
 

@@ -186,3 +186,17 @@ def test_presets_cover_every_task_in_both_languages() -> None:
         assert not any("\uac00" <= ch <= "\ud7a3" for ch in presets.EXAMPLES[task]["en"])
     assert "화학" in presets.system_prompt("chemist", "ko")
     assert "chemistry" in presets.system_prompt("chemist", "en")
+
+
+def test_only_finished_runs_are_offered_as_adapters_in_chat_and_evaluate(built, isolated_workspace) -> None:
+    from chemtune import workspace
+    from chemtune.chat.adapters import trained_adapters
+    from chemtune.evaluate.browse import adapter_choices
+
+    _, lora_a, _ = built
+    finished_train_run(isolated_workspace, "train-done", lora_a)
+    aborted = finished_train_run(isolated_workspace, "train-aborted", lora_a)
+    workspace.write_json(aborted / "status.json", {**workspace.read_json(aborted / "status.json"),
+                                                   "status": "aborted"})
+    assert [row["run_id"] for row in trained_adapters()] == ["train-done"]
+    assert adapter_choices() == [("train-done (base tiny)", "train-done")]
