@@ -83,7 +83,7 @@ def adapter_readme(config: dict, base_source: str, summary: dict) -> str:
     datasets = ", ".join(f"`{d}`" for d in config.get("data", []))
     figures = "\n".join(f"- {label}: {summary[key]}" for key, label in (
         ("status", "status"), ("steps", "optimizer steps"), ("final_loss", "final training loss"),
-        ("eval_loss", "final eval loss"), ("train_tokens", "training tokens per epoch"),
+        ("eval_loss", "final eval loss"), ("train_tokens", "tokens trained on (all epochs)"),
         ("tokens_per_second", "tokens per second"), ("train_examples", "training examples"),
         ("val_examples", "validation examples")) if summary.get(key) is not None)
     return f"""---

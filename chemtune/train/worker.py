@@ -291,10 +291,10 @@ class Trainer:
         config, acc = self.config, self.acc
         first = (step - 1) * config.grad_accum
         micro = [self._micro_batch(first + j) for j in range(config.grad_accum)]
-        # The loss is summed over every response token of the step and divided once, so a long answer
-        # counts as much in a small batch as in a big one.
+        # The loss is summed over every response token of the step, on every process, and divided once,
+        # so a long answer counts as much in a small batch as in a big one, whichever process holds it.
         items = sum(sum(1 for t in e["labels"][1:] if t != -100) for batch in micro for e in batch)
-        n_items = torch.tensor(max(1, items), device=acc.device)
+        n_items = acc.reduce(torch.tensor(items, device=acc.device), "sum").clamp(min=1)
         tokens = sum(len(e["input_ids"]) for batch in micro for e in batch)
         lr = self.scheduler.get_last_lr()[0]
         self.model.train()
@@ -305,13 +305,13 @@ class Trainer:
             sync = nullcontext() if j == len(micro) - 1 else acc.no_sync(self.model)
             with sync:
                 loss = response_loss(self.model, batch, n_items, self.logits_for_responses)
-                acc.backward(loss)
+                acc.backward(loss * acc.num_processes)  # DDP averages gradients; we want their sum
             total_loss += loss.detach()
         grad_norm = acc.clip_grad_norm_(self.model.parameters(), MAX_GRAD_NORM)
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
-        mean_loss = acc.reduce(total_loss, "mean").item()
+        mean_loss = acc.reduce(total_loss, "sum").item()
         all_tokens = int(acc.reduce(torch.tensor(tokens, device=acc.device), "sum").item())
         return mean_loss, float(grad_norm), lr, all_tokens
 
