@@ -65,11 +65,12 @@ def parse_auth(value: str) -> tuple[str, str]:
 def main() -> int:
     try:
         auth = parse_auth(os.environ["CHEMTUNE_AUTH"]) if os.environ.get("CHEMTUNE_AUTH") else None
+        # Optional: with CHEMTUNE_SERVE_MODEL set, the Chat tab's OpenAI-compatible API is served under /v1
+        # (loaded first, so the Chat tab opens on the model it shares with the API).
+        chat_api = chat.api_from_env(os.environ) if os.environ.get("CHEMTUNE_SERVE_MODEL") else None
         demo = build_app()
         # Jobs queued behind a GPU job that ended while the app was down start now.
         jobs.schedule()
-        # Optional: with CHEMTUNE_SERVE_MODEL set, the Chat tab's OpenAI-compatible API is served under /v1.
-        chat_api = chat.api_from_env(os.environ) if os.environ.get("CHEMTUNE_SERVE_MODEL") else None
     except ChemtuneError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -100,12 +100,22 @@ def load(base: str, adapter: str, lang: str) -> tuple[str, str]:
     return active, describe(engine, active, lang)
 
 
+def _resident_or_tiny() -> str:
+    """The model the app serves under /v1 when it does (the tab shares it), else the offline tiny model."""
+    from chemtune.chat.engine import shared_engine
+
+    return shared_engine().pinned or "tiny"
+
+
 def unload(lang: str) -> tuple[str, str]:
     from chemtune.chat.engine import shared_engine
     from chemtune.chat.session import describe
 
     engine = shared_engine()
-    engine.unload()
+    try:
+        engine.unload()
+    except ChemtuneError as error:
+        return gr.update(), f"⚠️ {error}"
     return "", describe(engine, "", lang)
 
 
@@ -172,7 +182,7 @@ def build(text: PageText) -> None:
         with gr.Column(scale=1, min_width=300):
             with gr.Group():
                 base = _fixed(text, gr.Dropdown, "model", "model_info", choices=_model_choices(),
-                              value="tiny", allow_custom_value=True, elem_id="chat-model")
+                              value=_resident_or_tiny(), allow_custom_value=True, elem_id="chat-model")
                 adapter = _fixed(text, gr.Dropdown, "adapter", "adapter_info", choices=[("—", "")], value="",
                                  allow_custom_value=True, elem_id="chat-adapter")
                 with gr.Row():

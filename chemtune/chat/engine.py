@@ -120,6 +120,8 @@ class ChatEngine:
         self.base: str | None = None
         self.adapters: dict[str, str] = {}
         self.device = "cpu"
+        # The base model the app serves under /v1: API clients rely on it, so the tab may not swap it out.
+        self.pinned: str | None = None
         self._lock = threading.Lock()  # one generation (or load) at a time
         self._current_stop: threading.Event | None = None
 
@@ -132,6 +134,9 @@ class ChatEngine:
              dtype: str = "auto") -> ChatEngine:
         """Load a base model (kept if it is already the resident one) and add adapters to it."""
         with self._lock:
+            if self.pinned and model != self.pinned:
+                raise ChemtuneError(f"This app serves {self.pinned!r} under /v1, so it stays loaded; chat "
+                                    "with it and its adapters, or use the remote endpoint option.")
             if self.base != model or self.model is None:
                 self._unload()
                 self.model, self.tokenizer = models.load_model(model, device=device, dtype=dtype)
@@ -164,6 +169,8 @@ class ChatEngine:
 
     def unload(self) -> None:
         """Drop the model and its adapters and give the memory back."""
+        if self.pinned:
+            raise ChemtuneError(f"{self.pinned!r} is served under /v1 and stays loaded while the app runs.")
         self.stop()
         with self._lock:
             self._unload()

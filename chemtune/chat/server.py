@@ -188,6 +188,7 @@ def api_from_env(environ: dict[str, str]) -> FastAPI:
     specs = (environ.get("CHEMTUNE_SERVE_ADAPTERS") or "").split(",")
     adapters = dict(resolve_adapter(spec) for spec in specs if spec.strip())
     engine = shared_engine().load(model, {name: str(path) for name, path in adapters.items()})
+    engine.pinned = model
     return create_api(engine, api_key=environ.get("CHEMTUNE_SERVE_API_KEY") or None)
 
 

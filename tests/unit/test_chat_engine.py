@@ -200,3 +200,15 @@ def test_only_finished_runs_are_offered_as_adapters_in_chat_and_evaluate(built, 
                                                    "status": "aborted"})
     assert [row["run_id"] for row in trained_adapters()] == ["train-done"]
     assert adapter_choices() == [("train-done (base tiny)", "train-done")]
+
+
+def test_the_model_served_under_v1_cannot_be_swapped_or_unloaded_from_the_tab(built) -> None:
+    tiny, lora_a, _ = built
+    served = ChatEngine().load(str(tiny), {"a": str(lora_a)}, device="cpu")
+    served.pinned = str(tiny)
+    with pytest.raises(ChemtuneError, match="serves"):
+        served.load(str(lora_a))  # any other base model
+    with pytest.raises(ChemtuneError, match="stays loaded"):
+        served.unload()
+    assert served.loaded and served.adapters == {"a": str(lora_a.resolve())}
+    served.load(str(tiny))  # the same model is fine
