@@ -54,6 +54,10 @@ def test_korean_question_streams_and_compare_shows_two_answers(app_server: str, 
     page.get_by_role("tab", name="Chat", exact=True).click()
 
     # Pick the finished train run; its base model is filled in, Load puts both in memory.
+    model_box = page.locator("#chat-model input")
+    model_box.fill("llama-2-7b")
+    model_box.press("Enter")
+    expect(model_box).to_have_value("llama-2-7b")
     page.locator("#chat-adapter input").click()
     page.get_by_role("option", name=f"{RUN_ID} (tiny)").click()
     expect(page.locator("#chat-model input")).to_have_value("tiny")
