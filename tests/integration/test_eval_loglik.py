@@ -151,7 +151,9 @@ def test_adapter_from_a_finished_train_run_is_loaded(tiny_path: Path, tmp_path: 
     from transformers import AutoModelForCausalLM
 
     base = AutoModelForCausalLM.from_pretrained(tiny_path)
-    lora = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], lora_dropout=0.0))
+    # Non-zero LoRA weights, so the adapter really changes the scores (a fresh one would not).
+    lora = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], lora_dropout=0.0,
+                                           init_lora_weights=False))
     run_dir = workspace.runs_dir() / "train-test"
     lora.save_pretrained(run_dir / "adapter")
     workspace.write_yaml(run_dir / "config.yaml", {"kind": "train", "model": str(tiny_path)})
@@ -160,14 +162,9 @@ def test_adapter_from_a_finished_train_run_is_loaded(tiny_path: Path, tmp_path: 
         {"status": "done", "kind": "train", "result": {"adapter_dir": str(run_dir / "adapter")}},
     )
     assert resolve_adapter("train-test") == str((run_dir / "adapter").resolve())
-    results, rows = evaluate(
-        {
-            "model": str(tiny_path),
-            "adapter": "train-test",
-            "benchmark": "mmlu-chemistry",
-            "limit": 1,
-            "data_dir": str(write_mmlu(tmp_path / "m")),
-        },
-        log=lambda _: None,
-    )
+    config = {"model": str(tiny_path), "benchmark": "mmlu-chemistry", "limit": 1,
+              "data_dir": str(write_mmlu(tmp_path / "m"))}
+    results, rows = evaluate({**config, "adapter": "train-test"}, log=lambda _: None)
+    _, base_rows = evaluate(config, log=lambda _: None)
     assert results["label"].endswith("+ train-test") and len(rows) == 2
+    assert [r["logprobs"] for r in rows] != [r["logprobs"] for r in base_rows]
