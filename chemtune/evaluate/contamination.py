@@ -75,17 +75,27 @@ def check(
     for index, question_grams in enumerate(grams):
         for gram in question_grams:
             owners.setdefault(gram, []).append(index)
+    # A question no longer than n is one "n-gram" that never equals a window of a longer record: look for
+    # it as a whole instead.
+    short = {index: next(iter(g)) for index, g in enumerate(grams) if len(g) == 1 and len(next(iter(g))) < n}
     found: list[set[str]] = [set() for _ in questions]
     source: list[tuple[str, str] | None] = [None for _ in questions]
+    best_hits = [0 for _ in questions]  # the record sharing the most n-grams with a question is its source
     scanned = 0
     for dataset, record_id, text in texts if texts is not None else training_texts(datasets):
         normal = normalize(text)
+        hits: dict[int, set[str]] = {}
         for i in range(max(1, len(normal) - n + 1)):
             gram = normal[i : i + n] if len(normal) >= n else normal
             for index in owners.get(gram, ()):
-                if gram not in found[index]:
-                    found[index].add(gram)
-                    source[index] = source[index] or (dataset, record_id)
+                hits.setdefault(index, set()).add(gram)
+        for index, whole in short.items():
+            if whole in normal:
+                hits.setdefault(index, set()).add(whole)
+        for index, shared in hits.items():
+            found[index] |= shared
+            if len(shared) > best_hits[index]:
+                best_hits[index], source[index] = len(shared), (dataset, record_id)
         scanned += 1
         if progress and scanned % 200 == 0:
             progress(scanned)

@@ -68,3 +68,16 @@ def test_named_workspace_datasets_are_read(tmp_path: Path) -> None:
 def test_no_dataset_is_an_error() -> None:
     with pytest.raises(ChemtuneError, match="at least one training dataset"):
         check([q("a", CLEAN)], [])
+
+
+def test_a_short_leaked_question_is_found_and_credited_to_the_record_holding_it_whole() -> None:
+    short = "What is pH of 1 M HCl?"  # shorter than n after normalising
+    questions = [q("short", short), q("en", LEAKED_EN)]
+    training = [
+        ("chem", "opening-only", "Which of the following has the highest melting point: NaCl or KCl?"),
+        ("chem", "leak", f"Q: {LEAKED_EN} A: water. Also: {short} A: 0."),
+    ]
+    result = check(questions, ["chem"], n=20, threshold=0.5, texts=iter(training))
+    flagged = {item["id"]: item for item in result["flagged"]}
+    assert flagged["short"]["overlap"] == 1.0 and flagged["short"]["record_id"] == "leak"
+    assert flagged["en"]["record_id"] == "leak"  # not the record sharing only "Which of the following"
