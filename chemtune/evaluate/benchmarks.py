@@ -297,8 +297,13 @@ def load_exam(
         raise ChemtuneError(f"No benchmark given; choose one of {', '.join(CATALOGUE)} or an exam file.")
     if benchmark in CATALOGUE:
         bench = CATALOGUE[benchmark]
+        if group_by not in bench.group_by:  # a choice silently ignored would mislabel results.json
+            raise ChemtuneError(f"{bench.name} can group by {' or '.join(bench.group_by)}, not {group_by!r}.")
         exam = bench.loader(bench, data_dir=data_dir, group_by=group_by)
     else:
+        if group_by != "subject":
+            raise ChemtuneError("An exam file is grouped by its category/difficulty column; "
+                                f"grouping by {group_by!r} applies to kmmlu-chemistry only.")
         exam = load_file(benchmark)
     if limit:  # the first `limit` questions of every subset, for quick looks
         kept = []

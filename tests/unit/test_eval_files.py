@@ -153,3 +153,10 @@ def test_hub_benchmarks_keep_the_real_dataset_ids_and_fail_clearly_offline(monke
     assert CATALOGUE["kmmlu-chemistry"].hub_id == "HAERAE-HUB/KMMLU"
     with pytest.raises(ChemtuneError, match=r"Cannot load cais/mmlu .*--data-dir"):
         load_exam("mmlu-chemistry")
+
+
+def test_grouping_by_difficulty_is_refused_where_it_would_be_ignored() -> None:
+    from chemtune.evaluate.benchmarks import load_exam
+
+    with pytest.raises(ChemtuneError, match="can group by subject, not 'difficulty'"):
+        load_exam("sample", group_by="difficulty")
