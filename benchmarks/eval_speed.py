@@ -51,7 +51,8 @@ PROMPTS_PY = """import sys
 sys.path.insert(0, {repo!r})
 from chemtune.evaluate.benchmarks import load_exam
 from chemtune.evaluate.exam_files import Question
-from chemtune.evaluate.prompts import messages_for, pick_shots, render
+from chemtune.prompting import render_messages
+from chemtune.evaluate.prompts import messages_for, pick_shots
 from chemtune.models import load_tokenizer
 
 _TOKENIZER = load_tokenizer({model!r})
@@ -62,7 +63,7 @@ def _text(doc, subject, subset):
     question = Question("q", subset, doc["question"], [str(doc[k]) for k in "ABCD"], doc["answer"], "en",
                         subject.replace("_", " "))
     shots = pick_shots(question, {shots}, _EXAM.dev, _EXAM.questions)
-    return render(_TOKENIZER, messages_for(question, shots, "loglik")).prompt
+    return render_messages(_TOKENIZER, messages_for(question, shots, "loglik")).prompt
 {functions}
 """
 

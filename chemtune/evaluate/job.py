@@ -19,7 +19,8 @@ from chemtune.errors import ChemtuneError
 from chemtune.evaluate import metrics
 from chemtune.evaluate.benchmarks import Exam, load_exam
 from chemtune.evaluate.extract import extract_answer
-from chemtune.evaluate.prompts import METHODS, messages_for, pick_shots, render, show_messages
+from chemtune.evaluate.prompts import METHODS, messages_for, pick_shots, show_messages
+from chemtune.prompting import render_messages
 
 RESULTS_FILE = "results.json"
 PREDICTIONS_FILE = "predictions.jsonl"
@@ -157,7 +158,7 @@ def evaluate(
             adapters=resolve_adapter(config.get("adapter")),
             device=config.get("device", "auto"),
         )
-        prompts = [render(tokenizer, messages) for messages in conversations]
+        prompts = [render_messages(tokenizer, messages) for messages in conversations]
         token_ids = [tokenize_prompt(tokenizer, prompt) for prompt in prompts]
         started = time.perf_counter()
         if method == "loglik":

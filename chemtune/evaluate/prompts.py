@@ -9,10 +9,8 @@ scoring asks for `{"Answer": …, "Explanation": …}` as in the paper.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from chemtune.evaluate.exam_files import Question
-from chemtune.prompting import Prompt, render_messages
 
 SYSTEM = {
     "en": "You are an expert chemist. Answer multiple-choice chemistry questions accurately.",
@@ -79,11 +77,6 @@ def messages_for(question: Question, shots: list[Question], method: str) -> list
         messages.append({"role": "assistant", "content": assistant_turn(example, method)})
     messages.append({"role": "user", "content": user_turn(question, method)})
     return messages
-
-
-def render(tokenizer: Any, messages: list[dict[str, str]]) -> Prompt:
-    """Model text for the messages, through the one prompt formatter the whole project uses."""
-    return render_messages(tokenizer, messages)
 
 
 def pick_shots(question: Question, k: int, dev: list[Question], pool: list[Question]) -> list[Question]:

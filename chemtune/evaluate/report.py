@@ -158,19 +158,6 @@ def render_table(table: dict, fmt: str) -> str:
     raise ChemtuneError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
 
 
-def display_rows(table: dict, digits: int = 2, scale: float = 100.0) -> tuple[list[str], list[list[str]]]:
-    """Header and rows for an on-screen table, best values wrapped in ** for Markdown rendering."""
-    header = ["Model", *table["columns"]]
-    rows = []
-    for row in table["rows"]:
-        cells = [str(row["model"])]
-        for column in table["columns"]:
-            text = _cell(row["values"][column], digits, scale)
-            cells.append(f"**{text}**" if _is_best(table, column, row["values"][column]) else text)
-        rows.append(cells)
-    return header, rows
-
-
 def confusion_figure(rows: list[dict], letters: str, subset: str | None = None, title: str = "") -> Any:
     """A plotly heatmap: gold option (rows) × predicted option (columns, with 'unparsed')."""
     import plotly.graph_objects as go

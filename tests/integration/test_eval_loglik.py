@@ -9,7 +9,7 @@ import pytest
 from chemtune import workspace
 from chemtune.evaluate.benchmarks import load_exam
 from chemtune.evaluate.job import evaluate, resolve_adapter
-from chemtune.evaluate.prompts import messages_for, pick_shots, render
+from chemtune.evaluate.prompts import messages_for, pick_shots
 from chemtune.evaluate.scoring import (
     _common_prefix,
     letter_token_ids,
@@ -17,7 +17,7 @@ from chemtune.evaluate.scoring import (
     next_token_logprobs_one,
 )
 from chemtune.models import build_tiny, load_model
-from chemtune.prompting import tokenize_prompt
+from chemtune.prompting import render_messages, tokenize_prompt
 from tests.support.exams import write_kmmlu, write_mmlu
 
 pytestmark = pytest.mark.slow
@@ -37,7 +37,7 @@ def prepared(tokenizer, exam, shots: int = 0):
     conversations = [
         messages_for(q, pick_shots(q, shots, exam.dev, exam.questions), "loglik") for q in exam.questions
     ]
-    prompts = [render(tokenizer, m) for m in conversations]
+    prompts = [render_messages(tokenizer, m) for m in conversations]
     ids = [tokenize_prompt(tokenizer, p) for p in prompts]
     candidates = [
         letter_token_ids(tokenizer, m, p, q.letters)
@@ -74,7 +74,7 @@ def test_batched_log_likelihood_equals_one_question_at_a_time(
 def test_option_letters_are_the_first_response_token(tiny) -> None:
     _, tokenizer = tiny
     messages = [{"role": "user", "content": "Which is an acid?\nA. HCl\nB. NaOH\nC. NaCl\nD. KOH"}]
-    prompt = render(tokenizer, messages)
+    prompt = render_messages(tokenizer, messages)
     ids = letter_token_ids(tokenizer, messages, prompt, "ABCD")
     assert [tokenizer.decode([i]) for i in ids] == ["A", "B", "C", "D"]
 
