@@ -112,15 +112,9 @@ CONVERT: dict[str, Callable[[dict[str, Any], str], Record]] = {
 
 
 def _hf_rows(dataset_id: str, split: str) -> list[tuple[str, Any]]:
-    import datasets
+    from chemtune.datagen.sources import load_hf
 
-    try:
-        data = datasets.load_dataset(dataset_id, split=split)
-    except Exception as exc:
-        raise ChemtuneError(
-            f"Cannot load the dataset {dataset_id!r} (split {split!r}): "
-            f"{type(exc).__name__}: {str(exc)[:300]}"
-        ) from None
+    data = load_hf(dataset_id, split)
     return [(f"{dataset_id}[{split}] row {i}", row) for i, row in enumerate(data, start=1)]
 
 

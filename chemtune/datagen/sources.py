@@ -116,10 +116,8 @@ def _documents_from_pdf(path: Path) -> list[Document]:
     return [_doc(text, path.name)]
 
 
-def load_hf_documents(
-    dataset_id: str, column: str | None = None, split: str = "train", config_name: str | None = None
-) -> list[Document]:
-    """A column of a Hugging Face dataset (hub id, local folder, or a data file) as documents."""
+def load_hf(dataset_id: str, split: str = "train", config_name: str | None = None) -> Any:
+    """`datasets.load_dataset` for a hub id, a local dataset folder or a single data file."""
     import datasets
 
     try:
@@ -127,14 +125,20 @@ def load_hf_documents(
             builder = {".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}.get(
                 Path(dataset_id).suffix.lower(), "text"
             )
-            data = datasets.load_dataset(builder, data_files=dataset_id, split=split)
-        else:
-            data = datasets.load_dataset(dataset_id, config_name, split=split)
+            return datasets.load_dataset(builder, data_files=dataset_id, split=split)
+        return datasets.load_dataset(dataset_id, config_name, split=split)
     except Exception as exc:  # offline, unknown id, bad split: say which
         raise ChemtuneError(
             f"Cannot load the dataset {dataset_id!r} (split {split!r}): "
             f"{type(exc).__name__}: {str(exc)[:300]}"
         ) from None
+
+
+def load_hf_documents(
+    dataset_id: str, column: str | None = None, split: str = "train", config_name: str | None = None
+) -> list[Document]:
+    """A column of a Hugging Face dataset (hub id, local folder, or a data file) as documents."""
+    data = load_hf(dataset_id, split, config_name)
     column = pick_column(list(data.column_names), column, dataset_id)
     return [
         Document(

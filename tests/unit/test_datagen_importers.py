@@ -143,3 +143,12 @@ def test_push_to_hub_uploads_for_real() -> None:
     _save_mixed_sources()
     result = push_to_hub("ko-set", repo, token=token, private=True)
     assert result["count"] == 6
+
+
+def test_hf_path_imports_a_local_data_file_as_generate_reads_it(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "camel.jsonl", [
+        {"message_1": "What is the oxidation state of Mn in KMnO4?", "message_2": "It is +7."},
+        {"message_1": "과산화수소의 분자식은?", "message_2": "H2O2이다."},
+    ])
+    records = read_source_records(f"hf:{path}", "camel")
+    assert [r.output for r in records] == ["It is +7.", "H2O2이다."]
