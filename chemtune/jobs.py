@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import importlib
+import json
 import os
 import secrets
 import signal
@@ -154,6 +155,23 @@ class RunFolder:
         """Events appended since byte `offset`, and the offset to pass next time (complete lines only)."""
         return read_jsonl_since(self.events_file, offset)
 
+    def last_event(self, type: str, tail_bytes: int = 65536) -> dict:
+        """The newest event of a type, read from the end of events.jsonl (cheap on long runs), or {}."""
+        if not self.events_file.exists():
+            return {}
+        with open(self.events_file, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - tail_bytes))
+            lines = handle.read().splitlines()
+        for line in reversed(lines):
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue  # the cut first line, or one still being written
+            if isinstance(event, dict) and event.get("type") == type:
+                return event
+        return {}
+
     def log_tail(self, max_chars: int = 4000) -> str:
         if not self.log_file.exists():
             return ""
@@ -166,8 +184,6 @@ class RunFolder:
 
 def read_jsonl_since(path: Path, offset: int) -> tuple[list[dict], int]:
     """Parse JSON lines after byte `offset`; a line still being written is left for the next call."""
-    import json
-
     if not path.exists():
         return [], offset
     with open(path, "rb") as handle:

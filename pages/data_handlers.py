@@ -219,8 +219,7 @@ def poll(run_id, seen, lang):
         return None, gr.skip(), gr.skip(), None, gr.skip(), gr.skip()
     status = run.status()
     state = status.get("status")
-    events, _ = run.read_events(0)
-    last = next((e for e in reversed(events) if e.get("type") == "progress"), {})
+    last = run.last_event("progress")
     key = f"{run_id}:{state}:{last.get('done')}:{lang}"
     if key == seen:
         return run_id, gr.skip(), gr.skip(), seen, gr.skip(), gr.skip()

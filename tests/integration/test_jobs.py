@@ -160,3 +160,11 @@ def test_a_job_marked_cpu_only_runs_beside_a_gpu_job_and_gets_its_secret_env():
         jobs.wait(gpu, timeout=60)
     on_disk = "".join(p.read_text(errors="replace") for p in cpu.path.iterdir() if p.is_file())
     assert "sk-not-on-disk" not in on_disk
+
+
+def test_the_newest_event_of_a_type_is_read_from_the_end_of_the_file():
+    run = jobs.start_job("device-check", {"steps": 3, "size": 32})
+    jobs.wait(run, timeout=60)
+    assert run.last_event("progress")["done"] == 3
+    assert run.last_event("metric")["step"] == 3
+    assert run.last_event("nothing-like-this") == {}
