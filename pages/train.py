@@ -251,10 +251,10 @@ def poll(run_id, overlay, smoothing, view, lang):
                _t("trainer_ram", lang, gb=last["ram_gb"]) if "ram_gb" in last else "")
     memory = _t("memory", lang, text=" · ".join(part for part in (gpu_memory_text(), trainer) if part))
     figure = monitor.loss_figure(curves, run_id, float(smoothing or 0), _figure_text(lang))
+    past = monitor.train_runs()  # one scan of the run folders per tick
     rows = [[r["run_id"], r["status"], r["model"], r["data"], r["steps"], _num(r["final_loss"]),
-             _num(r["eval_loss"]), _num(r["tokens_per_second"], 0), r["created"]]
-            for r in monitor.train_runs()]
-    return (gr.update(choices=run_choices(), value=run_id), "  \n".join(lines),
+             _num(r["eval_loss"]), _num(r["tokens_per_second"], 0), r["created"]] for r in past]
+    return (gr.update(choices=[r["run_id"] for r in past], value=run_id), "  \n".join(lines),
             progress_html(done or 0, total, state), memory, figure, run.log_tail(6000), rows,
             {"curves": curves, "seen": key})
 

@@ -22,7 +22,9 @@ def new_curve() -> dict:
 def update_curve(run: jobs.RunFolder, curve: dict) -> tuple[dict, bool]:
     """Add the events written since the curve's offset; returns (curve, whether anything was added)."""
     events, offset = run.read_events(curve.get("offset", 0))
-    curve = {**curve, "offset": offset}
+    # One copy up front (the caller's curve stays as it was), then appends: linear in the events read.
+    curve = {**curve, "offset": offset,
+             **{key: list(curve.get(key, [])) for key in ("steps", "loss", "lr", "eval_steps", "eval_loss")}}
     changed = False
     for event in events:
         kind = event.get("type")
@@ -37,12 +39,12 @@ def update_curve(run: jobs.RunFolder, curve: dict) -> tuple[dict, bool]:
                 curve[key] = [curve[key][i] for i in keep]
             changed = True
         elif kind == "train":
-            curve["steps"] = curve["steps"] + [event["step"]]
-            curve["loss"] = curve["loss"] + [event["loss"]]
-            curve["lr"] = curve["lr"] + [event.get("learning_rate")]
+            curve["steps"].append(event["step"])
+            curve["loss"].append(event["loss"])
+            curve["lr"].append(event.get("learning_rate"))
             if event.get("eval_loss") is not None:
-                curve["eval_steps"] = curve["eval_steps"] + [event["step"]]
-                curve["eval_loss"] = curve["eval_loss"] + [event["eval_loss"]]
+                curve["eval_steps"].append(event["step"])
+                curve["eval_loss"].append(event["eval_loss"])
             curve["last"] = event
             changed = True
         elif kind in ("start", "end"):
