@@ -90,18 +90,8 @@ def create_api(engine: ChatEngine, api_key: str | None = None, default_max_token
     async def _api_error(request: Request, exc: APIError) -> JSONResponse:
         return exc.response()
 
-    @api.middleware("http")
-    async def _check_key(request: Request, call_next: Any) -> Any:
-        if api_key:
-            header = request.headers.get("authorization", "")
-            scheme, _, given = header.partition(" ")
-            if scheme.lower() != "bearer" or not given:
-                return APIError(401, "Missing API key: send 'Authorization: Bearer <key>'.",
-                                "invalid_request_error", "missing_api_key").response()
-            if not hmac.compare_digest(given.strip().encode(), api_key.encode()):
-                return APIError(401, "Incorrect API key provided.", "invalid_request_error",
-                                "invalid_api_key").response()
-        return await call_next(request)
+    if api_key:
+        api.add_middleware(_KeyCheck, api_key=api_key)
 
     @api.get("/models")
     def list_models() -> dict:
@@ -146,7 +136,7 @@ def create_api(engine: ChatEngine, api_key: str | None = None, default_max_token
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         try:
-            reply = await _run_blocking(engine, messages, req.model, settings)
+            reply = await _run_blocking(engine, messages, req.model, settings, request)
         except ChemtuneError as exc:
             raise APIError(400, str(exc), "invalid_request_error", "generation_failed") from None
         return {
@@ -203,10 +193,47 @@ def _usage(reply: Any) -> dict:
             "total_tokens": reply.prompt_tokens + reply.tokens}
 
 
-async def _run_blocking(engine: ChatEngine, messages: list[dict], model: str, settings: Settings) -> Any:
+class _KeyCheck:
+    """Bearer-key check as plain ASGI middleware (unlike @app.middleware("http"), it leaves the request's
+    own receive channel alone, so a handler can still notice that the client hung up)."""
+
+    def __init__(self, app: Any, api_key: str) -> None:
+        self.app, self.api_key = app, api_key
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+            scheme, _, given = header.partition(" ")
+            error = None
+            if scheme.lower() != "bearer" or not given:
+                error = APIError(401, "Missing API key: send 'Authorization: Bearer <key>'.",
+                                 "invalid_request_error", "missing_api_key")
+            elif not hmac.compare_digest(given.strip().encode(), self.api_key.encode()):
+                error = APIError(401, "Incorrect API key provided.", "invalid_request_error",
+                                 "invalid_api_key")
+            if error is not None:
+                await error.response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _run_blocking(engine: ChatEngine, messages: list[dict], model: str, settings: Settings,
+                        request: Request) -> Any:
+    """The whole answer, generated in a worker thread; a client that hangs up stops it (the engine serves
+    one answer at a time, so an abandoned one would hold everyone else up)."""
     from starlette.concurrency import run_in_threadpool
 
-    return await run_in_threadpool(engine.generate, messages, model, settings)
+    stop = threading.Event()
+    task = asyncio.ensure_future(run_in_threadpool(engine.run, messages, model, settings, None, stop))
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=0.25)
+            if not task.done() and await request.is_disconnected():
+                stop.set()
+        return task.result()
+    except asyncio.CancelledError:
+        stop.set()
+        raise
 
 
 async def _sse(engine: ChatEngine, messages: list[dict], model: str, settings: Settings, completion_id: str,

@@ -184,3 +184,20 @@ def test_the_app_refuses_an_open_api_beside_a_login_protected_page():
 
     with pytest.raises(ChemtuneError, match="CHEMTUNE_SERVE_API_KEY"):
         api_from_env({"CHEMTUNE_SERVE_MODEL": "tiny", "CHEMTUNE_AUTH": "chemist:secret"})
+
+
+def test_a_client_that_hangs_up_does_not_hold_up_the_next_one(server: str, client) -> None:
+    import time
+
+    import httpx
+
+    long_request = {"model": "tiny", "messages": [{"role": "user", "content": "촉매란?"}], "max_tokens": 1900}
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(f"{server}/chat/completions", json=long_request, timeout=0.5,
+                   headers={"Authorization": f"Bearer {API_KEY}"})
+    started = time.monotonic()
+    reply = client.chat.completions.create(model="tiny", max_tokens=4,
+                                           messages=[{"role": "user", "content": "pH?"}])
+    assert reply.choices[0].message.content is not None
+    # the abandoned answer (1,900 tokens, seconds of work) was stopped, not finished first
+    assert time.monotonic() - started < 1.5
