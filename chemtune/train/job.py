@@ -21,7 +21,7 @@ def _free_port() -> int:
 def command(run: jobs.RunFolder, config: dict) -> list[str]:
     """argv the job process runs: accelerate launch with one process per GPU (or CPU processes on gloo)."""
     processes = int(config.get("num_processes") or 1)
-    # Always through the launcher, so one process and many (DDP/FSDP) take the same path.
+    # Always through the launcher, so one process and many (DDP) take the same path.
     argv = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(processes),
             "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
     if processes > 1:
