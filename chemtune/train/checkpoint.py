@@ -29,22 +29,41 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return done[-1] if done else None
 
 
-def save_checkpoint(run_dir: Path, model: Any, optimizer: Any, scheduler: Any, state: dict,
-                    keep: int) -> Path:
-    """Write adapter, optimizer, scheduler and loop state; a half-written checkpoint is never used."""
+def save_checkpoint(run_dir: Path, model: Any, weights: dict, optimizer_state: dict, scheduler: Any,
+                    state: dict, keep: int) -> Path:
+    """Write adapter, optimizer, scheduler and loop state; a half-written checkpoint is never used.
+
+    `weights` and `optimizer_state` are the full (gathered) tensors from `gather_state`, so a checkpoint
+    is the same whether it was trained in one process, with DDP or with FSDP, and resumes under any."""
     import torch
 
     target = checkpoint_dir(run_dir, state["step"])
     tmp = target.with_name(target.name + ".writing")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    model.save_pretrained(tmp, state_dict=weights)
+    torch.save(optimizer_state, tmp / "optimizer.pt")
     torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
     workspace.write_json(tmp / STATE_FILE, state)
     shutil.rmtree(target, ignore_errors=True)
     os.replace(tmp, target)
     _prune(target.parent, keep)
     return target
+
+
+def gather_state(model: Any, optimizer: Any, sharded: bool) -> tuple[dict, dict]:
+    """The trainable weights and the optimizer state as full tensors, keyed by parameter name.
+
+    With FSDP (`sharded`) every process must call this (the shards are gathered) and only the first gets
+    the tensors, on the CPU; otherwise each process reads its own full copy."""
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
+        get_model_state_dict,
+        get_optimizer_state_dict,
+    )
+
+    options = StateDictOptions(full_state_dict=True, cpu_offload=sharded, ignore_frozen_params=True)
+    return (get_model_state_dict(model, options=options),
+            get_optimizer_state_dict(model, optimizer, options=options))
 
 
 def _prune(root: Path, keep: int) -> None:
@@ -55,23 +74,41 @@ def _prune(root: Path, keep: int) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def load_checkpoint(path: Path, model: Any, optimizer: Any, scheduler: Any, device: Any) -> dict:
-    """Load a checkpoint's adapter, optimizer and scheduler into the live objects; return its state."""
-    import torch
+def load_weights(path: Path, model: Any) -> None:
+    """Load a checkpoint's adapter weights into the (not yet sharded) model."""
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
 
-    weights = load_file(str(path / "adapter_model.safetensors"), device=str(device))
-    set_peft_model_state_dict(model, weights)
-    optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location=device, weights_only=True))
+    set_peft_model_state_dict(model, load_file(str(path / "adapter_model.safetensors")))
+
+
+def load_training_state(path: Path, model: Any, optimizer: Any, scheduler: Any) -> dict:
+    """Load a checkpoint's optimizer and scheduler into the live objects (after any sharding); return the
+    loop state. Under FSDP every process must call this."""
+    import torch
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+
+    saved = torch.load(path / "optimizer.pt", map_location="cpu", weights_only=True)
+    if any(isinstance(key, int) for key in saved.get("state", {})) or \
+            any(isinstance(key, int) for group in saved["param_groups"] for key in group["params"]):
+        saved = _by_name(saved, model)
+    set_optimizer_state_dict(model, optimizer, saved, options=StateDictOptions(full_state_dict=True))
     scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=True))
     return json.loads((path / STATE_FILE).read_text(encoding="utf-8"))
 
 
-def save_adapter(run_dir: Path, model: Any, readme: str) -> Path:
+def _by_name(saved: dict, model: Any) -> dict:
+    """An optimizer state keyed by position (as older checkpoints hold it) re-keyed by parameter name."""
+    names = [name for name, param in model.named_parameters() if param.requires_grad]
+    return {"state": {names[index]: value for index, value in saved["state"].items()},
+            "param_groups": [{**group, "params": [names[i] for i in group["params"]]}
+                             for group in saved["param_groups"]]}
+
+
+def save_adapter(run_dir: Path, model: Any, weights: dict, readme: str) -> Path:
     """The final adapter in the standard PEFT layout, with our README instead of PEFT's blank card."""
     target = Path(run_dir) / ADAPTER
-    model.save_pretrained(target)
+    model.save_pretrained(target, state_dict=weights)
     workspace.write_text_atomic(target / "README.md", readme)
     return target
 

@@ -37,7 +37,7 @@ def test_merged_export_gives_the_same_outputs_as_base_plus_adapter(tiny_path: st
     summary = {"status": "done", "steps": 3, "final_loss": 1.25, "train_tokens": 900}
     config = make_config({"model": tiny_path, "data": ["sample", "chem-ko:2"]}).model_dump(mode="json")
     readme_text = checkpoint.adapter_readme(config, tiny_path, summary)
-    adapter = checkpoint.save_adapter(tmp_path, peft_model, readme_text)
+    adapter = checkpoint.save_adapter(tmp_path, peft_model, peft_model.state_dict(), readme_text)
     readme = (adapter / "README.md").read_text()
     assert f"base_model: {tiny_path}" in readme and "`sample`, `chem-ko:2`" in readme
     assert "final training loss: 1.25" in readme and "| `lora_dropout` | `0.0` |" in readme
@@ -51,24 +51,65 @@ def test_merged_export_gives_the_same_outputs_as_base_plus_adapter(tiny_path: st
     assert torch.allclose(expected, got, atol=1e-4)
 
 
+def trained_a_step(model):
+    import torch
+
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    ids = torch.tensor([[5, 17, 200, 31, 9, 44]])
+    model(input_ids=ids, labels=ids).loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+
+def assert_same_training_state(model, optimizer, fresh, fresh_opt) -> None:
+    import torch
+
+    loaded = dict(fresh.named_parameters())
+    assert all(torch.equal(p, loaded[n]) for n, p in model.named_parameters() if p.requires_grad)
+    old, new = optimizer.state_dict(), fresh_opt.state_dict()
+    assert len(new["state"]) == len(old["state"]) > 0
+    for index, moments in old["state"].items():
+        for key in ("exp_avg", "exp_avg_sq", "step"):
+            assert torch.equal(moments[key], new["state"][index][key]), (index, key)
+
+
 def test_checkpoints_round_trip_and_only_the_newest_are_kept(tiny_path: str, tmp_path: Path) -> None:
     import torch
 
     model = lora_model(tiny_path)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    optimizer, scheduler = trained_a_step(model)
     for step in (2, 4, 6):
-        checkpoint.save_checkpoint(tmp_path, model, optimizer, scheduler, {"step": step, "loss": 1.0}, keep=2)
+        weights, optimizer_state = checkpoint.gather_state(model, optimizer, sharded=False)
+        checkpoint.save_checkpoint(tmp_path, model, weights, optimizer_state, scheduler,
+                                   {"step": step, "loss": 1.0}, keep=2)
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step-0000004", "step-0000006"]
     latest = checkpoint.latest_checkpoint(tmp_path)
     (tmp_path / "checkpoints" / "step-0000008.writing").mkdir()  # a half-written one is never used
     assert checkpoint.latest_checkpoint(tmp_path) == latest
 
     fresh = lora_model(tiny_path)
+    checkpoint.load_weights(latest, fresh)
     fresh_opt = torch.optim.AdamW([p for p in fresh.parameters() if p.requires_grad], lr=1e-3)
-    state = checkpoint.load_checkpoint(latest, fresh, fresh_opt, torch.optim.lr_scheduler.LambdaLR(
-        fresh_opt, lambda step: 1.0), "cpu")
+    state = checkpoint.load_training_state(latest, fresh, fresh_opt,
+                                           torch.optim.lr_scheduler.LambdaLR(fresh_opt, lambda step: 1.0))
     assert state["step"] == 6
-    saved = {n: p for n, p in model.named_parameters() if "lora_B" in n}
-    loaded = dict(fresh.named_parameters())
-    assert all(torch.equal(p, loaded[n]) for n, p in saved.items())
+    assert_same_training_state(model, optimizer, fresh, fresh_opt)
+
+
+def test_an_optimizer_state_saved_by_position_still_resumes(tiny_path: str, tmp_path: Path) -> None:
+    import torch
+
+    model = lora_model(tiny_path)
+    optimizer, scheduler = trained_a_step(model)
+    weights, optimizer_state = checkpoint.gather_state(model, optimizer, sharded=False)
+    saved = checkpoint.save_checkpoint(tmp_path, model, weights, optimizer_state, scheduler, {"step": 1},
+                                       keep=2)
+    torch.save(optimizer.state_dict(), saved / "optimizer.pt")  # keyed 0, 1, 2 … as plain torch saves it
+
+    fresh = lora_model(tiny_path)
+    checkpoint.load_weights(saved, fresh)
+    fresh_opt = torch.optim.AdamW([p for p in fresh.parameters() if p.requires_grad], lr=1e-3)
+    checkpoint.load_training_state(saved, fresh, fresh_opt,
+                                   torch.optim.lr_scheduler.LambdaLR(fresh_opt, lambda step: 1.0))
+    assert_same_training_state(model, optimizer, fresh, fresh_opt)
