@@ -247,11 +247,23 @@ class TrainConfig(BaseModel):
     num_processes: int = option(
         1,
         "Processes (GPUs)",
-        "Training processes started by accelerate launch: one per GPU (DDP).",
+        "Training processes started by accelerate launch: one per GPU (see Multi-process mode).",
         "프로세스(GPU) 수",
-        "accelerate launch가 시작하는 학습 프로세스 수. GPU마다 하나(DDP).",
+        "accelerate launch가 시작하는 학습 프로세스 수. GPU마다 하나(다중 프로세스 방식 참고).",
         "hardware",
         ge=1, le=64,
+    )
+    distributed: Literal["ddp", "fsdp"] = option(
+        "ddp",
+        "Multi-process mode",
+        "How several processes share the model. ddp: each holds a full copy (fastest when the model fits "
+        "on one GPU); fsdp: weights, gradients and optimizer state are sharded across the processes, so a "
+        "model too big for one GPU fits (bf16 or fp32, no QLoRA). One process ignores it.",
+        "다중 프로세스 방식",
+        "여러 프로세스가 모델을 나누는 방식. ddp: 프로세스마다 모델 전체를 둡니다(모델이 GPU 하나에 "
+        "들어가면 가장 빠름). fsdp: 가중치·그래디언트·옵티마이저 상태를 프로세스들에 나눠 두어 GPU 하나에 "
+        "들어가지 않는 모델도 학습합니다(bf16 또는 fp32, QLoRA 불가). 프로세스가 하나면 쓰이지 않습니다.",
+        "hardware",
     )
     trust_remote_code: bool = option(
         False,

@@ -10,7 +10,7 @@ from typing import Any
 
 from chemtune import jobs, models
 from chemtune.train import data
-from chemtune.train.config import TrainConfig, make_config
+from chemtune.train.config import TrainConfig, fields, make_config
 
 # Dense bf16 peak FLOP/s of common GPUs; training reaches roughly a third of it.
 GPU_PEAK_FLOPS = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40": 181e12, "A6000": 155e12,
@@ -76,8 +76,9 @@ def _past_rate(config: TrainConfig) -> tuple[float, str] | None:
             past = jobs.RunFolder(Path(row["run_dir"])).config()
         except Exception:
             continue
-        same = all(past.get(key) == getattr(config, key) for key in
-                   ("model", "num_processes", "qlora", "gradient_checkpointing", "precision", "batching"))
+        keys = ("model", "num_processes", "distributed", "qlora", "gradient_checkpointing", "precision",
+                "batching")
+        same = all(past.get(key, fields()[key].default) == getattr(config, key) for key in keys)
         if same:
             return float(result["tokens_per_second"]), row["run_id"]
     return None

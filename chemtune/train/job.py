@@ -26,6 +26,7 @@ def command(run: jobs.RunFolder, config: dict) -> list[str]:
             "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
     if processes > 1:
         # --multi_gpu runs torchrun; without CUDA accelerate falls back to CPU processes talking over gloo.
+        # The worker then replicates the model (DDP) or shards it itself (FSDP), as `distributed` says.
         argv += ["--multi_gpu", "--main_process_port", str(_free_port())]
     return argv + ["-m", "chemtune.train.worker", str(run.path)]
 

@@ -51,6 +51,14 @@ def check_hardware(config: TrainConfig) -> None:
 
     import torch
 
+    if config.distributed == "fsdp" and config.num_processes > 1:
+        if config.qlora:
+            raise ChemtuneError("FSDP cannot shard a 4-bit QLoRA model; choose ddp as the multi-process "
+                                "mode, or turn QLoRA off.")
+        precision = resolve_precision("auto") if config.precision == "auto" else config.precision
+        if precision == "fp16":
+            raise ChemtuneError("FSDP trains in bf16 or fp32, and fp16 was chosen (or is what 'auto' gives "
+                                "on this GPU); choose fp32, or ddp as the multi-process mode.")
     if config.qlora:
         if not torch.cuda.is_available():
             raise ChemtuneError("4-bit QLoRA needs a CUDA GPU (bitsandbytes runs only there) and this "
@@ -113,6 +121,31 @@ def add_lora(model: Any, config: TrainConfig) -> Any:
                             f"{str(exc).splitlines()[0]}") from None
 
 
+def shard(model: Any, device: Any, precision: str) -> Any:
+    """FSDP: shard the model's weights across the processes, one decoder layer at a time, then the rest.
+
+    torch's own `fully_shard` (FSDP2) on a mesh of all processes: NCCL between GPUs, gloo between CPU
+    processes. Each layer is moved to `device` as it is sharded, so a model loaded on the CPU never has
+    to fit on one GPU whole. Optimizers must be built after this (the parameters become sharded)."""
+    import torch
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+
+    mesh = init_device_mesh(torch.device(device).type, (torch.distributed.get_world_size(),))
+    policy = MixedPrecisionPolicy()
+    if precision == "bf16":  # compute in bf16, reduce gradients in fp32 (the LoRA weights stay fp32)
+        policy = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
+    base = model.get_base_model()
+    layer_types = set(getattr(base, "_no_split_modules", None) or [])
+    layers = [m for m in model.modules() if type(m).__name__ in layer_types]
+    for layer in layers:
+        fully_shard(layer, mesh=mesh, mp_policy=policy)
+    fully_shard(model, mesh=mesh, mp_policy=policy)
+    say(f"FSDP: {len(layers)} {'/'.join(sorted(layer_types)) or 'layer'} units sharded over "
+        f"{mesh.size()} processes")
+    return model
+
+
 def response_loss(model: Any, batch: dict, n_items: Any, logits_for_responses: bool = True) -> Any:
     """Summed cross-entropy over the response tokens of `batch`, divided by `n_items`.
 
@@ -173,13 +206,21 @@ class Trainer:
         if note:
             say(f"note: {note}")
         self.base_source, _ = models.resolve(config.model)
-        base = load_base(config, self.acc.device, self.precision, self.acc.local_process_index)
+        # FSDP: each process loads the base on the CPU and keeps only its shard on its device.
+        self.fsdp = config.distributed == "fsdp" and self.acc.num_processes > 1
+        load_on = "cpu" if self.fsdp else self.acc.device
+        base = load_base(config, load_on, self.precision, self.acc.local_process_index)
         model = add_lora(base, config)
         trainable = [p for p in model.parameters() if p.requires_grad]
         self.trainable_params = sum(p.numel() for p in trainable)
         self.all_params = sum(p.numel() for p in model.parameters())
-        self.optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate,
-                                           weight_decay=config.weight_decay)
+        found = checkpoint.latest_checkpoint(run.path) if self.resume else None
+        if found is not None:
+            checkpoint.load_weights(found, model)
+        if self.fsdp:
+            model = shard(model, self.acc.device, self.precision)
+        self.optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                                           lr=config.learning_rate, weight_decay=config.weight_decay)
 
         self.lengths = [len(e["input_ids"]) for e in self.data.train]
         self.micro_per_epoch = len(self._epoch_batches(0))
@@ -191,16 +232,16 @@ class Trainer:
                                        num_warmup_steps=math.ceil(self.total * config.warmup_ratio),
                                        num_training_steps=self.total)
         self.state = {"step": 0, "train_tokens": 0, "elapsed_s": 0.0, "loss": None, "eval_loss": None}
-        if self.resume:
-            found = checkpoint.latest_checkpoint(run.path)
-            if found is None:
-                say("resume: no checkpoint was saved yet, so training starts again from step 0")
-            else:
-                self.state.update(checkpoint.load_checkpoint(found, model, self.optimizer, self.scheduler,
-                                                             self.acc.device))
-                say(f"resume: continuing from {found.name} (step {self.state['step']} of {self.total})")
+        if self.resume and found is None:
+            say("resume: no checkpoint was saved yet, so training starts again from step 0")
+        elif found is not None:
+            self.state.update(checkpoint.load_training_state(found, model, self.optimizer, self.scheduler))
+            say(f"resume: continuing from {found.name} (step {self.state['step']} of {self.total})")
         self.logits_for_responses = supports_logits_mask(model)
-        self.model, self.optimizer = self.acc.prepare(model, self.optimizer)
+        if self.fsdp:  # already sharded: accelerate would wrap it again in DDP
+            self.model = model
+        else:
+            self.model, self.optimizer = self.acc.prepare(model, self.optimizer)
         self._batches: dict[int, list[list[int]]] = {}
 
     # -- data order
@@ -239,10 +280,12 @@ class Trainer:
         share = 100 * self.trainable_params / self.all_params
         say(f"training {self.trainable_params:,} LoRA parameters ({share:.2f}% of {self.all_params:,}) on "
             f"{stats['train_examples']} examples ({stats['train_tokens']:,} tokens), {self.total} steps, "
-            f"{acc.num_processes} process(es) on {acc.device}, {self.precision}")
+            f"{acc.num_processes} process(es){' (FSDP)' if self.fsdp else ''} on {acc.device}, "
+            f"{self.precision}")
         if self.resume:
             self.event(type="resume", step=start_step)
         self.event(type="start", step=start_step, total_steps=self.total, processes=acc.num_processes,
+                   distributed="fsdp" if self.fsdp else "ddp" if acc.num_processes > 1 else None,
                    device=str(acc.device), precision=self.precision, trainable_params=self.trainable_params,
                    **{k: v for k, v in stats.items() if k != "datasets"})
         if config.report_to != "none":
@@ -302,18 +345,26 @@ class Trainer:
         for j, examples in enumerate(micro):
             collated = data.collate(examples, config.batching, self.pad_id)
             batch = {k: v.to(acc.device) for k, v in collated.items()}
-            sync = nullcontext() if j == len(micro) - 1 else acc.no_sync(self.model)
-            with sync:
+            with self._gradient_sync(j == len(micro) - 1):
                 loss = response_loss(self.model, batch, n_items, self.logits_for_responses)
                 acc.backward(loss * acc.num_processes)  # DDP averages gradients; we want their sum
             total_loss += loss.detach()
         grad_norm = acc.clip_grad_norm_(self.model.parameters(), MAX_GRAD_NORM)
+        if hasattr(grad_norm, "full_tensor"):  # FSDP: a norm over sharded gradients
+            grad_norm = grad_norm.full_tensor()
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
         mean_loss = acc.reduce(total_loss, "sum").item()
         all_tokens = int(acc.reduce(torch.tensor(tokens, device=acc.device), "sum").item())
         return mean_loss, float(grad_norm), lr, all_tokens
+
+    def _gradient_sync(self, sync: bool) -> Any:
+        """Reduce gradients across processes only on the last micro-batch of a step."""
+        if self.fsdp:
+            self.model.set_requires_gradient_sync(sync)
+            return nullcontext()
+        return nullcontext() if sync else self.acc.no_sync(self.model)
 
     def evaluate(self) -> float:
         """Mean loss per response token over the validation examples (all processes together)."""
@@ -324,34 +375,53 @@ class Trainer:
         order = sorted(range(len(val)), key=lambda i: len(val[i]["input_ids"]))
         loss_sum = torch.zeros((), device=acc.device)
         count = torch.zeros((), device=acc.device)
-        # The unwrapped model: a DDP forward is a collective step, and a process may hold no validation
-        # example at all; only the two reductions below must be joined by every process.
-        model = acc.unwrap_model(self.model)
+        size = self.config.batch_size
+        batches = [[val[i] for i in order[start:start + size]] for start in range(0, len(order), size)]
+        rounds = len(batches)
+        if self.fsdp:
+            # Every FSDP forward gathers each layer from all processes, so all run the same number of
+            # forwards; one with fewer batches (or no validation example) repeats a throwaway one.
+            rounds = int(acc.gather(torch.tensor([rounds], device=acc.device)).max())
+            model = self.model
+        else:
+            # The unwrapped model: a DDP forward is a collective step, and a process may hold no
+            # validation example at all; only the two reductions below must be joined by every process.
+            model = acc.unwrap_model(self.model)
         self.model.eval()
         with torch.no_grad():
-            for start in range(0, len(order), self.config.batch_size):
-                examples = [val[i] for i in order[start:start + self.config.batch_size]]
+            for index in range(rounds):
+                examples = batches[index] if index < len(batches) else self.data.val[:1]
                 batch = {k: v.to(acc.device) for k, v in data.collate(examples, self.config.batching,
                                                                       self.pad_id).items()}
-                items = sum(sum(1 for t in e["labels"][1:] if t != -100) for e in examples)
                 one = torch.tensor(1, device=acc.device)
-                loss_sum += response_loss(model, batch, one, self.logits_for_responses).float()
-                count += items
+                loss = response_loss(model, batch, one, self.logits_for_responses).float()
+                if index < len(batches):
+                    loss_sum += loss
+                    count += sum(sum(1 for t in e["labels"][1:] if t != -100) for e in examples)
         self.model.train()
         loss_sum, count = acc.reduce(loss_sum, "sum"), acc.reduce(count, "sum")
         return (loss_sum / count.clamp(min=1)).item()
 
-    def save_checkpoint(self) -> None:
+    def _gathered(self) -> tuple[dict, dict]:
+        """Full adapter weights and optimizer state (on the main process; all must call this)."""
+        model = self.model if self.fsdp else self.acc.unwrap_model(self.model)
+        optimizer = getattr(self.optimizer, "optimizer", self.optimizer)  # accelerate's wrapper, if any
+        return checkpoint.gather_state(model, optimizer, sharded=self.fsdp)
+
+    def save_checkpoint(self) -> dict:
+        """Write a resumable checkpoint (all processes must call this); return the adapter weights."""
+        weights, optimizer_state = self._gathered()
         if self.main:
-            checkpoint.save_checkpoint(self.run.path, self.acc.unwrap_model(self.model), self.optimizer,
-                                       self.scheduler, dict(self.state), self.config.save_total_limit)
+            checkpoint.save_checkpoint(self.run.path, self.acc.unwrap_model(self.model), weights,
+                                       optimizer_state, self.scheduler, dict(self.state),
+                                       self.config.save_total_limit)
         self.acc.wait_for_everyone()
+        return weights
 
     def finish(self, aborted: bool, rate: float) -> dict:
         """Save a resumable checkpoint, the adapter and its README; export the merged model if asked."""
         stats = self.data.stats
-        if self.state["step"] > 0:
-            self.save_checkpoint()
+        weights = self.save_checkpoint() if self.state["step"] > 0 else self._gathered()[0]
         summary = {
             "status": "aborted" if aborted else "done", "steps": self.state["step"],
             "total_steps": self.total,
@@ -363,7 +433,8 @@ class Trainer:
         result = dict(summary)
         if self.main:
             readme = checkpoint.adapter_readme(self.config.model_dump(mode="json"), self.base_source, summary)
-            adapter = checkpoint.save_adapter(self.run.path, self.acc.unwrap_model(self.model), readme)
+            adapter = checkpoint.save_adapter(self.run.path, self.acc.unwrap_model(self.model), weights,
+                                              readme)
             result["adapter_dir"] = str(adapter)
             say(f"adapter saved to {adapter}")
         self.acc.wait_for_everyone()

@@ -1,4 +1,4 @@
-"""Real LoRA runs on the tiny model as jobs: CLI run, abort, kill -9 and resume, two processes."""
+"""Real LoRA runs on the tiny model as jobs: CLI run, abort, kill -9 and resume, two processes (DDP, FSDP)."""
 
 from __future__ import annotations
 
@@ -155,12 +155,87 @@ def test_two_processes_through_accelerate_complete(tiny_path: str, dataset: str)
     assert start["processes"] == 2
 
 
-def test_two_processes_evaluate_when_one_holds_no_validation_example(tiny_path: str) -> None:
+@pytest.mark.parametrize("mode", ["ddp", "fsdp"])
+def test_two_processes_evaluate_when_one_holds_no_validation_example(tiny_path: str, mode: str) -> None:
     rows = [records.Record(task="qa", instruction=f"What is the charge of the ion number {i}?",
                            output=f"Ion {i} carries a charge of {i % 3 + 1}+.") for i in range(10)]
     records.save_dataset("ten", rows)
     config = {**FAST, "val_split": 0.1, "eval_steps": 1}  # one validation example for two processes
-    run = job.start({"model": tiny_path, "data": ["ten"], "max_steps": 2, "num_processes": 2, **config})
+    run = job.start({"model": tiny_path, "data": ["ten"], "max_steps": 2, "num_processes": 2,
+                     "distributed": mode, **config})
     status = jobs.wait(run, timeout=240)
     assert status["status"] == "done", run.log_tail()
-    assert any(e.get("eval_loss") is not None for e in run.read_events(0)[0])
+    assert [e.get("eval_loss") is not None for e in train_events(run)] == [True, True]
+
+
+# Same data, same order, constant learning rate: runs that should compute the same thing step for step.
+EXACT = {**FAST, "max_steps": 4, "scheduler": "constant", "warmup_ratio": 0.0, "eval_steps": 2}
+
+
+def finished(values: dict, resume_to: int | None = None) -> jobs.RunFolder:
+    run = job.start(values)
+    status = jobs.wait(run, timeout=300)
+    assert status["status"] == "done", run.log_tail()
+    if resume_to:
+        job.resume(run.run_id, {"max_steps": resume_to})
+        status = jobs.wait(run, timeout=300)
+        assert status["status"] == "done" and status["result"]["steps"] == resume_to, run.log_tail()
+    return run
+
+
+def curve(run: jobs.RunFolder, steps: range | None = None) -> list[tuple]:
+    rows = [e for e in train_events(run) if steps is None or e["step"] in steps]
+    return [(e["step"], e["loss"], e["grad_norm"], e.get("eval_loss", -1.0)) for e in rows]  # -1: none
+
+
+def assert_same_curves(got: list[tuple], expected: list[tuple]) -> None:
+    assert [row[0] for row in got] == [row[0] for row in expected]
+    for a, b in zip(got, expected, strict=True):
+        assert a[1:] == pytest.approx(b[1:], rel=1e-4), (a, b)
+
+
+def adapter_weights(run: jobs.RunFolder) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(str(run.path / "adapter" / "adapter_model.safetensors"))
+
+
+def assert_same_adapters(a: dict, b: dict, atol: float) -> None:
+    import torch
+
+    assert a.keys() == b.keys() and len(a) > 0
+    for name in a:
+        assert torch.allclose(a[name], b[name], atol=atol), name
+
+
+def test_resume_continues_exactly_where_the_checkpoint_left_off(tiny_path: str, dataset: str) -> None:
+    """Weights, optimizer moments and scheduler come back: 2 steps + resume to 4 equals 4 steps straight."""
+    values = {"model": tiny_path, "data": [dataset], **EXACT}
+    straight = finished(values)
+    resumed = finished({**values, "max_steps": 2}, resume_to=4)
+    assert "resume: continuing from step-0000002 (step 2 of 4)" in resumed.log_tail(20000)
+    assert_same_curves(curve(resumed, range(3, 5)), curve(straight, range(3, 5)))
+    assert_same_adapters(adapter_weights(resumed), adapter_weights(straight), atol=1e-6)
+
+
+def test_fsdp_trains_as_ddp_does_and_resumes_exactly(tiny_path: str, dataset: str) -> None:
+    """Two CPU processes over gloo: sharded (FSDP) and replicated (DDP) training give the same losses,
+    gradient norms, eval losses and adapter; an FSDP checkpoint (gathered from the shards) resumes exactly."""
+    values = {"model": tiny_path, "data": [dataset], "num_processes": 2, **EXACT}
+    ddp = finished({**values, "distributed": "ddp"})
+    fsdp = finished({**values, "distributed": "fsdp"})
+    log = fsdp.log_tail(20000)
+    assert "2 process(es) (FSDP)" in log and "FSDP: 4 LlamaDecoderLayer units sharded over 2 processes" in log
+    start = next(e for e in fsdp.read_events(0)[0] if e["type"] == "start")
+    assert start["distributed"] == "fsdp"
+    assert_same_curves(curve(fsdp), curve(ddp))
+    assert_same_adapters(adapter_weights(fsdp), adapter_weights(ddp), atol=1e-5)
+
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_path), str(fsdp.path / "adapter"))
+
+    resumed = finished({**values, "distributed": "fsdp", "max_steps": 2}, resume_to=4)
+    assert_same_curves(curve(resumed, range(3, 5)), curve(fsdp, range(3, 5)))
+    assert_same_adapters(adapter_weights(resumed), adapter_weights(fsdp), atol=1e-6)

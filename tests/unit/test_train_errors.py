@@ -28,6 +28,10 @@ def run_cli(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str]:
     (["--qlora"], "error: 4-bit QLoRA needs a CUDA GPU"),
     (["--model", "nobody/no-such-model"], "error: Cannot load model 'nobody/no-such-model': it is not in "
                                           "the local cache and the Hugging Face Hub cannot be reached"),
+    (["--qlora", "--num-processes", "2", "--distributed", "fsdp"], "error: FSDP cannot shard a 4-bit QLoRA "
+                                                                   "model; choose ddp"),
+    (["--precision", "fp16", "--num-processes", "2", "--distributed", "fsdp"],
+     "error: FSDP trains in bf16 or fp32, and fp16 was chosen"),
     (["--report-to", "wandb"], "error: Reporting to wandb needs its package: pip install wandb"),
     (["--epochs", "0"], "error: training options: Epochs (epochs): Input should be greater than 0"),
     (["--resume", "train-nothing"], "error: No run named 'train-nothing'"),
@@ -41,7 +45,7 @@ def test_bad_input_is_one_clear_line_and_starts_no_job(capsys, monkeypatch, tiny
     # The Hub reads HF_HUB_OFFLINE once, at import: an earlier import must not make this wait on the network.
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
 
-    if "--qlora" in argv and torch.cuda.is_available():
+    if argv == ["--qlora"] and torch.cuda.is_available():
         pytest.skip("this machine has CUDA, so QLoRA is allowed")
     folder = isolated_workspace / "datasets" / "empty"
     folder.mkdir(parents=True)
