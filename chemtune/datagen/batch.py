@@ -86,6 +86,7 @@ def answer_documents_batch(
         elif (answer := cache.get(item.key)) is not None:
             outcomes[index] = judge(item, task, lang, answer, config.llm.model)
             outcomes[index].cached = True
+            cache.keep_if(item.key, answer, outcomes[index].record is not None)
             stats.cached += 1
         else:
             pending[f"doc-{index}-{item.doc.id}"] = index
@@ -108,8 +109,8 @@ def answer_documents_batch(
                 stats.prompt_tokens += answer["prompt_tokens"]
                 stats.completion_tokens += answer["completion_tokens"]
                 answer["model"] = config.llm.model
-                cache.put(item.key, answer)
                 outcomes[index] = judge(item, task, lang, answer, config.llm.model)
+                cache.keep_if(item.key, answer, outcomes[index].record is not None)
     final = [outcome for outcome in outcomes if outcome is not None]
     stats.succeeded = sum(outcome.record is not None for outcome in final)
     stats.failed = len(final) - stats.succeeded

@@ -1,7 +1,7 @@
-"""The response cache: every answer a server gave, on disk in the workspace, so a rerun after a crash or
-kill -9 sends no request for documents already done. The key hashes model + messages + sampling
-parameters (never the API key or the server's address); one small JSON file per answer, written
-atomically, so a killed run leaves no half entry.
+"""The response cache: every answer that passed its checks, on disk in the workspace, so a rerun after a
+crash or kill -9 sends no request for documents already done, and asks again for those that failed. The
+key hashes model + messages + sampling parameters (never the API key or the server's address); one small
+JSON file per answer, written atomically, so a killed run leaves no half entry.
 """
 
 from __future__ import annotations
@@ -48,6 +48,14 @@ class ResponseCache:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)
+
+    def keep_if(self, key: str, answer: dict[str, Any], passed: bool) -> None:
+        """Keep an answer that passed its checks; forget one that did not, so a rerun asks again."""
+        if passed:
+            if not self._path(key).is_file():
+                self.put(key, answer)
+        else:
+            self._path(key).unlink(missing_ok=True)
 
     def __len__(self) -> int:
         return sum(1 for _ in self.root.glob("*/*.json")) if self.root.exists() else 0

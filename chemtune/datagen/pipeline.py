@@ -224,9 +224,9 @@ async def answer_documents(
                 "completion_tokens": completion.completion_tokens,
                 "model": config.llm.model,
             }
-            cache.put(prepared.key, answer)
         outcome = judge(prepared, task, lang, answer, config.llm.model)
         outcome.cached = cached
+        cache.keep_if(prepared.key, answer, outcome.record is not None)
         finish(index, outcome)
 
     async def worker() -> None:
@@ -401,10 +401,11 @@ def generate_dataset(
     return {**summary, "path": str(folder), "requests_sent": stats.requests_sent}
 
 
-def stats_dict(stats: Stats, model: str, prices: dict | None) -> dict[str, Any]:
-    """Live counts for progress events (tokens, cost so far)."""
+def stats_dict(stats: Stats, config: GenerateConfig) -> dict[str, Any]:
+    """Live counts for progress events (tokens, cost so far: at the Batch API's price when it is used)."""
     data = asdict(stats)
     data.pop("started", None)
-    data["cost_usd"] = cost_usd(model, stats.prompt_tokens, stats.completion_tokens, prices)
+    data["cost_usd"] = cost_usd(config.llm.model, stats.prompt_tokens, stats.completion_tokens, config.prices,
+                                batch=config.batch_api)
     data["elapsed_s"] = round(time.time() - stats.started, 1)
     return data

@@ -20,7 +20,7 @@ from chemtune.datagen.client import LLMSettings
 from chemtune.datagen.pipeline import GenerateConfig
 from chemtune.records import list_datasets
 from tests.support.datagen_answers import task_answers
-from tests.support.openai_stub import Fail, OpenAIStub
+from tests.support.openai_stub import Fail, OpenAIStub, Reply
 
 KEY = "sk-cli-5e4d3c2b1a0f9e8d7c6b"
 REPO = Path(__file__).resolve().parents[2]
@@ -163,29 +163,30 @@ def test_rerun_after_kill_9_sends_no_request_for_finished_documents(
 
 def test_cli_batch_api_collects_answers_by_custom_id(stub: OpenAIStub, tmp_path: Path) -> None:
     stub.on("Paper1:", Fail(500))
+    stub.on("Paper2:", Reply('{"words": ["wrong key"]}'))
     source = _abstracts(tmp_path / "papers.jsonl", 4)
-    code, result, err = _run(
-        "generate",
-        "--task",
-        "keywords",
-        "--source",
-        str(source),
-        "--out",
-        "viabatch",
-        "--base-url",
-        stub.base_url,
-        "--batch-api",
-        "--poll",
-        "0.05",
-        "--json",
-    )
-    assert code == 0, err
-    assert (result["succeeded"], result["failed"]) == (3, 1)
+
+    def batch_run(out: str) -> dict:
+        code, result, err = _run("generate", "--task", "keywords", "--source", str(source), "--out", out,
+                                 "--base-url", stub.base_url, "--batch-api", "--poll", "0.05", "--json")
+        assert code == 0, err
+        return result
+
+    result = batch_run("viabatch")
+    assert (result["succeeded"], result["failed"]) == (2, 2)
     assert stub.count("/v1/files") == 1 and stub.count("/v1/batches") == 1
     assert stub.count("/v1/chat/completions") == 0
     uploaded = next(r.body for r in stub.requests if r.path == "/v1/files")
     lines = [json.loads(line) for line in uploaded["files"]["file"].splitlines()]
     assert len({line["custom_id"] for line in lines}) == 4 and lines[0]["url"] == "/v1/chat/completions"
+
+    # A rerun sends only the two that failed (a server error, an answer that failed its checks).
+    stub.reset()
+    result = batch_run("viabatch-again")
+    assert (result["succeeded"], result["failed"], result["cached"]) == (4, 0, 2)
+    uploaded = next(r.body for r in stub.requests if r.path == "/v1/files")
+    sent = uploaded["files"]["file"]
+    assert len(sent.splitlines()) == 2 and "Paper1:" in sent and "Paper2:" in sent
 
 
 def test_import_cli_converts_camel_rows(tmp_path: Path) -> None:

@@ -134,6 +134,20 @@ def test_rerun_answers_finished_documents_from_the_cache(stub: OpenAIStub) -> No
     assert (second["prompt_tokens"], second["cost_usd"]) == (0, 0.0)
 
 
+def test_rerun_asks_again_for_the_documents_whose_answers_failed_their_checks(stub: OpenAIStub) -> None:
+    stub.on("Doc2:", Reply("{not json at all"))
+    stub.on("Doc4:", Reply('{"words": ["wrong key"]}'))
+    first = generate_dataset("first", _docs(6), _config(stub), KEY)
+    assert (first["succeeded"], first["failed"]) == (4, 2)
+    sent = stub.count("/v1/chat/completions")
+
+    second = generate_dataset("second", _docs(6), _config(stub), KEY)  # the server answers well now
+    asked_again = [json.dumps(body["messages"], ensure_ascii=False) for body in stub.bodies()[sent:]]
+    docs = [f"Doc{i}:" for i in range(6)]
+    assert sorted(doc for text in asked_again for doc in docs if doc in text) == ["Doc2:", "Doc4:"]
+    assert (second["succeeded"], second["failed"], second["cached"]) == (6, 0, 4)
+
+
 def test_preview_shows_outputs_and_failure_reasons_and_edited_instruction(stub: OpenAIStub) -> None:
     stub.on("Doc1:", Reply('{"nope": 1}'))
     edited = 'List the 3 key chemicals. Answer only with a JSON object with the key "keywords".'
