@@ -61,7 +61,7 @@ def run(ctx: jobs.JobContext) -> dict[str, Any]:
         if time.monotonic() - last < PROGRESS_EVERY_S and stats.done < stats.requested:
             return
         last = time.monotonic()
-        ctx.progress(stats.done, stats.requested, **stats_dict(stats, config.llm.model, config.prices))
+        ctx.progress(stats.done, stats.requested, **stats_dict(stats, config))
 
     summary = generate_dataset(
         cfg["out"],

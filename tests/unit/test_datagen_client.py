@@ -7,6 +7,7 @@ import json
 from chemtune.datagen.batch import parse_results, request_lines
 from chemtune.datagen.cache import ResponseCache, cache_key
 from chemtune.datagen.client import LLMClient, LLMSettings, cost_usd, price_for, redact
+from chemtune.datagen.pipeline import GenerateConfig, Stats, stats_dict
 
 
 def test_cost_uses_the_price_table_and_longest_model_prefix() -> None:
@@ -15,6 +16,14 @@ def test_cost_uses_the_price_table_and_longest_model_prefix() -> None:
     assert cost_usd("gpt-4o", 1_000_000, 100_000, prices) == 3.5
     assert cost_usd("gpt-4o", 1_000_000, 100_000, prices, batch=True) == 1.75
     assert cost_usd("llama-3-local", 10, 10, prices) is None
+
+
+def test_live_cost_is_at_the_batch_price_when_the_batch_api_is_used() -> None:
+    stats = Stats(requested=4, succeeded=2, prompt_tokens=1_000_000, completion_tokens=100_000)
+    prices = {"gpt-4o": {"input": 2.5, "output": 10.0}}
+    live = stats_dict(stats, GenerateConfig(llm=LLMSettings(model="gpt-4o"), prices=prices))
+    batch = stats_dict(stats, GenerateConfig(llm=LLMSettings(model="gpt-4o"), prices=prices, batch_api=True))
+    assert (live["cost_usd"], batch["cost_usd"]) == (3.5, 1.75)
 
 
 def test_redact_blanks_the_key_and_its_common_shortenings() -> None:
