@@ -1,4 +1,4 @@
-"""Log-likelihood scoring on the tiny model: batched predictions equal one-at-a-time scoring."""
+"""Scoring on the tiny model: batched log-likelihoods and greedy answers equal one-at-a-time ones."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from chemtune.evaluate.job import evaluate, resolve_adapter
 from chemtune.evaluate.prompts import messages_for, pick_shots
 from chemtune.evaluate.scoring import (
     _common_prefix,
+    generate_greedy,
     letter_token_ids,
     next_token_logprobs,
     next_token_logprobs_one,
@@ -69,6 +70,17 @@ def test_batched_log_likelihood_equals_one_question_at_a_time(
     for got, want in zip(batched, plain, strict=True):
         assert got == pytest.approx(want, abs=1e-4)
         assert max(range(4), key=got.__getitem__) == max(range(4), key=want.__getitem__)
+
+
+def test_batched_greedy_generation_equals_one_question_at_a_time(tiny, tmp_path: Path) -> None:
+    model, tokenizer = tiny
+    exam = load_exam("mmlu-chemistry", str(write_mmlu(tmp_path / "mmlu", n_test=6)))
+    conversations = [messages_for(q, [], "generate") for q in exam.questions]
+    ids = [tokenize_prompt(tokenizer, render_messages(tokenizer, m)) for m in conversations]
+    assert len({len(x) for x in ids}) > 3  # prompts of different lengths: batches are left-padded
+    batched = generate_greedy(model, tokenizer, ids, max_new_tokens=24, batch_size=4)
+    plain = [generate_greedy(model, tokenizer, [x], max_new_tokens=24, batch_size=1)[0] for x in ids]
+    assert batched == plain and all(batched)
 
 
 def test_option_letters_are_the_first_response_token(tiny) -> None:
