@@ -155,12 +155,16 @@ def test_two_processes_through_accelerate_complete(tiny_path: str, dataset: str)
     assert start["processes"] == 2
 
 
-@pytest.mark.parametrize("mode", ["ddp", "fsdp"])
-def test_two_processes_evaluate_when_one_holds_no_validation_example(tiny_path: str, mode: str) -> None:
+@pytest.mark.parametrize(("mode", "extra"), [
+    ("ddp", {}), ("fsdp", {}),
+    ("fsdp", {"precision": "bf16", "gradient_checkpointing": True}),  # bf16 compute, fp32 reductions
+])
+def test_two_processes_evaluate_when_one_holds_no_validation_example(tiny_path: str, mode: str,
+                                                                     extra: dict) -> None:
     rows = [records.Record(task="qa", instruction=f"What is the charge of the ion number {i}?",
                            output=f"Ion {i} carries a charge of {i % 3 + 1}+.") for i in range(10)]
     records.save_dataset("ten", rows)
-    config = {**FAST, "val_split": 0.1, "eval_steps": 1}  # one validation example for two processes
+    config = {**FAST, "val_split": 0.1, "eval_steps": 1, **extra}  # one validation example, two processes
     run = job.start({"model": tiny_path, "data": ["ten"], "max_steps": 2, "num_processes": 2,
                      "distributed": mode, **config})
     status = jobs.wait(run, timeout=240)
