@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from chemtune import workspace
 from chemtune.errors import ChemtuneError
 from chemtune.prompting import user_content
-from chemtune.records import Record, parse_jsonl, read_text, validate_record
+from chemtune.records import Record, parse_csv, parse_jsonl, read_text, validate_record
 
 if TYPE_CHECKING:
     import datasets
@@ -57,28 +57,8 @@ def _parse_json_list(path: Path) -> list[tuple[str, Any]]:
 
 
 def _parse_csv(path: Path) -> list[tuple[str, Any]]:
-    reader = csv.reader(io.StringIO(read_text(path), newline=""))
-    header: list[str] | None = None
-    rows = []
-    while True:
-        start = reader.line_num + 1  # the line a row starts on; the header is line 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise ChemtuneError(f"{path.name}, line {start}: not valid CSV ({exc}).") from None
-        if not cells or not any(cell.strip() for cell in cells):
-            continue
-        if header is None:
-            header = [cell.strip() for cell in cells]
-            continue
-        where = f"{path.name}, line {start}"
-        if len(cells) > len(header):
-            raise ChemtuneError(f"{where}: {len(cells)} cells but the header names {len(header)} columns.")
-        cells += [""] * (len(header) - len(cells))
-        rows.append((where, _decode_json_cells(dict(zip(header, cells, strict=True)), where)))
-    return rows
+    # Spreadsheets often leave out empty trailing cells: short rows are filled in.
+    return [(where, _decode_json_cells(row, where)) for where, row in parse_csv(path, pad_short=True)]
 
 
 def _decode_json_cells(row: dict[str, str], where: str) -> dict[str, Any]:

@@ -7,7 +7,9 @@ Other shapes (Alpaca, ShareGPT, OpenAI messages, CSV) are converted in `chemtune
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import shutil
 from collections import Counter
@@ -192,6 +194,39 @@ def parse_jsonl(path: Path | str) -> list[tuple[str, Any]]:
         except json.JSONDecodeError as exc:
             raise ChemtuneError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}).") from None
     return rows
+
+
+def parse_csv(path: Path | str, header: bool = True, pad_short: bool = False) -> list[tuple[str, Any]]:
+    """The rows of a CSV file, each with its place ("data.csv, line 3", the header being line 1): a dict
+    by column name, or the list of cells when there is no header. Blank lines are skipped; broken quoting
+    and rows with more cells than the header are errors; shorter rows are an error too unless `pad_short`
+    fills them with empty cells."""
+    path = Path(path)
+    reader = csv.reader(io.StringIO(read_text(path), newline=""), strict=True)
+    names: list[str] | None = None
+    rows: list[tuple[str, Any]] = []
+    while True:
+        start = reader.line_num + 1  # the line a row starts on (a quoted cell may span lines)
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            raise ChemtuneError(f"{path.name}, line {start}: broken CSV quoting ({exc}); a quoted field must "
+                                'end with a quote, and quotes inside it are doubled ("").') from None
+        if not any(cell.strip() for cell in cells):
+            continue
+        where = f"{path.name}, line {start}"
+        if not header:
+            rows.append((where, cells))
+        elif names is None:
+            names = [cell.strip() for cell in cells]
+        elif len(cells) > len(names) or (len(cells) < len(names) and not pad_short):
+            raise ChemtuneError(f"{where}: {len(cells)} fields but the header names {len(names)} columns "
+                                "(an unquoted comma or a broken quote?).")
+        else:
+            cells += [""] * (len(names) - len(cells))
+            rows.append((where, dict(zip(names, cells, strict=True))))
 
 
 def read_jsonl(path: Path | str) -> list[Record]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chemtune.errors import ChemtuneError
-from chemtune.records import detect_lang, parse_jsonl, read_text
+from chemtune.records import detect_lang, parse_csv, parse_jsonl, read_text
 
 LETTERS = "ABCDE"
 # Circled and parenthesised numerals Korean exams use for options: ① = A, ② = B, …
@@ -66,40 +64,9 @@ def parse_answer(value: Any, n_choices: int, where: str, choices: list[str] | No
 
 
 def read_csv_rows(path: Path, header: bool = True) -> list[tuple[str, dict[str, str] | list[str]]]:
-    """The rows of a CSV file, each with its place ("exam.csv, line 3"); broken quoting is an error."""
-    text = read_text(path)
-    if not text.strip():
-        raise ChemtuneError(f"{path.name} is empty: expected a header line and one question per line.")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    names: list[str] | None = None
-    rows: list[tuple[str, Any]] = []
-    while True:
-        start = reader.line_num + 1  # the line this record starts on
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise ChemtuneError(
-                f"{path.name}, line {start}: broken CSV quoting ({exc}); a quoted field must "
-                'end with a quote, and quotes inside it are doubled ("").'
-            ) from None
-        if not any(cell.strip() for cell in cells):
-            continue
-        where = f"{path.name}, line {start}"
-        if not header:
-            rows.append((where, cells))
-            continue
-        if names is None:
-            names = [cell.strip().lstrip("\ufeff") for cell in cells]
-            continue
-        if len(cells) != len(names):
-            raise ChemtuneError(
-                f"{where}: {len(cells)} fields but the header names {len(names)} columns "
-                "(an unquoted comma or a broken quote?)."
-            )
-        rows.append((where, dict(zip(names, cells, strict=True))))
-    if header and names is None:
+    """The rows of an exam CSV file, each with its place ("exam.csv, line 3"); every row complete."""
+    rows = parse_csv(path, header=header)
+    if not rows and not read_text(path).strip():
         raise ChemtuneError(f"{path.name} is empty: expected a header line and one question per line.")
     return rows
 

@@ -197,6 +197,20 @@ def test_csv_errors_count_the_header_as_line_one(tmp_path: Path) -> None:
     assert error_of(load_records, path) == "data.csv, line 5: field 'output' is empty"
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ('instruction,output\nQ1,A1\n"Q2 never closed,A2\nQ3,A3\n', "data.csv, line 3: broken CSV quoting"),
+    ('instruction,output\nQ1,A1\n"Q2"x,A2\n', "data.csv, line 3: broken CSV quoting"),
+    ("instruction,output\nQ1,A1\nQ2, with a comma,A2\n", "data.csv, line 3: 3 fields but the header names 2"),
+])
+def test_broken_csv_rows_are_named_not_merged(tmp_path: Path, text: str, message: str) -> None:
+    assert error_of(load_records, write(tmp_path / "data.csv", text)).startswith(message)
+
+
+def test_csv_rows_may_leave_out_empty_trailing_cells(tmp_path: Path) -> None:
+    path = write(tmp_path / "data.csv", "instruction,output,input\nQ1,A1\nQ2,A2,some context\n")
+    assert [(r.input, r.output) for r in load_records(path)] == [("", "A1"), ("some context", "A2")]
+
+
 def test_csv_conversation_column_must_be_json(tmp_path: Path) -> None:
     path = write(tmp_path / "chat.csv", "conversations\n\"[{\"\"from\"\": \"\"human\"\"\"\n")
     message = error_of(load_records, path, fmt="sharegpt")
