@@ -12,6 +12,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -462,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # bars for loading/saving shards only clutter log.txt
+    # PEFT still asks transformers a deprecated question on every LoRA wrap; nothing a user can act on.
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     if len(argv) != 1:
         print("usage: accelerate launch -m chemtune.train.worker RUN_DIR", file=sys.stderr)
         return 2

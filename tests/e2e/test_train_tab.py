@@ -1,8 +1,9 @@
-"""The Train tab in a real browser: a tiny run started from the page puts points on the loss curve,
-and a fresh page reattaches to it."""
+"""The Train tab in a real browser: a tiny two-process FSDP run started from the page puts points on
+the loss curve, and a fresh page reattaches to it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,15 @@ def test_tiny_run_started_from_the_train_tab_draws_its_loss_curve(app_server: st
         field.fill(value)
         field.press("Tab")
 
+    # Two processes sharing the model with FSDP: the generated widgets reach the worker.
+    panel.get_by_text("Hardware and precision").click()
+    processes = panel.locator("#train-num-processes input").first
+    processes.fill("2")
+    processes.press("Tab")
+    panel.locator("#train-distributed input").click()
+    page.get_by_role("option", name="fsdp", exact=True).click()
+    expect(panel.locator("#train-distributed input")).to_have_value("fsdp")
+
     panel.locator("#train-estimate").click()
     expect(panel.locator("#train-message")).to_contain_text("steps", timeout=60_000)
     expect(panel.locator("#train-message")).to_contain_text("6 steps")
@@ -45,6 +55,7 @@ def test_tiny_run_started_from_the_train_tab_draws_its_loss_curve(app_server: st
     expect(panel.locator("#train-status")).to_contain_text("done", timeout=90_000)
     expect(panel.locator("#train-status")).to_contain_text("step 6/6")
     expect(panel.locator("#train-runs")).to_contain_text("done")
+    expect(panel.locator("#train-log textarea")).to_have_value(re.compile(r"2 process\(es\) \(FSDP\)"))
     page.screenshot(path=str(tmp_path / "train-tab.png"), full_page=True)
 
     # A fresh page reattaches to the run and redraws its curve from the run folder alone.
