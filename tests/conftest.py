@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -76,15 +77,16 @@ def app_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("app") / "chemtune-home"
 
 
-@pytest.fixture(scope="module")
-def app_server(app_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python app.py` on a free 127.0.0.1 port with its own workspace; yields the URL once it serves."""
+@contextlib.contextmanager
+def running_app(home: Path, logs: Path) -> Iterator[str]:
+    """`python app.py` on a free 127.0.0.1 port with workspace `home`; yields the URL once it serves and
+    stops the app (as Ctrl+C or a Space restart would) when the block ends."""
     port = _free_port()
     env = (
         os.environ
         | OFFLINE
         | {
-            "CHEMTUNE_HOME": str(app_home),
+            "CHEMTUNE_HOME": str(home),
             "GRADIO_SERVER_NAME": "127.0.0.1",
             "GRADIO_SERVER_PORT": str(port),
             "NO_PROXY": "127.0.0.1,localhost",
@@ -94,9 +96,9 @@ def app_server(app_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     )
     for name in ("CHEMTUNE_AUTH", "CHEMTUNE_LANG"):
         env.pop(name, None)
-    logs = tmp_path_factory.mktemp("app-logs")
+    logs.mkdir(parents=True, exist_ok=True)
     # Output goes to files, not pipes: a pipe nobody reads fills up and blocks the server.
-    with open(logs / "stdout.txt", "wb") as out, open(logs / "stderr.txt", "wb") as err:
+    with open(logs / "stdout.txt", "ab") as out, open(logs / "stderr.txt", "ab") as err:
         process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=err)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -117,6 +119,13 @@ def app_server(app_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def app_server(app_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python app.py` on a free 127.0.0.1 port with its own workspace; yields the URL once it serves."""
+    with running_app(app_home, tmp_path_factory.mktemp("app-logs")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,11 @@ the loss curve, and a fresh page reattaches to it."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -65,3 +69,69 @@ def test_tiny_run_started_from_the_train_tab_draws_its_loss_curve(app_server: st
     expect(points.first).to_be_attached()
     runs = sorted(p.name for p in (app_home / "runs").iterdir() if p.name.startswith("train-"))
     assert len(runs) == 1 and (app_home / "runs" / runs[0] / "adapter" / "adapter_model.safetensors").exists()
+
+
+def test_a_run_outlives_an_app_restart_and_the_new_app_reattaches(browser, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start a run from the page, stop the app: training goes on. A new app on the same workspace shows
+    the run still moving, and its Abort stops it."""
+    from playwright.sync_api import expect
+
+    from chemtune import jobs
+    from tests.conftest import running_app
+
+    home, tiny = tmp_path / "home", models.build_tiny(tmp_path / "tiny")
+    monkeypatch.setenv("CHEMTUNE_HOME", str(home))  # this test reads the apps' workspace
+
+    def train_steps(run_dir: Path) -> int:
+        rows, _ = jobs.read_jsonl_since(run_dir / "events.jsonl", 0)
+        return sum(1 for row in rows if row.get("type") == "train")
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        with running_app(home, tmp_path / "logs-first") as url:
+            page.goto(url)
+            page.get_by_role("tab", name="Train", exact=True).click()
+            panel = page.locator("#tab-train")
+            model = panel.locator("#train-model input")
+            model.fill(str(tiny))
+            model.press("Enter")
+            for elem_id, value in {"#train-max-length": "256", "#train-max-steps": "5000",
+                                   "#train-batch-size": "2", "#train-grad-accum": "1"}.items():
+                field = panel.locator(f"{elem_id} input").first
+                field.fill(value)
+                field.press("Tab")
+            panel.locator("#train-start").click()
+            expect(panel.locator("#train-message")).to_contain_text("Started", timeout=60_000)
+            expect(panel.locator("#train-status")).to_contain_text("step", timeout=90_000)
+        # The app is gone; its training run is not.
+        run_dir = next((home / "runs").glob("train-*"))
+        run_id = run_dir.name
+        before = train_steps(run_dir)
+        time.sleep(3.0)
+        assert train_steps(run_dir) > before, "training stopped with the app"
+        assert jobs.run_folder(run_id).status()["status"] == "running"
+
+        with running_app(home, tmp_path / "logs-second") as url:
+            page.goto(url)
+            page.get_by_role("tab", name="Train", exact=True).click()
+            panel = page.locator("#tab-train")
+            expect(panel.locator("#train-run input")).to_have_value(run_id)
+            expect(panel.locator("#train-status")).to_contain_text("running")
+            shown = panel.locator("#train-status")
+            first = shown.inner_text()
+            expect(shown).not_to_have_text(first, timeout=15_000)  # the step count goes on
+            points = panel.locator("#train-curve .scatterlayer .trace path")
+            expect(points.first).to_be_attached()
+            panel.locator("#train-abort").click()
+            expect(panel.locator("#train-status")).to_contain_text("aborted", timeout=60_000)
+        assert (run_dir / "adapter" / "adapter_model.safetensors").exists()
+    finally:
+        context.close()
+        for row in jobs.list_runs(kind="train"):  # a failed test leaves no training behind
+            status = jobs.run_folder(row["run_id"]).status()
+            if status.get("status") in jobs.ACTIVE and status.get("pid"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(status["pid"], signal.SIGKILL)
