@@ -243,3 +243,10 @@ def test_fsdp_trains_as_ddp_does_and_resumes_exactly(tiny_path: str, dataset: st
     resumed = finished({**values, "distributed": "fsdp", "max_steps": 2}, resume_to=4)
     assert_same_curves(curve(resumed, range(3, 5)), curve(fsdp, range(3, 5)))
     assert_same_adapters(adapter_weights(resumed), adapter_weights(fsdp), atol=1e-6)
+
+    # The checkpoint holds full tensors keyed by name: it resumes on one process too.
+    job.resume(resumed.run_id, {"max_steps": 6, "num_processes": 1})
+    status = jobs.wait(resumed, timeout=300)
+    assert status["status"] == "done" and status["result"]["steps"] == 6, resumed.log_tail()
+    assert "resume: continuing from step-0000004 (step 4 of 6)" in resumed.log_tail(20000)
+    assert [e["step"] for e in train_events(resumed)][-2:] == [5, 6]
