@@ -74,7 +74,7 @@ def test_tiny_run_started_from_the_train_tab_draws_its_loss_curve(app_server: st
 def test_a_run_outlives_an_app_restart_and_the_new_app_reattaches(browser, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Start a run from the page, stop the app: training goes on. A new app on the same workspace shows
-    the run still moving, and its Abort stops it."""
+    the run still moving; its Abort stops it and its Resume continues it where it stopped."""
     from playwright.sync_api import expect
 
     from chemtune import jobs
@@ -127,7 +127,22 @@ def test_a_run_outlives_an_app_restart_and_the_new_app_reattaches(browser, tmp_p
             expect(points.first).to_be_attached()
             panel.locator("#train-abort").click()
             expect(panel.locator("#train-status")).to_contain_text("aborted", timeout=60_000)
-        assert (run_dir / "adapter" / "adapter_model.safetensors").exists()
+            assert (run_dir / "adapter" / "adapter_model.safetensors").exists()
+            stopped_at = train_steps(run_dir)
+
+            # Resume continues the aborted run from its checkpoint, in the same folder.
+            panel.locator("#train-resume").click()
+            expect(panel.locator("#train-status")).to_contain_text("running", timeout=60_000)
+            wait_until = time.monotonic() + 60
+            while train_steps(run_dir) <= stopped_at and time.monotonic() < wait_until:
+                time.sleep(0.2)
+            panel.locator("#train-abort").click()
+            expect(panel.locator("#train-status")).to_contain_text("aborted", timeout=60_000)
+        rows, _ = jobs.read_jsonl_since(run_dir / "events.jsonl", 0)
+        resumed = next(row for row in rows if row.get("type") == "resume")
+        steps = [row["step"] for row in rows if row.get("type") == "train"]
+        assert steps == list(range(1, len(steps) + 1)) and steps[-1] > stopped_at  # no step repeated
+        assert resumed["step"] == stopped_at
     finally:
         context.close()
         for row in jobs.list_runs(kind="train"):  # a failed test leaves no training behind
