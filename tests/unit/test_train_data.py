@@ -132,7 +132,7 @@ def test_padding_free_batch_gives_the_same_loss_as_a_padded_one(tiny) -> None:
 def test_loss_from_response_logits_only_equals_the_full_loss(tiny) -> None:
     import torch
 
-    from chemtune.train.worker import response_loss, supports_logits_mask
+    from chemtune.train.model import response_loss, supports_logits_mask
 
     model_path, tokenizer = tiny
     model, _ = models.load_model(model_path)
