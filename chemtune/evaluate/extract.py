@@ -2,10 +2,13 @@
 
 Tried in order, the first that yields exactly one option wins:
 1. a JSON object's "Answer" (or "answer", "정답", "답") field;
-2. an explicit statement: "Answer: C", "The answer is (c)", "정답은 ②", "답: 3번", "정답: C";
-3. an option marker opening the reply: "C", "C.", "(c)", "③", "3번";
-4. the text of exactly one option quoted in the reply;
-5. a single option letter or circled numeral standing alone anywhere in the reply.
+2. a reply, or its part after "the answer is" / "정답은", that is only a letter, circled numeral or "N번",
+   read as that option even when an option's text is the same letter (element symbols);
+3. the text of the option when the reply (or that part) is exactly an option's text;
+4. an explicit statement: "Answer: C", "The answer is (c)", "정답은 ②", "답: 3번", "정답: C";
+5. an option marker opening the reply: "C", "C.", "(c)", "③", "3번";
+6. the text of exactly one option quoted in the reply;
+7. a single option letter or circled numeral standing alone anywhere in the reply.
 Nothing found (or a tie between options) is `None`: the question counts as wrong and as unparsed.
 """
 
@@ -22,7 +25,9 @@ ANSWER_KEYS = ("answer", "정답", "답", "final answer", "final_answer")
 _MARKER = r"\(?\[?(?P<m>[A-Ea-e]|[①②③④⑤]|[1-5](?![.,]?\d)(?:\s*번)?)\]?\)?"
 _STATEMENTS = [
     # English: "Answer: C", "The correct answer is (c).", "answer would be option B"
-    rf"(?:final\s+)?answer\s*(?:is|would\s+be|:|=|-)?\s*(?:option\s+|choice\s+)?[:\s]*{_MARKER}(?![A-Za-z0-9])(?!\s+[a-z])",
+    # A lowercase "a" followed by a word is the article ("the answer is a strong acid"); "C because" is not.
+    rf"(?:final\s+)?answer\s*(?:is|would\s+be|:|=|-)?\s*(?:option\s+|choice\s+)?[:\s]*{_MARKER}"
+    r"(?![A-Za-z0-9])(?!(?-i:(?<=a))\s+[a-z])",
     rf"(?:option|choice)\s+{_MARKER}\s+is\s+(?:the\s+)?correct",
     rf"{_MARKER}\s+is\s+(?:the\s+)?correct(?:\s+answer)?",
     # Korean: "정답은 ②", "정답: 3번", "답: C", "정답은 C입니다", "답은 (3)"
@@ -65,6 +70,22 @@ _ANSWER_TAIL = re.compile(
     re.IGNORECASE | re.DOTALL)
 
 
+# A reply that is nothing but an option marker: "C", "(c)", "**C**", "③", "3번" (a bare digit is not one:
+# with numeric options "2" is the option reading 2).
+_LETTER_FORM = re.compile(r"^[\s*(\[]*(?P<m>[A-Ea-e]|[①②③④⑤]|[1-5]\s*번)[\s*)\].。]*$")
+
+
+def _stated_letter(raw: str, n_choices: int) -> str | None:
+    """The letter when the reply, or what follows "the answer is" / "정답은", is only an option marker."""
+    match = _ANSWER_TAIL.search(raw.strip())
+    for text in (raw, match.group("tail") if match else ""):
+        form = _LETTER_FORM.match(text)
+        letter = marker_to_letter(form.group("m"), n_choices) if form else None
+        if letter:
+            return letter
+    return None
+
+
 def _exact_option(raw: str, choices: list[str]) -> str | None:
     """The option whose whole text is the reply (or what follows "the answer is" / "정답은")."""
     match = _ANSWER_TAIL.search(raw.strip())
@@ -96,8 +117,13 @@ def _from_json(raw: str, choices: list[str]) -> str | None:
 def _from_value(value: str, choices: list[str]) -> str | None:
     """A JSON answer value: a marker ("C", "③", "3번", "C. text") or the option's text."""
     value = value.strip()
-    # The option's own text first: with numeric options, "2" is the option reading 2, as in free text.
-    letter = _exact_option(value, choices) or marker_to_letter(value, len(choices))
+    # A letter is a letter even when an option's text is that letter (element symbols C, N, O, F); then the
+    # option's own text: with numeric options, "2" is the option reading 2, as in free text.
+    letter = (
+        _stated_letter(value, len(choices))
+        or _exact_option(value, choices)
+        or marker_to_letter(value, len(choices))
+    )
     if letter:
         return letter
     leading = _LEADING.match(value)
@@ -138,7 +164,7 @@ def extract_answer(raw: str | None, choices: list[str]) -> str | None:
     if found:
         return found
     text = unicodedata.normalize("NFKC", raw) if not any(c in raw for c in CIRCLED) else raw
-    found = _exact_option(text, choices)
+    found = _stated_letter(text, n) or _exact_option(text, choices)
     if found:
         return found
     for pattern in _STATEMENTS:

@@ -62,6 +62,65 @@ def test_extract_answer_reads_messy_outputs(raw: str, choices: list[str], expect
     assert extract_answer(raw, choices) == expected
 
 
+ELEMENTS = ["C", "N", "O", "F"]  # options whose text is itself a letter
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('{"Answer": "C", "Explanation": "O is the most electronegative here after F"}', "C"),
+        ('{"Answer": "(b)"}', "B"),
+        ("Answer: C", "C"),
+        ("The answer is C.", "C"),
+        ("정답은 C입니다.", "C"),
+        ("정답: 2번", "B"),
+        ("정답은 ④", "D"),
+        ("C", "C"),
+        ('{"Answer": "Oxygen is O"}', "C"),  # a longer value still reads the option's text
+    ],
+)
+def test_a_letter_is_read_as_the_letter_even_when_an_option_is_that_letter(raw: str, expected: str) -> None:
+    assert extract_answer(raw, ELEMENTS) == expected
+
+
+NUMBERS = ["3", "1", "4", "2"]  # option B reads "1", option D reads "2"
+
+
+@pytest.mark.parametrize(
+    ("raw", "choices", "expected"),
+    [
+        ('{"Answer": "2"}', NUMBERS, "D"),
+        ("Answer: 2", NUMBERS, "D"),
+        ("The answer is 1.", NUMBERS, "B"),
+        ("정답은 2번", NUMBERS, "B"),  # "N번" names the option's position
+        ('{"Answer": "B"}', NUMBERS, "B"),
+        ("The answer is 2.5 M", ["1.0 M", "2.5 M", "0.5 M", "5.0 M"], "B"),
+        ('{"Answer": "2.5 M"}', ["1.0 M", "2.5 M", "0.5 M", "5.0 M"], "B"),
+    ],
+)
+def test_numeric_options_are_read_by_their_text_when_no_letter_is_given(
+    raw: str, choices: list[str], expected: str
+) -> None:
+    assert extract_answer(raw, choices) == expected
+
+
+ACIDS = ["HCl", "NaOH", "NaCl", "KOH"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("The answer is C because A is a strong acid.", "C"),
+        ("The answer is C and not A.", "C"),
+        ("Answer: B since NaOH is a base, unlike A", "B"),
+        ("A strong acid is HCl, so the answer is A.", "A"),
+        ("the answer is a strong base, B is it", "B"),  # "a strong" is the article, not option A
+    ],
+)
+def test_an_uppercase_letter_followed_by_a_word_is_still_the_stated_answer(raw: str, expected: str) -> None:
+    assert extract_answer(raw, ACIDS) == expected
+
+
 def test_fifth_option_is_understood_in_five_option_questions() -> None:
     choices = ["a", "b", "c", "d", "e"]
     assert extract_answer("Answer: E", choices) == "E"
