@@ -72,7 +72,15 @@ def model_label(config: dict) -> str:
     if config.get("method") == "endpoint":
         return f"{config.get('model')} (endpoint)"
     adapter = config.get("adapter")
-    return f"{config.get('model')} + {Path(str(adapter)).name}" if adapter else f"{config.get('model')}"
+    return f"{config.get('model')} + {adapter_name(adapter)}" if adapter else f"{config.get('model')}"
+
+
+def adapter_name(adapter: str) -> str:
+    """A short name for an adapter: a train run's id for its folder (every run's is called `adapter`)."""
+    path = Path(str(adapter))
+    if path.name == "adapter" and path.parent.parent.name == "runs":
+        return path.parent.name
+    return path.name
 
 
 def check_config(config: dict) -> dict:
@@ -210,6 +218,7 @@ def evaluate(
     summary = metrics.summarize(rows, exam.subsets, exam.letters)
     results = {
         "label": model_label(config),
+        "label_given": bool(config.get("label")),  # comparison tables add method / k-shot to default labels
         "model": config["model"],
         "adapter": config.get("adapter"),
         "benchmark": config["benchmark"],

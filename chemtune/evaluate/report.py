@@ -1,5 +1,5 @@
-"""Paper-style comparison tables (rows models, columns sub-categories and the average, best in bold),
-their CSV / Markdown / LaTeX / JSON exports, and the confusion-matrix heatmap."""
+"""Paper-style comparison tables (rows models, columns each benchmark's sub-categories and average, best
+in bold), their CSV / Markdown / LaTeX / JSON exports, and the confusion-matrix heatmap."""
 
 from __future__ import annotations
 
@@ -21,10 +21,35 @@ FORMATS = ("markdown", "latex", "csv", "json")
 LOWER_IS_BETTER = {"unparsed_rate"}
 
 
+def _benchmark(result: dict) -> tuple[str, str]:
+    """(key, shown name): a catalogue name, or an exam file's path shown by its file name."""
+    key = str(result.get("benchmark") or result.get("exam") or "?")
+    return key, str(result.get("exam") or key)
+
+
+def row_labels(results: list[dict]) -> list[str]:
+    """Row names that tell the rows apart: method and k-shot added to default labels where runs differ,
+    and the eval id added to any label still shared."""
+    labels = [str(r.get("label") or r.get("model")) for r in results]
+    differ = [key for key in ("method", "shots") if len({r.get(key) for r in results}) > 1]
+    for i, result in enumerate(results):
+        if differ and not result.get("label_given"):
+            parts = [str(result.get("method")) if key == "method" else f"{result.get('shots')}-shot"
+                     for key in differ]
+            labels[i] += f" ({', '.join(parts)})"
+    counts = {label: labels.count(label) for label in labels}
+    return [
+        f"{label} [{result.get('eval_id')}]" if counts[label] > 1 else label
+        for label, result in zip(labels, results, strict=True)
+    ]
+
+
 def comparison(results: list[dict], metric: str = "macro_f1", average: str = "average") -> dict[str, Any]:
     """The table as data: {"columns", "rows": [{"model", "eval_id", "values": {column: value}}], "best"}.
 
-    Columns are the union of the sub-categories in the order first seen, then the average column.
+    Columns are each benchmark's sub-categories in the order first seen, then that benchmark's average;
+    with more than one benchmark a column is named "benchmark: sub-category". Rows from different
+    benchmarks never share a column, so they are never bolded or averaged together.
     """
     if metric not in METRICS:
         raise ChemtuneError(f"Unknown metric {metric!r}; use one of {', '.join(METRICS)}.")
@@ -32,19 +57,40 @@ def comparison(results: list[dict], metric: str = "macro_f1", average: str = "av
         raise ChemtuneError(f"Unknown average {average!r}; use one of {', '.join(AVERAGES)}.")
     if not results:
         raise ChemtuneError("Choose at least one finished evaluation to compare.")
-    subsets: list[str] = []
+    benchmarks: dict[str, dict] = {}
     for result in results:
-        for name in result.get("subset_order") or list(result.get("subsets", {})):
-            if name not in subsets and name in result.get("subsets", {}):
-                subsets.append(name)
-    columns = subsets + [AVERAGES[average]]
+        key, name = _benchmark(result)
+        entry = benchmarks.setdefault(key, {"name": name, "subsets": []})
+        for subset in result.get("subset_order") or list(result.get("subsets", {})):
+            if subset not in entry["subsets"] and subset in result.get("subsets", {}):
+                entry["subsets"].append(subset)
+    names = [entry["name"] for entry in benchmarks.values()]
+    for key, entry in benchmarks.items():
+        if names.count(entry["name"]) > 1:  # two exam files with the same name: show their paths
+            entry["name"] = key
+    several = len(benchmarks) > 1
+    columns: list[str] = []
+    place: dict[str, tuple[str, str | None]] = {}  # column -> (benchmark key, sub-category or None = average)
+    for key, entry in benchmarks.items():
+        prefix = f"{entry['name']}: " if several else ""
+        for subset in [*entry["subsets"], None]:
+            column = prefix + (subset if subset is not None else AVERAGES[average])
+            columns.append(column)
+            place[column] = (key, subset)
     rows = []
-    for result in results:
-        values = {name: result["subsets"].get(name, {}).get(metric) for name in subsets}
-        values[AVERAGES[average]] = (result.get(average) or {}).get(metric)
+    for result, label in zip(results, row_labels(results), strict=True):
+        own = _benchmark(result)[0]
+        values: dict[str, float | None] = {}
+        for column, (key, subset) in place.items():
+            if key != own:
+                values[column] = None
+            elif subset is None:
+                values[column] = (result.get(average) or {}).get(metric)
+            else:
+                values[column] = result["subsets"].get(subset, {}).get(metric)
         rows.append(
             {
-                "model": result.get("label") or result.get("model"),
+                "model": label,
                 "eval_id": result.get("eval_id"),
                 "benchmark": result.get("benchmark"),
                 "method": result.get("method"),
@@ -56,7 +102,7 @@ def comparison(results: list[dict], metric: str = "macro_f1", average: str = "av
     pick = min if metric in LOWER_IS_BETTER else max
     for column in columns:
         present = [row["values"][column] for row in rows if row["values"][column] is not None]
-        if present:
+        if len(present) > 1:  # a lone value in its column is not "best" of anything
             best[column] = pick(present)
     return {"metric": metric, "average": average, "columns": columns, "rows": rows, "best": best}
 
@@ -67,7 +113,7 @@ def _cell(value: float | None, digits: int, scale: float) -> str:
 
 def _is_best(table: dict, column: str, value: float | None) -> bool:
     # Compare after rounding for display is not wanted: ties at full precision are all bold.
-    return value is not None and len(table["rows"]) > 1 and value == table["best"].get(column)
+    return value is not None and value == table["best"].get(column)
 
 
 def to_markdown(table: dict, digits: int = 2, scale: float = 100.0) -> str:

@@ -105,13 +105,55 @@ def test_comparison_table_bolds_the_best_of_each_column() -> None:
     assert data["best"]["Average"] == 0.43
 
 
-def test_comparison_of_different_benchmarks_leaves_missing_cells_empty() -> None:
+def test_comparison_of_different_benchmarks_never_shares_bolds_or_averages_a_column() -> None:
+    sample = _result("tiny", 0.9, 0.9, 0.9, "s1")
+    sample.update(benchmark="sample", exam="sample")
+    sample2 = _result("tuned", 0.2, 0.95, 0.5, "s2")
+    sample2.update(benchmark="sample", exam="sample")
+    mmlu = _result("tiny-mmlu", 0.3, 0.5, 0.35, "m1")
+    table = comparison([sample, mmlu, sample2], "accuracy")
+    assert table["columns"] == [
+        "sample: high_school", "sample: college", "sample: Average",
+        "mmlu-chemistry: high_school", "mmlu-chemistry: college", "mmlu-chemistry: Average",
+    ]
+    lines = to_markdown(table).splitlines()
+    assert lines[2] == "| tiny | **90.00** | 90.00 | **90.00** | – | – | – |"
+    # alone in its benchmark's columns: nothing to beat, so nothing bold (0.30 < sample's 0.90 is irrelevant)
+    assert lines[3] == "| tiny-mmlu | – | – | – | 30.00 | 50.00 | 35.00 |"
+    assert lines[4] == "| tuned | 20.00 | **95.00** | 50.00 | – | – | – |"
+
+
+def test_comparison_of_one_benchmark_with_other_sub_categories_leaves_missing_cells_empty() -> None:
     other = _result("endpoint", 0.9, 0.9, 0.9, "e3")
     other["subsets"] = {"Chemistry": other["subsets"]["college"]}
     other["subset_order"] = ["Chemistry"]
     table = comparison([_result("base", 0.3, 0.5, 0.35, "e1"), other], "macro_f1", average="mean")
     assert table["columns"] == ["high_school", "college", "Chemistry", "Mean of sub-categories"]
-    assert "| base | **30.00** | **50.00** | – | 40.00 |" in to_markdown(table)
+    assert "| base | 30.00 | 50.00 | – | 40.00 |" in to_markdown(table)
+
+
+def test_rows_differing_only_in_method_or_shots_are_labelled_apart() -> None:
+    zero = _result("tiny", 0.3, 0.5, 0.35, "e0")
+    three = {**_result("tiny", 0.4, 0.5, 0.45, "e3"), "shots": 3}
+    generate = {**_result("tiny", 0.4, 0.5, 0.45, "g0"), "method": "generate"}
+    named = {**_result("my label", 0.4, 0.5, 0.45, "n1"), "shots": 5, "label_given": True}
+    table = comparison([zero, three, generate, named], "accuracy")
+    assert [row["model"] for row in table["rows"]] == [
+        "tiny (loglik, 0-shot)", "tiny (loglik, 3-shot)", "tiny (generate, 0-shot)", "my label"
+    ]
+    only_shots = comparison([zero, three], "accuracy")
+    assert [row["model"] for row in only_shots["rows"]] == ["tiny (0-shot)", "tiny (3-shot)"]
+
+
+def test_identical_labels_are_made_unique_by_eval_id() -> None:
+    table = comparison([_result("tiny + adapter", 0.3, 0.5, 0.35, "e1"),
+                        _result("tiny + adapter", 0.4, 0.5, 0.45, "e2")], "accuracy")
+    assert [row["model"] for row in table["rows"]] == ["tiny + adapter [e1]", "tiny + adapter [e2]"]
+    assert to_csv_rows(table)[1].startswith("tiny + adapter [e1],e1,")
+
+
+def to_csv_rows(table: dict) -> list[str]:
+    return render_table(table, "csv").splitlines()
 
 
 def test_comparison_rejects_unknown_metric_and_empty_choice() -> None:
