@@ -277,23 +277,136 @@ def load_model(
 
 
 def attach_adapters(model: Any, adapters: dict[str, str] | list[str] | str) -> Any:
-    """Load PEFT adapters onto a base model; returns the PeftModel (first adapter active)."""
+    """Load PEFT adapters onto a base model; returns the PeftModel (first adapter active).
+
+    Each adapter is checked against the model before PEFT touches it; if attaching still fails, PEFT's
+    changes are undone (the model is as it was) and the error is a ChemtuneError naming both."""
     from peft import PeftModel
 
     if isinstance(adapters, (str, Path)):
         adapters = {"default": str(adapters)}
     elif isinstance(adapters, list):
         adapters = {f"adapter{i}" if i else "default": str(p) for i, p in enumerate(adapters)}
-    for i, (name, path) in enumerate(adapters.items()):
+    for name, path in adapters.items():
         path = Path(path)
-        if not (path / "adapter_config.json").exists():
-            raise ChemtuneError(f"{path} is not a PEFT adapter folder (no adapter_config.json).")
-        if not (path / "adapter_model.safetensors").exists():
-            raise ChemtuneError(f"{path} has no adapter_model.safetensors; only safetensors adapters load.")
-        if i == 0 and not hasattr(model, "peft_config"):
-            model = PeftModel.from_pretrained(model, str(path), adapter_name=name, is_trainable=False)
-        else:
-            model.load_adapter(str(path), adapter_name=name, is_trainable=False)
+        check_adapter_fits(model, path)
+        was_peft = isinstance(model, PeftModel)
+        try:
+            if not was_peft:
+                model = PeftModel.from_pretrained(model, str(path), adapter_name=name, is_trainable=False)
+            else:
+                model.load_adapter(str(path), adapter_name=name, is_trainable=False)
+        except Exception as exc:
+            if was_peft:
+                _drop_failed_adapter(model, name)
+            else:
+                _strip_lora_layers(model)
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+            why = next((line for line in lines if "mismatch" in line), lines[0])
+            raise ChemtuneError(f"Cannot load adapter {path} onto base model {_model_name(model)!r}: "
+                                f"{why}") from exc
     model.set_adapter(next(iter(adapters)))
     model.eval()
     return model
+
+
+def _model_name(model: Any) -> str:
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return str(getattr(base, "name_or_path", "") or type(base).__name__)
+
+
+def check_adapter_fits(model: Any, path: Path) -> None:
+    """Raise a ChemtuneError unless `path` is a safetensors LoRA adapter whose tensors fit `model`'s modules.
+
+    PEFT would find a mismatch only after it had rewired the model, so the shapes are compared first."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not (path / "adapter_config.json").exists():
+        raise ChemtuneError(f"{path} is not a PEFT adapter folder (no adapter_config.json).")
+    weights = path / "adapter_model.safetensors"
+    if not weights.exists():
+        raise ChemtuneError(f"{path} has no adapter_model.safetensors; only safetensors adapters load.")
+    try:
+        trained_on = json.loads((path / "adapter_config.json").read_text(encoding="utf-8"))
+        trained_on = trained_on.get("base_model_name_or_path") or "an unrecorded base model"
+        with safe_open(str(weights), "pt") as tensors:
+            shapes = {key: tuple(tensors.get_slice(key).get_shape()) for key in tensors.keys()}
+    except Exception as exc:
+        raise ChemtuneError(f"Cannot read adapter {path}: {exc}") from None
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    modules = dict(base.named_modules())
+    here = _model_name(model)
+    for key, shape in shapes.items():
+        module_path, part = _lora_target(key)
+        if part is None:
+            continue
+        module = modules.get(module_path)
+        if module is None:
+            raise ChemtuneError(f"Adapter {path} (trained on {trained_on}) does not fit base model {here!r}: "
+                                f"it adapts {module_path}, which this model does not have.")
+        expected = _expected_shape(module, part, shape)
+        if expected is not None and expected != shape:
+            raise ChemtuneError(f"Adapter {path} (trained on {trained_on}) does not fit base model {here!r}: "
+                                f"its {part} for {module_path} is {list(shape)}, this model needs "
+                                f"{list(expected)}.")
+
+
+def _lora_target(key: str) -> tuple[str, str | None]:
+    """'base_model.model.<module>.lora_A.weight' → ('<module>', 'lora_A'); other keys → (key, None)."""
+    for part in ("lora_A", "lora_B", "lora_embedding_A", "lora_embedding_B"):
+        head, sep, _ = key.partition(f".{part}")
+        if sep:
+            return head.removeprefix("base_model.model."), part
+    return key, None
+
+
+def _expected_shape(module: Any, part: str, shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The shape a LoRA tensor must have on `module` (its rank taken from the tensor), if it can be told."""
+    base = module.get_base_layer() if hasattr(module, "get_base_layer") else module
+    rank = shape[0] if part in ("lora_A", "lora_embedding_A") else shape[-1]
+    if part.startswith("lora_embedding"):
+        num, dim = getattr(base, "num_embeddings", None), getattr(base, "embedding_dim", None)
+        if num is None or dim is None:
+            return None
+        return (rank, num) if part == "lora_embedding_A" else (dim, rank)
+    fan_in, fan_out = getattr(base, "in_features", None), getattr(base, "out_features", None)
+    if fan_in is None or fan_out is None or len(shape) != 2:
+        return None  # a layer kind whose sizes are not plain attributes: PEFT's own load decides
+    return (rank, fan_in) if part == "lora_A" else (fan_out, rank)
+
+
+def _strip_lora_layers(model: Any) -> None:
+    """Undo a PeftModel.from_pretrained that failed half-way: put each base layer back, drop peft_config."""
+    from peft.tuners.tuners_utils import BaseTunerLayer
+    from peft.utils.other import AuxiliaryTrainingWrapper
+
+    for name, module in list(model.named_modules()):
+        if isinstance(module, BaseTunerLayer):
+            original = module.get_base_layer()
+        elif isinstance(module, AuxiliaryTrainingWrapper):  # modules_to_save copies
+            original = module.original_module
+        else:
+            continue
+        parent_name, _, child = name.rpartition(".")
+        setattr(model.get_submodule(parent_name), child, original)
+    for attribute in ("peft_config", "_hf_peft_config_loaded"):
+        if attribute in vars(model):
+            delattr(model, attribute)
+
+
+def _drop_failed_adapter(model: Any, name: str) -> None:
+    """Undo a load_adapter that failed half-way: remove what it added, keep the other adapters' state."""
+    active = getattr(model, "active_adapter", None)
+    if name in getattr(model, "peft_config", {}):
+        try:
+            model.delete_adapter(name)
+        except Exception:  # noqa: BLE001 (the adapter never finished loading; its layers go one by one)
+            from peft.tuners.tuners_utils import BaseTunerLayer
+
+            model.peft_config.pop(name, None)
+            for module in model.modules():
+                if isinstance(module, BaseTunerLayer):
+                    module.delete_adapter(name)
+    if active and active != name and active in getattr(model, "peft_config", {}):
+        model.set_adapter(active)

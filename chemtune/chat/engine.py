@@ -161,10 +161,19 @@ class ChatEngine:
         self._require_model()
         if self.adapters.get(name) == path:
             return
-        if name in self.adapters:
-            self.model.delete_adapter(name)
-            del self.adapters[name]
-        self.model = models.attach_adapters(self.model, {name: path})
+        try:
+            # Checked before the adapter of the same name is dropped, so a misfit leaves everything as it was.
+            models.check_adapter_fits(self.model, Path(path))
+            if name in self.adapters:
+                self.model.delete_adapter(name)
+                del self.adapters[name]
+            # attach_adapters undoes PEFT's half-done changes when it fails, so self.model stays usable.
+            self.model = models.attach_adapters(self.model, {name: path})
+        except ChemtuneError as exc:
+            raise ChemtuneError(f"Adapter {name!r} was not loaded onto {self.base!r}: {exc}") from None
+        except Exception as exc:
+            raise ChemtuneError(f"Adapter {name!r} ({path}) was not loaded onto {self.base!r}: "
+                                f"{exc}") from exc
         self.adapters[name] = path
 
     def unload(self) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.support.chat_models import finished_train_run, random_lora
+from tests.support.chat_models import finished_train_run, misfit_lora, random_lora
 
 
 def env_for(home: Path) -> dict[str, str]:
@@ -90,3 +90,17 @@ def test_serve_refuses_bad_models_and_adapters_before_listening(isolated_workspa
     result = subprocess.run([sys.executable, "-m", "chemtune", *argv], cwd=REPO,
                             env=env_for(isolated_workspace), capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and message in result.stderr
+
+
+def test_serve_with_an_adapter_for_another_base_model_is_one_clear_error(isolated_workspace: Path,
+                                                                        tmp_path: Path) -> None:
+    from chemtune import models
+
+    misfit = misfit_lora(tmp_path / "other-base", base=str(models.build_tiny()))
+    result = subprocess.run([sys.executable, "-m", "chemtune", "serve", "--model", "tiny", "--adapter",
+                             f"chem={misfit}"], cwd=REPO, env=env_for(isolated_workspace),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: Adapter 'chem' was not loaded onto 'tiny'") and "does not fit" in last

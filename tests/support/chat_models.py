@@ -27,6 +27,23 @@ def random_lora(folder: Path, seed: int = 7, base: str = "tiny") -> Path:
     return folder
 
 
+def misfit_lora(folder: Path, base: str = "tiny") -> Path:
+    """An adapter trained on a half-width variant of `base`: it names the same base model but fits none."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from chemtune import models
+
+    source, _ = models.resolve(base)
+    config = AutoConfig.from_pretrained(source)
+    config.hidden_size, config.intermediate_size = config.hidden_size // 2, config.intermediate_size // 2
+    config.head_dim = config.hidden_size // config.num_attention_heads
+    model = AutoModelForCausalLM.from_config(config)
+    model.name_or_path = source
+    get_peft_model(model, LoraConfig(r=8, target_modules=["q_proj", "v_proj"])).save_pretrained(folder)
+    return folder
+
+
 def trained_lora(folder: Path, steps: int = 60) -> Path:
     """An adapter trained for a few AdamW steps to answer QUESTION_KO with TARGET_KO."""
     import torch

@@ -11,7 +11,7 @@ import pytest
 
 from chemtune.chat.engine import ChatEngine, Settings, clean_messages
 from chemtune.errors import ChemtuneError
-from tests.support.chat_models import QUESTION_KO, SYSTEM_KO, finished_train_run, random_lora
+from tests.support.chat_models import QUESTION_KO, SYSTEM_KO, finished_train_run, misfit_lora, random_lora
 
 MESSAGES = [{"role": "system", "content": SYSTEM_KO}, {"role": "user", "content": QUESTION_KO}]
 SHORT = Settings(max_new_tokens=12)
@@ -212,3 +212,29 @@ def test_the_model_served_under_v1_cannot_be_swapped_or_unloaded_from_the_tab(bu
         served.unload()
     assert served.loaded and served.adapters == {"a": str(lora_a.resolve())}
     served.load(str(tiny))  # the same model is fine
+
+
+@pytest.mark.parametrize("with_adapter", [False, True])
+@pytest.mark.parametrize("checked", [True, False])
+def test_an_adapter_for_another_base_model_fails_clearly_and_leaves_the_engine_working(
+        built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_adapter: bool, checked: bool) -> None:
+    from chemtune import models
+
+    tiny, lora_a, lora_b = built
+    misfit = misfit_lora(tmp_path / "misfit", base=str(tiny))
+    engine = ChatEngine().load(str(tiny), {"a": str(lora_a)} if with_adapter else {}, device="cpu")
+    base = engine.generate(MESSAGES, None, SHORT).text
+    tuned_a = engine.generate(MESSAGES, "a", SHORT).text if with_adapter else None
+    if not checked:  # PEFT itself fails after rewiring the model: that must be undone too
+        monkeypatch.setattr(models, "check_adapter_fits", lambda model, path: None)
+    with pytest.raises(ChemtuneError, match=f"'bad'.*{tiny.name}.*{misfit.name}") as caught:
+        engine.add_adapter("bad", misfit)
+    assert ("does not fit" if checked else "size mismatch") in str(caught.value)
+    monkeypatch.undo()
+    assert engine.model_names() == [str(tiny), *(["a"] if with_adapter else [])]
+    assert engine.generate(MESSAGES, None, SHORT).text == base
+    if with_adapter:
+        assert engine.generate(MESSAGES, "a", SHORT).text == tuned_a
+    engine.add_adapter("b", lora_b)  # a good adapter still loads, and the base model still answers
+    assert engine.generate(MESSAGES, "b", SHORT).text != base
+    assert engine.generate(MESSAGES, None, SHORT).text == base
