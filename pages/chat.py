@@ -27,6 +27,9 @@ STRINGS = {
     "adapter": {"en": "Adapter", "ko": "어댑터"},
     "adapter_info": {"en": "A finished train run, or an adapter folder path; empty = base model only.",
                      "ko": "완료된 학습 실행 또는 어댑터 폴더 경로. 비워 두면 기본 모델만 씁니다."},
+    "trust": {"en": "Trust remote code (EXAONE needs it)", "ko": "원격 코드 신뢰 (EXAONE에 필요)"},
+    "trust_info": {"en": "Runs the Python code the model's repository ships; only for models you trust.",
+                   "ko": "모델 저장소가 제공하는 Python 코드를 실행합니다. 신뢰하는 모델에만 켜세요."},
     "refresh": {"en": "Refresh", "ko": "새로 고침"},
     "load": {"en": "Load", "ko": "불러오기"},
     "unload": {"en": "Unload", "ko": "내리기"},
@@ -90,11 +93,11 @@ def adapter_picked(adapter: str, base: str) -> str:
         return base
 
 
-def load(base: str, adapter: str, lang: str) -> tuple[str, str]:
+def load(base: str, adapter: str, trust: bool, lang: str) -> tuple[str, str]:
     from chemtune.chat.session import describe, load_local
 
     try:
-        engine, active = load_local(base, adapter)
+        engine, active = load_local(base, adapter, trust_remote_code=bool(trust))
     except ChemtuneError as exc:
         raise _error(exc) from None
     return active, describe(engine, active, lang)
@@ -130,7 +133,7 @@ def check_remote(url: str, key: str, lang: str) -> str:
 
 
 def send(message: str, history: list, base_history: list, active: str, base: str, adapter: str,
-         use_remote: bool, url: str, remote_model: str, key: str, system: str, sampling: bool,
+         trust: bool, use_remote: bool, url: str, remote_model: str, key: str, system: str, sampling: bool,
          temperature: float, top_p: float, max_new: int, compare: bool, lang: str,
          request: gr.Request) -> Any:
     """Stream one turn; yields (message box, chatbot, base chatbot, stats, active model, status)."""
@@ -151,7 +154,7 @@ def send(message: str, history: list, base_history: list, active: str, base: str
             backend, model, compare_with = RemoteChat(url, remote_model, key), remote_model, None
         else:
             # What the pickers show is what answers: loads it if Load was not pressed (a no-op otherwise).
-            engine, active = load_local(base, adapter)
+            engine, active = load_local(base, adapter, trust_remote_code=bool(trust))
             status = describe(engine, active, lang)
             backend, model = engine, active
             compare_with = engine.base if compare else None
@@ -185,6 +188,8 @@ def build(text: PageText) -> None:
                               value=_resident_or_tiny(), allow_custom_value=True, elem_id="chat-model")
                 adapter = _fixed(text, gr.Dropdown, "adapter", "adapter_info", choices=[("—", "")], value="",
                                  allow_custom_value=True, elem_id="chat-adapter")
+                trust = text.add(gr.Checkbox, label="trust", info="trust_info", value=False,
+                                 elem_id="chat-trust-remote-code")
                 with gr.Row():
                     refresh = text.add(gr.Button, value="refresh", size="sm")
                     load_btn = text.add(gr.Button, value="load", variant="primary", size="sm",
@@ -239,15 +244,15 @@ def build(text: PageText) -> None:
     lang = text.language
     refresh.click(refresh_adapters, adapter, adapter, api_visibility="private")
     adapter.change(adapter_picked, [adapter, base], base, api_visibility="private")
-    load_btn.click(load, [base, adapter, lang], [active, status], api_visibility="private")
+    load_btn.click(load, [base, adapter, trust, lang], [active, status], api_visibility="private")
     unload_btn.click(unload, [lang], [active, status], api_visibility="private")
     use_remote.change(lambda on: gr.update(visible=on), use_remote, remote_box, api_visibility="private")
     check.click(check_remote, [url, key, lang], remote_status, api_visibility="private")
     preset.change(fill_system, [preset, preset_lang], system, api_visibility="private")
     preset_lang.change(fill_system, [preset, preset_lang], system, api_visibility="private")
     compare.change(lambda on: gr.update(visible=on), compare, base_chatbot, api_visibility="private")
-    inputs = [message, chatbot, base_chatbot, active, base, adapter, use_remote, url, remote_model, key,
-              system, sampling, temperature, top_p, max_new, compare, lang]
+    inputs = [message, chatbot, base_chatbot, active, base, adapter, trust, use_remote, url, remote_model,
+              key, system, sampling, temperature, top_p, max_new, compare, lang]
     outputs = [message, chatbot, base_chatbot, stats, active, status]
     send_btn.click(send, inputs, outputs, api_visibility="private")
     message.submit(send, inputs, outputs, api_visibility="private")

@@ -17,6 +17,13 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
                              "(requests pick one by NAME in the `model` field)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 …")
     parser.add_argument("--dtype", default="auto", help="auto, bf16, fp16, fp32")
+    _add_trust_arg(parser)
+
+
+def _add_trust_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trust-remote-code", action="store_true",
+                        help="run the Python code the model's repository ships (EXAONE needs it); "
+                             "only for models you trust")
 
 
 def load_engine(args: argparse.Namespace) -> Any:
@@ -29,7 +36,8 @@ def load_engine(args: argparse.Namespace) -> Any:
         if name in adapters:
             raise ChemtuneError(f"Two adapters are named {name!r}; name them with NAME=PATH.")
         adapters[name] = str(path)
-    return ChatEngine().load(args.model, adapters, device=args.device, dtype=args.dtype)
+    return ChatEngine().load(args.model, adapters, device=args.device, dtype=args.dtype,
+                             trust_remote_code=args.trust_remote_code)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -156,4 +164,5 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--device", default="auto")
     p.add_argument("--dtype", default="auto")
+    _add_trust_arg(p)
     p.set_defaults(func=cmd_chat)

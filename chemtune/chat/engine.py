@@ -131,15 +131,18 @@ class ChatEngine:
         return self.model is not None
 
     def load(self, model: str, adapters: dict[str, str] | None = None, device: str = "auto",
-             dtype: str = "auto") -> ChatEngine:
-        """Load a base model (kept if it is already the resident one) and add adapters to it."""
+             dtype: str = "auto", trust_remote_code: bool = False) -> ChatEngine:
+        """Load a base model (kept if it is already the resident one) and add adapters to it.
+
+        `trust_remote_code` runs the Python code a model's repository ships (EXAONE needs it)."""
         with self._lock:
             if self.pinned and model != self.pinned:
                 raise ChemtuneError(f"This app serves {self.pinned!r} under /v1, so it stays loaded; chat "
                                     "with it and its adapters, or use the remote endpoint option.")
             if self.base != model or self.model is None:
                 self._unload()
-                self.model, self.tokenizer = models.load_model(model, device=device, dtype=dtype)
+                self.model, self.tokenizer = models.load_model(model, device=device, dtype=dtype,
+                                                               trust_remote_code=trust_remote_code)
                 self.base = model
                 self.device = str(next(self.model.parameters()).device)
             for name, path in (adapters or {}).items():

@@ -164,7 +164,8 @@ def create_app(engine: ChatEngine, api_key: str | None = None, default_max_token
 
 def api_from_env(environ: dict[str, str]) -> FastAPI:
     """The API over the app's shared engine, loaded from CHEMTUNE_SERVE_MODEL, CHEMTUNE_SERVE_ADAPTERS
-    ("name=path-or-run-id,…") and CHEMTUNE_SERVE_API_KEY (what `python app.py` mounts under /v1)."""
+    ("name=path-or-run-id,…"), CHEMTUNE_SERVE_TRUST_REMOTE_CODE and CHEMTUNE_SERVE_API_KEY (what
+    `python app.py` mounts under /v1)."""
     from chemtune.chat.adapters import resolve_adapter
     from chemtune.chat.engine import shared_engine
 
@@ -177,9 +178,20 @@ def api_from_env(environ: dict[str, str]) -> FastAPI:
                             "set CHEMTUNE_SERVE_API_KEY as well.")
     specs = (environ.get("CHEMTUNE_SERVE_ADAPTERS") or "").split(",")
     adapters = dict(resolve_adapter(spec) for spec in specs if spec.strip())
-    engine = shared_engine().load(model, {name: str(path) for name, path in adapters.items()})
+    trust = _flag(environ, "CHEMTUNE_SERVE_TRUST_REMOTE_CODE")
+    engine = shared_engine().load(model, {name: str(path) for name, path in adapters.items()},
+                                  trust_remote_code=trust)
     engine.pinned = model
     return create_api(engine, api_key=environ.get("CHEMTUNE_SERVE_API_KEY") or None)
+
+
+def _flag(environ: dict[str, str], name: str) -> bool:
+    value = (environ.get(name) or "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ChemtuneError(f"{name} must be 1/true/yes/on or 0/false/no/off, not {environ[name]!r}.")
 
 
 def _unknown_model(engine: ChatEngine, name: str) -> APIError:

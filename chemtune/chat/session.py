@@ -50,11 +50,12 @@ def model_choices() -> list[str]:
     return list(models.PRESETS)
 
 
-def load_local(base: str, adapter: str = "", engine: ChatEngine | None = None) -> tuple[ChatEngine, str]:
+def load_local(base: str, adapter: str = "", engine: ChatEngine | None = None,
+               trust_remote_code: bool = False) -> tuple[ChatEngine, str]:
     """Make `base` the resident model (kept if it already is) and add the adapter (a run id or folder).
     Returns the engine and the name requests use: the adapter's name, or the base model's."""
     engine = engine or shared_engine()
-    engine.load(base)
+    engine.load(base, trust_remote_code=trust_remote_code)
     if adapter and adapter.strip():
         name, path = resolve_adapter(adapter)
         engine.add_adapter(name, path)

@@ -44,6 +44,37 @@ def misfit_lora(folder: Path, base: str = "tiny") -> Path:
     return folder
 
 
+REMOTE_CODE = """
+from transformers import LlamaConfig, LlamaForCausalLM
+
+
+class ChemConfig(LlamaConfig):
+    model_type = "chem_llama"
+
+
+class ChemForCausalLM(LlamaForCausalLM):
+    config_class = ChemConfig
+"""
+
+
+def remote_code_model(folder: Path) -> Path:
+    """A copy of the tiny model whose config sends transformers to Python code in the folder, as EXAONE's
+    does: it loads only with trust_remote_code (offline: the code is local)."""
+    import json
+    import shutil
+
+    from chemtune import models
+
+    shutil.copytree(models.build_tiny(), folder)
+    (folder / "modeling_chem.py").write_text(REMOTE_CODE, encoding="utf-8")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config.update(model_type="chem_llama", architectures=["ChemForCausalLM"],
+                  auto_map={"AutoConfig": "modeling_chem.ChemConfig",
+                            "AutoModelForCausalLM": "modeling_chem.ChemForCausalLM"})
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return folder
+
+
 def trained_lora(folder: Path, steps: int = 60) -> Path:
     """An adapter trained for a few AdamW steps to answer QUESTION_KO with TARGET_KO."""
     import torch
