@@ -123,6 +123,8 @@ def poll(run_id, seen, lang):
     results = load_results(run_id)
     choices = browse.eval_choices()
     message = _t("finished", lang, run=run_id, label=results["label"], secs=results.get("seconds", 0))
+    if results.get("failed"):
+        message += " " + _t("endpoint_failed", lang, failed=results["failed"], n=results["average"]["n"])
     return (
         run_id,
         message,
@@ -193,7 +195,8 @@ def show_question(eval_id, rows, evt: gr.SelectData):
         f"**{p['id']}** · {p['subset']} · gold **{p['gold']}** · predicted **{p.get('pred') or 'unparsed'}** "
         f"{'✓' if p['correct'] else '✗'}\n\n{p['question']}\n\n{p['options']}{scores}"
     )
-    return head, p.get("prompt", ""), p.get("raw") or "—"
+    raw = p.get("raw") or (f"⚠️ no answer: {p['error']}" if p.get("error") else "—")
+    return head, p.get("prompt", ""), raw
 
 
 def check_contamination(datasets, benchmark, exam_file, data_dir, group_by, ngram, threshold, lang):

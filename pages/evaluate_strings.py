@@ -116,6 +116,12 @@ STRINGS = {
         "en": "✅ Evaluation **{run}** ({label}) finished in {secs:.1f} s.",
         "ko": "✅ 평가 **{run}** ({label}) 완료, {secs:.1f}초.",
     },
+    "endpoint_failed": {
+        "en": "⚠️ {failed} of {n} questions got no answer from the endpoint and count as unparsed; "
+        "*Inspect* shows each one's error.",
+        "ko": "⚠️ {n}문항 중 {failed}문항은 엔드포인트 응답을 받지 못해 미해석으로 처리되었습니다. "
+        "*Inspect*에서 문항별 오류를 볼 수 있습니다.",
+    },
     "nothing_running": {"en": "No evaluation is running.", "ko": "실행 중인 평가가 없습니다."},
     "stopping": {"en": "Stopping **{run}**…", "ko": "**{run}** 중지 중…"},
 }

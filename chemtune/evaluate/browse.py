@@ -119,7 +119,7 @@ def question_rows(eval_id: str, which: str = "all", subset: str | None = None) -
                 p["id"],
                 p["subset"],
                 p["gold"],
-                p.get("pred") or "unparsed",
+                p.get("pred") or ("failed" if p.get("error") else "unparsed"),
                 "✓" if p["correct"] else "✗",
             ]
         )

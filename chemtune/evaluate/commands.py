@@ -68,6 +68,7 @@ def summary(results: dict, predictions: str) -> dict[str, Any]:
         "subsets": {name: {k: s[k] for k in keep} for name, s in results["subsets"].items()},
         "average": {k: results["average"][k] for k in keep},
         "mean": results["mean"],
+        "failed": results.get("failed", 0),
         "predictions": predictions,
         "results": predictions.replace("predictions.jsonl", "results.json"),
     }
@@ -95,6 +96,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     ]
     for name, s in [*results["subsets"].items(), ("average", results["average"])]:
         lines.append(f"{name:24} {s['n']:5d} {s['accuracy']:9.4f} {s['macro_f1']:9.4f} {s['unparsed']:9d}")
+    if out["failed"]:
+        lines.append(f"{out['failed']} questions got no answer from the endpoint (counted as unparsed; "
+                     "their errors are in the predictions' error field)")
     lines.append(f"predictions: {out['predictions']}")
     emit(args, out, "\n".join(lines))
     return 0

@@ -146,7 +146,7 @@ def evaluate(
 
         client = endpoint_client(config["base_url"], endpoint_key(config))
         started = time.perf_counter()
-        raws = ask_endpoint(
+        answers = ask_endpoint(
             client,
             config["model"],
             conversations,
@@ -155,8 +155,17 @@ def evaluate(
             tick,
             should_stop,
         )
-        for row, q, messages, raw in zip(rows, questions, conversations, raws, strict=True):
+        for row, q, messages, (raw, error) in zip(rows, questions, conversations, answers, strict=True):
             row.update(prompt=show_messages(messages), raw=raw, pred=extract_answer(raw, q.choices))
+            if error:
+                row["error"] = error
+        failed = [row for row in rows if row.get("error")]
+        if failed:
+            log(
+                f"{len(failed)} of {total} questions got no answer from the endpoint (counted as unparsed); "
+                + "; ".join(f"{row['id']}: {row['error']}" for row in failed[:3])
+                + (" …" if len(failed) > 3 else "")
+            )
     else:
         from chemtune.models import load_model
         from chemtune.prompting import tokenize_prompt
@@ -230,6 +239,7 @@ def evaluate(
         "letters": exam.letters,
         "subset_order": exam.subsets,
         **summary,
+        "failed": sum(1 for row in rows if row.get("error")),  # endpoint requests that got no answer
         "seconds": round(seconds, 3),
         "questions_per_s": round(total / seconds, 2) if seconds else None,
     }
@@ -252,12 +262,14 @@ def run(ctx: Any) -> dict:
     ctx.log(
         f"accuracy {average['accuracy']:.4f}, macro-F1 {average['macro_f1']:.4f}, "
         f"unparsed {average['unparsed']} of {average['n']}"
+        + (f" ({results['failed']} failed at the endpoint)" if results["failed"] else "")
     )
     return {
         "results": str(ctx.run_dir / RESULTS_FILE),
         "predictions": str(ctx.run_dir / PREDICTIONS_FILE),
         "label": results["label"],
         "average": average,
+        "failed": results["failed"],
         "subsets": {name: s["accuracy"] for name, s in results["subsets"].items()},
     }
 

@@ -9,6 +9,7 @@ predictions equal a one-question-at-a-time computation (tested).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -240,35 +241,68 @@ def ask_endpoint(
     concurrency: int = 4,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> list[str]:
-    """Greedy (temperature 0) chat completions for each conversation, a few requests in flight."""
-    from concurrent.futures import ThreadPoolExecutor
+) -> list[tuple[str, str | None]]:
+    """Greedy (temperature 0) chat completions for each conversation, a few requests in flight.
+
+    Returns (reply, error) per conversation. A request that still fails after the client's retries (a
+    refused prompt, a rate limit, a timeout) is that question's error and the others go on; a refused key,
+    a forbidden or unknown model, or a server that never answered at all stops the whole run.
+    """
+    import threading
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     import openai
 
-    def ask(messages: list[dict]) -> str:
-        if should_stop and should_stop():
-            return ""
+    answered = threading.Event()  # a connection error before any answer means the server is not there
+    stopping = threading.Event()
+
+    def ask(messages: list[dict]) -> tuple[str, str | None]:
+        if stopping.is_set() or (should_stop and should_stop()):
+            return "", None
+        try:
+            return ask_one(messages)
+        except ChemtuneError:
+            stopping.set()  # set here, not by the caller: a free worker would start the next question first
+            raise
+
+    def ask_one(messages: list[dict]) -> tuple[str, str | None]:
         try:
             reply = client.chat.completions.create(
                 model=model, messages=messages, temperature=0, max_tokens=max_tokens
             )
-        except openai.APIConnectionError:
-            raise ChemtuneError(
-                f"Cannot reach the endpoint at {client.base_url}; is the server running?"
-            ) from None
+        except openai.APITimeoutError:  # before APIConnectionError: it is a subclass
+            return "", f"no answer within {client.timeout} s (after {client.max_retries} retries)"
+        except openai.APIConnectionError as exc:
+            if not answered.is_set():
+                raise ChemtuneError(
+                    f"Cannot reach the endpoint at {client.base_url}; is the server running?"
+                ) from None
+            return "", f"connection failed: {exc.message}"
         except openai.AuthenticationError:
             raise ChemtuneError(f"The endpoint at {client.base_url} refused the API key.") from None
+        except openai.PermissionDeniedError as exc:
+            raise ChemtuneError(
+                f"The endpoint at {client.base_url} does not allow this key to use {model!r} ({exc.message})."
+            ) from None
         except openai.NotFoundError as exc:
             raise ChemtuneError(f"The endpoint does not know model {model!r} ({exc.message}).") from None
         except openai.APIStatusError as exc:
-            raise ChemtuneError(f"The endpoint answered HTTP {exc.status_code}: {exc.message}") from None
-        return (reply.choices[0].message.content or "") if reply.choices else ""
+            detail = re.sub(r"^Error code: \d+ - ", "", exc.message)  # the client's prefix repeats the status
+            return "", f"HTTP {exc.status_code}: {detail}"
+        answered.set()
+        return ((reply.choices[0].message.content or "") if reply.choices else ""), None
 
-    answers: list[str] = []
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        for answer in pool.map(ask, conversations):
-            answers.append(answer)
+    answers: list[tuple[str, str | None]] = [("", None)] * len(conversations)
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    try:
+        futures = {pool.submit(ask, messages): i for i, messages in enumerate(conversations)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            answers[futures[future]] = future.result()
             if progress:
-                progress(len(answers))
+                progress(done)
+    except BaseException:
+        stopping.set()  # the questions not yet asked are not asked
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return answers

@@ -8,7 +8,7 @@ import pytest
 
 from chemtune.errors import ChemtuneError
 from chemtune.evaluate.job import evaluate
-from tests.support.openai_stub import Fail, OpenAIStub
+from tests.support.openai_stub import Fail, OpenAIStub, Slow
 
 EXAM = """question,A,B,C,D,answer,category
 What is the formula of water?,H2O,CO2,NaCl,O2,A,general
@@ -97,3 +97,51 @@ def test_unreachable_endpoint_is_a_clear_error(tmp_path: Path, free_port: int) -
 def test_endpoint_without_base_url_is_refused() -> None:
     with pytest.raises(ChemtuneError, match="needs --base-url"):
         evaluate({"model": "m", "method": "endpoint", "benchmark": "sample"})
+
+
+def _endpoint_config(stub: OpenAIStub, exam: Path, **extra) -> dict:
+    return {"model": "stub-model", "method": "endpoint", "base_url": stub.base_url, "benchmark": str(exam),
+            **extra}
+
+
+def test_a_question_the_endpoint_refuses_is_recorded_and_the_others_are_scored(tmp_path: Path) -> None:
+    exam = tmp_path / "exam.csv"
+    exam.write_text(EXAM, encoding="utf-8")
+    logged: list[str] = []
+    with OpenAIStub(responder=responder) as stub:
+        stub.on("formula of water", Fail(400, message="content filter"))  # 400 is not retried
+        stub.on("strong base", *[Fail(429, retry_after=0.01, message="slow down")] * 3)  # beyond the retries
+        results, rows = evaluate(_endpoint_config(stub, exam, concurrency=1), log=logged.append)
+    assert [row["raw"] for row in rows] == ["", ANSWERS["몰 농도"], "Answer: B", ""]
+    assert "content filter" in rows[0]["error"] and "HTTP 400" in rows[0]["error"]
+    assert "HTTP 429" in rows[3]["error"] and "error" not in rows[1]
+    assert [row["pred"] for row in rows] == [None, "B", "B", None]
+    assert results["failed"] == 2 and results["average"]["unparsed"] == 2
+    assert results["subsets"]["korean"]["accuracy"] == 1.0
+    summary = [line for line in logged if "2 of 4 questions got no answer" in line]
+    assert summary and "q0001: HTTP 400: content filter" in summary[0], logged
+
+
+def test_a_timed_out_question_is_recorded_as_a_timeout_not_as_an_unreachable_server(tmp_path: Path) -> None:
+    from chemtune.evaluate.scoring import ask_endpoint, endpoint_client
+
+    with OpenAIStub(responder=lambda body: "Answer: A") as stub:
+        stub.on("slow question", *[Slow(3.0)] * 3)  # every try outlasts the client's 0.5 s timeout
+        client = endpoint_client(stub.base_url, timeout=0.5)
+        conversations = [[{"role": "user", "content": text}] for text in ("first", "slow question", "third")]
+        answers = ask_endpoint(client, "stub-model", conversations, concurrency=1)
+    assert answers[0] == ("Answer: A", None) and answers[2] == ("Answer: A", None)
+    raw, error = answers[1]
+    assert raw == "" and "no answer within 0.5 s" in error
+
+
+@pytest.mark.parametrize(("status", "message"), [(401, "refused the API key"), (403, "does not allow"),
+                                                 (404, "does not know model")])
+def test_a_refused_key_or_model_still_stops_the_run_at_once(tmp_path: Path, status: int, message: str):
+    exam = tmp_path / "exam.csv"
+    exam.write_text(EXAM, encoding="utf-8")
+    with OpenAIStub(responder=responder) as stub:
+        stub.script(Fail(status))
+        with pytest.raises(ChemtuneError, match=message):
+            evaluate(_endpoint_config(stub, exam, concurrency=1), log=lambda _: None)
+        assert stub.count("/v1/chat/completions") == 1  # the remaining questions were never asked
