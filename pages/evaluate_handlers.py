@@ -123,6 +123,8 @@ def poll(run_id, seen, lang):
     results = load_results(run_id)
     choices = browse.eval_choices()
     message = _t("finished", lang, run=run_id, label=results["label"], secs=results.get("seconds", 0))
+    if results.get("shots_from") == "test":
+        message += " " + _t("shots_from_test", lang, k=results["shots"])
     if results.get("failed"):
         message += " " + _t("endpoint_failed", lang, failed=results["failed"], n=results["average"]["n"])
     return (

@@ -48,8 +48,9 @@ STRINGS = {
     },
     "shots": {"en": "Examples (k-shot)", "ko": "예시 수 (k-shot)"},
     "shots_help": {
-        "en": "Solved examples from the dev split; 0 = zero-shot.",
-        "ko": "dev 분할의 풀이 예시; 0 = 제로샷.",
+        "en": "Solved examples from the dev split (other test questions when the exam has none); "
+        "0 = zero-shot.",
+        "ko": "dev 분할의 풀이 예시 (dev 분할이 없으면 다른 시험 문항); 0 = 제로샷.",
     },
     "limit": {"en": "Questions per sub-category", "ko": "세부 분류별 문항 수"},
     "limit_help": {
@@ -115,6 +116,12 @@ STRINGS = {
     "finished": {
         "en": "✅ Evaluation **{run}** ({label}) finished in {secs:.1f} s.",
         "ko": "✅ 평가 **{run}** ({label}) 완료, {secs:.1f}초.",
+    },
+    "shots_from_test": {
+        "en": "This exam has no dev split, so each question's {k} examples were other test questions "
+        "(never the question itself).",
+        "ko": "이 시험에는 dev 분할이 없어 문항마다 다른 시험 문항 {k}개를 예시로 썼습니다 "
+        "(자기 자신은 제외).",
     },
     "endpoint_failed": {
         "en": "⚠️ {failed} of {n} questions got no answer from the endpoint and count as unparsed; "

@@ -65,6 +65,7 @@ def summary(results: dict, predictions: str) -> dict[str, Any]:
         "benchmark": results["benchmark"],
         "method": results["method"],
         "shots": results["shots"],
+        "shots_from": results.get("shots_from"),
         "subsets": {name: {k: s[k] for k in keep} for name, s in results["subsets"].items()},
         "average": {k: results["average"][k] for k in keep},
         "mean": results["mean"],
@@ -90,8 +91,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
     results = load_results(run.run_id)
     out = summary(results, str(run.path / PREDICTIONS_FILE))
+    shots = f"{results['shots']}-shot" + (
+        f", examples from the {results['shots_from']} split" if results.get("shots_from") else ""
+    )
     lines = [
-        f"{results['label']} on {results['benchmark']} ({results['method']}, {results['shots']}-shot)",
+        f"{results['label']} on {results['benchmark']} ({results['method']}, {shots})",
         f"{'subset':24} {'n':>5} {'accuracy':>9} {'macro-F1':>9} {'unparsed':>9}",
     ]
     for name, s in [*results["subsets"].items(), ("average", results["average"])]:

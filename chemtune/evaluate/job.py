@@ -123,6 +123,12 @@ def evaluate(
     total = len(questions)
     report = progress or (lambda *a, **kw: None)
     log(f"{exam.name}: {total} questions in {', '.join(exam.subsets)}; method {method}, {k}-shot")
+    shots_from = None if k == 0 else "dev" if exam.dev else "test"
+    if shots_from == "test":
+        log(
+            f"{exam.name} has no dev split: each question's {k} examples are other test questions of its "
+            "sub-category (never the question itself), which are scored as well"
+        )
     conversations = [messages_for(q, pick_shots(q, k, exam.dev, questions), method) for q in questions]
     report(0, total, phase="loading model")
     started = time.perf_counter()
@@ -235,6 +241,7 @@ def evaluate(
         "source": exam.source,
         "method": method,
         "shots": k,
+        "shots_from": shots_from,  # "dev", "test" (no dev split), or None for zero-shot
         "group_by": config["group_by"],
         "letters": exam.letters,
         "subset_order": exam.subsets,

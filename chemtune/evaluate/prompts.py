@@ -81,7 +81,7 @@ def messages_for(question: Question, shots: list[Question], method: str) -> list
 
 def pick_shots(question: Question, k: int, dev: list[Question], pool: list[Question]) -> list[Question]:
     """The first k dev questions of the question's subset (as MMLU's k-shot does); without a dev split,
-    the first k other questions of the same subset, same language first."""
+    the first k other test questions of the same subset, same language first (results say "shots_from")."""
     if k <= 0:
         return []
     same = [q for q in dev if q.subset == question.subset] or dev

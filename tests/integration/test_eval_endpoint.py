@@ -145,3 +145,23 @@ def test_a_refused_key_or_model_still_stops_the_run_at_once(tmp_path: Path, stat
         with pytest.raises(ChemtuneError, match=message):
             evaluate(_endpoint_config(stub, exam, concurrency=1), log=lambda _: None)
         assert stub.count("/v1/chat/completions") == 1  # the remaining questions were never asked
+
+
+def test_results_say_where_k_shot_examples_came_from(tmp_path: Path) -> None:
+    exam = tmp_path / "exam.csv"
+    exam.write_text(EXAM, encoding="utf-8")
+    logged: list[str] = []
+    with OpenAIStub(responder=responder) as stub:
+        from_test, rows = evaluate(_endpoint_config(stub, exam, shots=1), log=logged.append)
+        # the example of the first "general" question is the next one, never the question itself
+        assert rows[0]["prompt"].count("formula of water") == 1 and "noble gas" in rows[0]["prompt"]
+        assert from_test["shots_from"] == "test"
+        assert any("no dev split" in line and "other test questions" in line for line in logged), logged
+        (tmp_path / "exam-dev.csv").write_text(
+            "question,A,B,C,D,answer,category\nWhich element is a halogen?,Na,Cl,Fe,He,B,general\n",
+            encoding="utf-8",
+        )
+        from_dev, rows = evaluate(_endpoint_config(stub, exam, shots=1), log=lambda _: None)
+        zero, _ = evaluate(_endpoint_config(stub, exam), log=lambda _: None)
+    assert from_dev["shots_from"] == "dev" and "halogen" in rows[0]["prompt"]
+    assert zero["shots_from"] is None
