@@ -67,8 +67,10 @@ STRINGS = {
     "endpoint_model_hint": {"en": "gpt-4o-mini", "ko": "gpt-4o-mini"},
     "api_key": {"en": "API key", "ko": "API 키"},
     "api_key_help": {
-        "en": "Kept in the workspace for this URL, never in the run's config.",
-        "ko": "이 URL용으로 작업 폴더에 저장되며 실행 설정에는 기록되지 않습니다.",
+        "en": "Passed to this one evaluation through its environment and never written to disk; "
+        "enter it again for the next run.",
+        "ko": "이번 평가 작업에만 환경 변수로 전달되며 디스크에 기록되지 않습니다. "
+        "다음 실행 때 다시 입력하세요.",
     },
     "run": {"en": "Run evaluation", "ko": "평가 실행"},
     "stop": {"en": "Stop", "ko": "중지"},
