@@ -44,6 +44,8 @@ def resolve_adapter(value: str | None) -> str | None:
         if not (path / "adapter_config.json").exists():
             raise ChemtuneError(f"{path} is not an adapter folder (no adapter_config.json).")
         return str(path.resolve())
+    if any(sep in str(value) for sep in ("/", "\\")) or str(value).startswith((".", "~")):
+        raise ChemtuneError(f"{path}: no such folder (give an adapter folder or a finished train run's id).")
     from chemtune import jobs
 
     run = jobs.run_folder(str(value))
@@ -104,6 +106,25 @@ def check_config(config: dict) -> dict:
         raise ChemtuneError(f"shots must be a whole number, not {config['shots']!r}.") from None
     if not 0 <= config["shots"] <= 25:
         raise ChemtuneError("shots must be between 0 and 25.")
+    for key, flag, low, meaning in (
+        ("limit", "--limit", 0, "questions per sub-category; 0 or none for all"),
+        ("batch_size", "--batch-size", 1, "questions per forward pass"),
+        ("max_new_tokens", "--max-new-tokens", 1, "tokens generated per answer"),
+    ):
+        if config.get(key) is None:
+            continue
+        try:
+            config[key] = int(config[key])
+        except (TypeError, ValueError):
+            raise ChemtuneError(f"{flag} must be a whole number ({meaning}), not {config[key]!r}.") from None
+        if config[key] < low:  # a negative --limit would silently drop the last questions ([:-1])
+            raise ChemtuneError(f"{flag} must be {low} or more ({meaning}), not {config[key]}.")
+    if config.get("adapter"):
+        # Found now, not after the job has queued and loaded the model.
+        try:
+            resolve_adapter(config["adapter"])
+        except ChemtuneError as error:
+            raise ChemtuneError(f"--adapter {config['adapter']}: {error}") from None
     return config
 
 

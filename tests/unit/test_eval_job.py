@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from chemtune.evaluate.job import model_label
+from pathlib import Path
+
+import pytest
+
+from chemtune.errors import ChemtuneError
+from chemtune.evaluate.job import check_config, model_label
 
 
 def test_an_adapter_in_a_train_run_folder_is_labelled_by_its_run_id() -> None:
@@ -11,3 +16,29 @@ def test_an_adapter_in_a_train_run_folder_is_labelled_by_its_run_id() -> None:
     assert model_label({"model": "tiny", "adapter": "ko-lora-2"}) == "tiny + ko-lora-2"
     assert model_label({"model": "tiny", "adapter": "/data/adapters/my-adapter"}) == "tiny + my-adapter"
     assert model_label({"model": "tiny", "adapter": "x", "label": "mine"}) == "mine"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "flag"),
+    [("limit", -1, "--limit"), ("batch_size", 0, "--batch-size"), ("max_new_tokens", 0, "--max-new-tokens"),
+     ("limit", "many", "--limit")],
+)
+def test_a_limit_batch_or_length_out_of_range_is_refused_naming_its_flag(key, value, flag) -> None:
+    with pytest.raises(ChemtuneError, match=f"^{flag} must be"):
+        check_config({"model": "tiny", "benchmark": "sample", key: value})
+
+
+def test_a_limit_of_zero_or_more_is_accepted() -> None:
+    assert check_config({"model": "tiny", "benchmark": "sample", "limit": "3"})["limit"] == 3
+    assert check_config({"model": "tiny", "benchmark": "sample", "limit": 0})["limit"] == 0
+
+
+def test_an_unknown_adapter_is_refused_before_the_job_starts(tmp_path: Path) -> None:
+    with pytest.raises(ChemtuneError, match="^--adapter nope-run: No run named 'nope-run'"):
+        check_config({"model": "tiny", "benchmark": "sample", "adapter": "nope-run"})
+    not_adapter = tmp_path / "folder"
+    not_adapter.mkdir()
+    with pytest.raises(ChemtuneError, match="^--adapter .*folder: .*not an adapter folder"):
+        check_config({"model": "tiny", "benchmark": "sample", "adapter": str(not_adapter)})
+    with pytest.raises(ChemtuneError, match="^--adapter .*missing: no such folder"):
+        check_config({"model": "tiny", "benchmark": "sample", "adapter": str(tmp_path / "missing")})
