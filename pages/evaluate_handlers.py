@@ -138,6 +138,33 @@ def poll(run_id, seen, lang):
     )
 
 
+COMPARE_ROOT = "chemtune-compare"
+KEEP_COMPARISONS = 10
+
+
+def comparison_folder(eval_ids: list[str], metric: str, average: str) -> Path:
+    """One folder per comparison (the same choice reuses it), the oldest beyond KEEP_COMPARISONS removed.
+
+    It lives in the system temp folder, which Gradio serves downloads from without `allowed_paths`; the
+    workspace may be elsewhere (persistent storage on Spaces). Gradio copies the files on return, so
+    removing an old folder never breaks a download already offered.
+    """
+    import hashlib
+    import json
+    import shutil
+
+    root = Path(tempfile.gettempdir()) / COMPARE_ROOT
+    key = hashlib.sha1(json.dumps([eval_ids, metric, average]).encode()).hexdigest()[:12]
+    folder = root / key
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.touch()  # the newest use, for the clean-up below
+    others = sorted((p for p in root.iterdir() if p.is_dir() and p != folder),
+                    key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in others[KEEP_COMPARISONS - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
 def compare(eval_ids, metric, average, lang):
     """The paper-style table (Markdown, best in bold) and its four export files."""
     from chemtune.evaluate.job import load_results
@@ -149,7 +176,7 @@ def compare(eval_ids, metric, average, lang):
         table = comparison([load_results(eval_id) for eval_id in eval_ids], metric, average)
     except ChemtuneError as error:
         return f"⚠️ {error}", None, None, None, None
-    folder = Path(tempfile.mkdtemp(prefix="chemtune-compare-"))
+    folder = comparison_folder(list(eval_ids), metric, average)
     paths = []
     for fmt, suffix in (("csv", "csv"), ("markdown", "md"), ("latex", "tex"), ("json", "json")):
         path = folder / f"comparison.{suffix}"

@@ -40,3 +40,42 @@ def test_the_endpoint_key_reaches_the_job_and_is_never_written_to_disk(isolated_
     for text in STRINGS["api_key_help"].values():  # the help says what happens: nothing is kept
         assert "workspace" not in text and "작업 폴더에 저장" not in text
     assert "never written to disk" in STRINGS["api_key_help"]["en"]
+
+
+def _finished_eval(home: Path, eval_id: str, accuracy: float) -> None:
+    from chemtune import workspace
+
+    score = {"n": 4, "accuracy": accuracy, "macro_f1": accuracy, "micro_f1": accuracy, "unparsed": 0,
+             "unparsed_rate": 0.0}
+    folder = home / "evals" / eval_id
+    workspace.write_json(folder / "status.json", {"status": "done", "kind": "eval"})
+    workspace.write_json(folder / "results.json", {
+        "label": eval_id, "model": "tiny", "benchmark": "sample", "exam": "sample", "method": "loglik",
+        "shots": 0, "subset_order": ["college"], "subsets": {"college": score}, "average": score,
+        "mean": score, "letters": "ABCD",
+    })
+
+
+def test_comparison_downloads_reuse_one_folder_per_comparison_and_old_ones_are_removed(
+    isolated_workspace: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from itertools import combinations
+
+    monkeypatch.setattr(evaluate_handlers.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    ids = [f"e{i}" for i in range(4)]
+    for i, eval_id in enumerate(ids):
+        _finished_eval(isolated_workspace, eval_id, 0.25 * i)
+    first = evaluate_handlers.compare(["e0", "e1"], "accuracy", "average", "en")
+    again = evaluate_handlers.compare(["e0", "e1"], "accuracy", "average", "en")
+    assert first[1:] == again[1:] and Path(first[1]).parent.parent == tmp_path / "tmp" / "chemtune-compare"
+    assert "| e1 | **25.00** | **25.00** |" in first[0]
+    assert [Path(path).name for path in first[1:]] == [
+        "comparison.csv", "comparison.md", "comparison.tex", "comparison.json"
+    ]
+    choices = [list(c) for n in range(1, 5) for c in combinations(ids, n)]  # 15 different comparisons
+    for choice in choices:
+        latest = evaluate_handlers.compare(choice, "accuracy", "average", "en")
+    folders = list((tmp_path / "tmp" / "chemtune-compare").iterdir())
+    assert len(folders) == evaluate_handlers.KEEP_COMPARISONS
+    assert Path(latest[1]).parent in folders and Path(latest[1]).read_text().startswith("model,eval_id,")
+    assert [p for p in (tmp_path / "tmp").iterdir() if p.name != "chemtune-compare"] == []
