@@ -36,7 +36,9 @@ def row_labels(results: list[dict]) -> list[str]:
         if differ and not result.get("label_given"):
             parts = [str(result.get("method")) if key == "method" else f"{result.get('shots')}-shot"
                      for key in differ]
-            labels[i] += f" ({', '.join(parts)})"
+            # an endpoint's default label already ends in "(endpoint)"
+            parts = [part for part in parts if f"({part})" not in labels[i]]
+            labels[i] += f" ({', '.join(parts)})" if parts else ""
     counts = {label: labels.count(label) for label in labels}
     return [
         f"{label} [{result.get('eval_id')}]" if counts[label] > 1 else label

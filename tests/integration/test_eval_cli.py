@@ -91,7 +91,9 @@ def test_cli_eval_json_then_compare(tmp_path: Path, isolated_workspace: Path) ->
     assert markdown.returncode == 0, markdown.stderr
     lines = markdown.stdout.strip().splitlines()
     assert lines[0] == "| Model | Chemistry | Chemical-Engineering | Materials-Engineering | Average |"
-    assert lines[2].startswith("| tiny |") and lines[3].startswith("| stub-model (endpoint) |")
+    # the rows differ in method and k-shot, so their default labels say so
+    assert lines[2].startswith("| tiny (loglik, 1-shot) |")
+    assert lines[3].startswith("| stub-model (endpoint) (0-shot) |")
     assert "**" in markdown.stdout
     latex = chemtune("compare", base["eval_id"], ref["eval_id"], "--format", "latex", "--metric", "accuracy")
     assert latex.returncode == 0 and r"\begin{tabular}{lrrrr}" in latex.stdout
@@ -101,7 +103,7 @@ def test_cli_eval_json_then_compare(tmp_path: Path, isolated_workspace: Path) ->
         == "model,eval_id,Chemistry,Chemical-Engineering,Materials-Engineering,"
         "Average"
     )
-    assert f"stub-model (endpoint),{ref['eval_id']}," in csv_out.stdout
+    assert f"stub-model (endpoint) (0-shot),{ref['eval_id']}," in csv_out.stdout
 
 
 def test_cli_eval_of_a_bad_file_fails_with_file_and_line(tmp_path: Path) -> None:

@@ -141,6 +141,8 @@ def test_rows_differing_only_in_method_or_shots_are_labelled_apart() -> None:
     assert [row["model"] for row in table["rows"]] == [
         "tiny (loglik, 0-shot)", "tiny (loglik, 3-shot)", "tiny (generate, 0-shot)", "my label"
     ]
+    endpoint = {**_result("gpt (endpoint)", 0.4, 0.5, 0.45, "r1"), "method": "endpoint"}
+    assert comparison([zero, endpoint], "accuracy")["rows"][1]["model"] == "gpt (endpoint)"
     only_shots = comparison([zero, three], "accuracy")
     assert [row["model"] for row in only_shots["rows"]] == ["tiny (0-shot)", "tiny (3-shot)"]
 
