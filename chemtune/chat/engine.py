@@ -24,6 +24,15 @@ from chemtune.chat.streaming import Batcher, find_stop, stop_criteria, token_str
 from chemtune.errors import ChemtuneError
 
 ROLES = ("system", "user", "assistant")
+SEED_RANGE = (-(2**63), 2**64 - 1)  # what torch.manual_seed accepts
+
+
+class PromptTooLong(ChemtuneError):
+    """The conversation plus the tokens asked for do not fit the model's context."""
+
+
+class GenerationError(ChemtuneError):
+    """The model failed while answering (out of memory, a device error): not the request's fault."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ class Settings:
             raise ChemtuneError(f"temperature must be between 0 and 5, not {self.temperature}.")
         if not 0 < self.top_p <= 1:
             raise ChemtuneError(f"top-p must be above 0 and at most 1, not {self.top_p}.")
+        if self.seed is not None and not SEED_RANGE[0] <= self.seed <= SEED_RANGE[1]:
+            raise ChemtuneError(f"seed must be between {SEED_RANGE[0]} and {SEED_RANGE[1]}, not {self.seed}.")
         return self
 
 
@@ -221,6 +232,22 @@ class ChatEngine:
         prompt = prompting.render_messages(self.tokenizer, clean_messages(messages))
         return len(prompting.tokenize_prompt(self.tokenizer, prompt))
 
+    def prompt_ids(self, messages: list[dict], settings: Settings) -> list[int]:
+        """The prompt's token ids; raises PromptTooLong unless they and settings.max_new_tokens fit the
+        model's context (the server calls this before it answers 200, the engine again before generating)."""
+        self._require_model()
+        prompt = prompting.render_messages(self.tokenizer, clean_messages(messages))
+        ids = prompting.tokenize_prompt(self.tokenizer, prompt)
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        if limit and len(ids) >= limit:
+            raise PromptTooLong(f"The conversation is {len(ids)} tokens long; this model reads at most "
+                                f"{limit}. Clear the history or shorten the message.")
+        if limit and len(ids) + settings.max_new_tokens > limit:
+            raise PromptTooLong(f"The conversation is {len(ids)} tokens long and {settings.max_new_tokens} "
+                                f"new tokens were asked for; this model reads at most {limit} in all. Ask "
+                                f"for at most {limit - len(ids)} new tokens, or shorten the conversation.")
+        return ids
+
     def _adapter_context(self, model: str | None) -> Any:
         """Activate the adapter `model` names, or disable adapters for the base model."""
         if model in (None, "", self.base):
@@ -244,13 +271,8 @@ class ChatEngine:
         with self._lock:
             self._require_model()
             reply = Reply(model=model or self.base or "")
-            prompt = prompting.render_messages(self.tokenizer, messages)
-            ids = prompting.tokenize_prompt(self.tokenizer, prompt)
+            ids = self.prompt_ids(messages, settings)
             reply.prompt_tokens = len(ids)
-            limit = getattr(self.model.config, "max_position_embeddings", None)
-            if limit and len(ids) >= limit:
-                raise ChemtuneError(f"The conversation is {len(ids)} tokens long; this model reads at most "
-                                    f"{limit}. Clear the history or shorten the message.")
             context = self._adapter_context(model)
             self._current_stop = stop_event
             try:
@@ -301,15 +323,15 @@ class ChatEngine:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:
             kwargs.update(do_sample=True, temperature=settings.temperature, top_p=settings.top_p, top_k=None)
-        if settings.seed is not None:
-            torch.manual_seed(settings.seed)
         try:
+            if settings.seed is not None:
+                torch.manual_seed(settings.seed)
             with torch.inference_mode(), context:
                 output = self.model.generate(**kwargs)[0, len(ids):].tolist()
         except ChemtuneError:
             raise
         except Exception as exc:
-            raise ChemtuneError(f"Generation failed: {exc}") from exc
+            raise GenerationError(f"Generation failed: {exc}") from exc
         flush(len(reply.text))
         reply.seconds = time.perf_counter() - reply.started
         ended_on_eos = bool(output) and output[-1] == self.tokenizer.eos_token_id

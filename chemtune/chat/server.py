@@ -4,7 +4,10 @@
 any ASGI app (the Gradio app does so when asked); `create_app(engine)` is the standalone server that
 `python -m chemtune serve` runs. The request's `model` picks the base model or a loaded adapter. Errors
 use OpenAI's shape, `{"error": {"message", "type", "code"}}`: 400 malformed request, 401 missing or wrong
-API key (when one is set), 404 unknown model.
+API key (when one is set), 404 unknown model or route, 500 a failure on our side.
+
+Requests wait for the engine (it answers one at a time) on the event loop, behind an asyncio semaphore,
+and only then get a worker thread: a queue of completions never takes every thread from `GET /v1/models`.
 """
 
 from __future__ import annotations
@@ -15,21 +18,33 @@ import json
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
-from chemtune.chat.engine import ChatEngine, Settings, clean_messages
+from chemtune.chat.engine import (
+    SEED_RANGE,
+    ChatEngine,
+    GenerationError,
+    PromptTooLong,
+    Settings,
+    clean_messages,
+)
 from chemtune.chat.streaming import Batcher
 from chemtune.errors import ChemtuneError
+
+ROLES = ("system", "user", "assistant", "developer")  # "developer": OpenAI's newer name for system
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="allow")
-    role: Literal["system", "user", "assistant", "developer"]
+    role: str
     content: str | list[Any] | None = None
 
 
@@ -49,7 +64,7 @@ class ChatRequest(BaseModel):
     max_completion_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, gt=0, le=1)
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=SEED_RANGE[0], le=SEED_RANGE[1])
     n: int = Field(default=1, ge=1, le=1)
     stop: str | list[str] | None = None
 
@@ -61,6 +76,13 @@ class ChatRequest(BaseModel):
         ).check()
 
     def plain_messages(self) -> list[dict]:
+        for i, message in enumerate(self.messages):
+            if message.role in ("tool", "function"):
+                raise ChemtuneError(f"message {i} has role {message.role!r}: tools and function calling are "
+                                    "not supported; send system, user and assistant messages only.")
+            if message.role not in ROLES:
+                raise ChemtuneError(f"message {i} has role {message.role!r}; expected one of "
+                                    f"{', '.join(ROLES)}.")
         # "developer" is OpenAI's newer name for the system role.
         return [{"role": "system" if m.role == "developer" else m.role, "content": m.content}
                 for m in self.messages]
@@ -85,16 +107,14 @@ def _validation_message(error: ValidationError) -> str:
 def create_api(engine: ChatEngine, api_key: str | None = None, default_max_tokens: int = 512) -> FastAPI:
     """The OpenAI-compatible routes (`/models`, `/chat/completions`), to mount under `/v1`."""
     api = FastAPI(title="chemtune OpenAI-compatible API", docs_url=None, redoc_url=None, openapi_url=None)
-
-    @api.exception_handler(APIError)
-    async def _api_error(request: Request, exc: APIError) -> JSONResponse:
-        return exc.response()
+    _openai_errors(api)
+    gate = _EngineGate()
 
     if api_key:
         api.add_middleware(_KeyCheck, api_key=api_key)
 
     @api.get("/models")
-    def list_models() -> dict:
+    async def list_models() -> dict:
         created = int(time.time())
         data = [{"id": name, "object": "model", "created": created, "owned_by": "chemtune",
                  "root": engine.base, "parent": None if name == engine.base else engine.base}
@@ -102,7 +122,7 @@ def create_api(engine: ChatEngine, api_key: str | None = None, default_max_token
         return {"object": "list", "data": data}
 
     @api.get("/models/{name:path}")
-    def get_model(name: str) -> dict:
+    async def get_model(name: str) -> dict:
         if name not in engine.model_names():
             raise _unknown_model(engine, name)
         return {"id": name, "object": "model", "created": int(time.time()), "owned_by": "chemtune"}
@@ -128,17 +148,28 @@ def create_api(engine: ChatEngine, api_key: str | None = None, default_max_token
             raise APIError(400, str(exc), "invalid_request_error", "invalid_request") from None
         if req.model not in engine.model_names():
             raise _unknown_model(engine, req.model)
+        # Checked before a stream starts: once 200 is sent, a bad request could only be an error event.
+        try:
+            await run_in_threadpool(engine.prompt_ids, messages, settings)
+        except PromptTooLong as exc:
+            raise APIError(400, str(exc), "invalid_request_error", "context_length_exceeded") from None
+        except ChemtuneError as exc:
+            raise APIError(400, str(exc), "invalid_request_error", "invalid_request") from None
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         if req.stream:
             include_usage = bool(req.stream_options and req.stream_options.include_usage)
             return StreamingResponse(
-                _sse(engine, messages, req.model, settings, completion_id, include_usage),
+                _sse(engine, gate, messages, req.model, settings, completion_id, include_usage),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         try:
-            reply = await _run_blocking(engine, messages, req.model, settings, request)
+            reply = await _run_blocking(engine, gate, messages, req.model, settings, request)
+        except GenerationError as exc:
+            raise APIError(500, str(exc), "server_error", "generation_failed") from None
         except ChemtuneError as exc:
-            raise APIError(400, str(exc), "invalid_request_error", "generation_failed") from None
+            raise APIError(400, str(exc), "invalid_request_error", "invalid_request") from None
+        if reply is None:  # the client hung up while it waited
+            return APIError(499, "The client closed the request.", "server_error", "client_closed").response()
         return {
             "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": req.model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text},
@@ -150,9 +181,46 @@ def create_api(engine: ChatEngine, api_key: str | None = None, default_max_token
     return api
 
 
+def _openai_errors(app: FastAPI) -> None:
+    """Every error in OpenAI's shape: ours, unknown routes and methods, and anything unexpected (500)."""
+
+    @app.exception_handler(APIError)
+    async def _api_error(request: Request, exc: APIError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            message = f"No route {request.method} {request.url.path}; this API has /v1/models and " \
+                      "/v1/chat/completions."
+            return APIError(404, message, "invalid_request_error", "not_found").response()
+        return APIError(exc.status_code, str(exc.detail), "invalid_request_error").response()
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return APIError(500, f"Internal error: {type(exc).__name__}: {exc}", "server_error",
+                        "internal_error").response()
+
+
+class _EngineGate:
+    """One request at a time waits for the engine on the event loop (not in a worker thread); one
+    asyncio.Semaphore per event loop, since a semaphore belongs to the loop it first waited on."""
+
+    def __init__(self) -> None:
+        self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __call__(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores[loop] = asyncio.Semaphore(1)
+        return semaphore
+
+
 def create_app(engine: ChatEngine, api_key: str | None = None, default_max_tokens: int = 512) -> FastAPI:
     """The standalone server: the API under `/v1`."""
     app = FastAPI(title="chemtune serve", docs_url=None, redoc_url=None, openapi_url=None)
+    _openai_errors(app)
     app.mount("/v1", create_api(engine, api_key, default_max_tokens))
 
     @app.get("/")
@@ -229,27 +297,53 @@ class _KeyCheck:
         await self.app(scope, receive, send)
 
 
-async def _run_blocking(engine: ChatEngine, messages: list[dict], model: str, settings: Settings,
-                        request: Request) -> Any:
-    """The whole answer, generated in a worker thread; a client that hangs up stops it (the engine serves
-    one answer at a time, so an abandoned one would hold everyone else up)."""
-    from starlette.concurrency import run_in_threadpool
-
-    stop = threading.Event()
-    task = asyncio.ensure_future(run_in_threadpool(engine.run, messages, model, settings, None, stop))
+async def _take_turn(semaphore: asyncio.Semaphore, request: Request) -> bool:
+    """Wait on the event loop until the engine is ours; False (and no turn held) if the client hangs up."""
+    turn = asyncio.ensure_future(semaphore.acquire())
     try:
-        while not task.done():
-            await asyncio.wait({task}, timeout=0.25)
-            if not task.done() and await request.is_disconnected():
-                stop.set()
-        return task.result()
-    except asyncio.CancelledError:
-        stop.set()
+        while not turn.done():
+            await asyncio.wait({turn}, timeout=0.25)
+            if not turn.done() and await request.is_disconnected():
+                if turn.done():
+                    semaphore.release()
+                else:
+                    turn.cancel()
+                return False
+        return True
+    except BaseException:
+        if turn.done() and not turn.cancelled() and turn.exception() is None:
+            semaphore.release()
+        else:
+            turn.cancel()
         raise
 
 
-async def _sse(engine: ChatEngine, messages: list[dict], model: str, settings: Settings, completion_id: str,
-               include_usage: bool) -> AsyncIterator[str]:
+async def _run_blocking(engine: ChatEngine, gate: _EngineGate, messages: list[dict], model: str,
+                        settings: Settings, request: Request) -> Any:
+    """The whole answer, generated in a worker thread once it is this request's turn; a client that hangs
+    up stops it, or leaves the queue (the engine serves one answer at a time, so an abandoned one would
+    hold everyone else up). None for a client that left before its turn."""
+    semaphore = gate()
+    if not await _take_turn(semaphore, request):
+        return None
+    try:
+        stop = threading.Event()
+        task = asyncio.ensure_future(run_in_threadpool(engine.run, messages, model, settings, None, stop))
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=0.25)
+                if not task.done() and await request.is_disconnected():
+                    stop.set()
+            return task.result()
+        except asyncio.CancelledError:
+            stop.set()
+            raise
+    finally:
+        semaphore.release()
+
+
+async def _sse(engine: ChatEngine, gate: _EngineGate, messages: list[dict], model: str, settings: Settings,
+               completion_id: str, include_usage: bool) -> AsyncIterator[str]:
     """OpenAI's chunk stream: a role chunk, content chunks, a finish chunk, [usage chunk], [DONE].
 
     The engine generates in a thread of its own and hands text straight to the event loop (pieces less
@@ -283,25 +377,30 @@ async def _sse(engine: ChatEngine, messages: list[dict], model: str, settings: S
 
     producer = threading.Thread(target=produce, name="chemtune-sse", daemon=True)
     yield chunk({"role": "assistant", "content": ""})
-    producer.start()
-    try:
-        while True:
-            items = [await queue.get()]
-            while not queue.empty():
-                items.append(queue.get_nowait())
-            text = "".join(item for item in items if isinstance(item, str))
-            if text:
-                yield f"{head}{json.dumps(text, ensure_ascii=False)}{tail}"
-            end = items[-1]
-            if isinstance(end, Exception):
-                error = {"error": {"message": str(end), "type": "server_error", "code": "generation_failed"}}
-                yield f"data: {json.dumps(error, ensure_ascii=False)}\n\n"
-                return
-            if not isinstance(end, str):  # the finished Reply
-                yield chunk({}, end.finish_reason)
-                if include_usage:
-                    yield chunk({}, usage=_usage(end), choices=False)
-                yield "data: [DONE]\n\n"
-                return
-    finally:
-        stop_event.set()  # a client that hung up ends the generation instead of leaving it running
+    # Its turn at the engine before its thread: waiting streams hold no threads (a client that hangs up
+    # while waiting cancels this generator, and its place in the queue with it).
+    async with gate():
+        producer.start()
+        try:
+            while True:
+                items = [await queue.get()]
+                while not queue.empty():
+                    items.append(queue.get_nowait())
+                text = "".join(item for item in items if isinstance(item, str))
+                if text:
+                    yield f"{head}{json.dumps(text, ensure_ascii=False)}{tail}"
+                end = items[-1]
+                if isinstance(end, Exception):
+                    # Requests were checked before 200 was sent: what fails now is on our side.
+                    error = {"error": {"message": str(end), "type": "server_error",
+                                       "code": "generation_failed", "param": None}}
+                    yield f"data: {json.dumps(error, ensure_ascii=False)}\n\n"
+                    return
+                if not isinstance(end, str):  # the finished Reply
+                    yield chunk({}, end.finish_reason)
+                    if include_usage:
+                        yield chunk({}, usage=_usage(end), choices=False)
+                    yield "data: [DONE]\n\n"
+                    return
+        finally:
+            stop_event.set()  # a client that hung up ends the generation instead of leaving it running

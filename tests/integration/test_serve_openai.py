@@ -201,3 +201,132 @@ def test_a_client_that_hangs_up_does_not_hold_up_the_next_one(server: str, clien
     assert reply.choices[0].message.content is not None
     # the abandoned answer (1,900 tokens, seconds of work) was stopped, not finished first
     assert time.monotonic() - started < 1.5
+
+
+# ---- requests checked before the stream starts, errors in OpenAI's shape, a queue that leaves threads free
+
+LONG = "촉매 반응 " * 1500  # more tokens than the tiny model's 2,048 positions
+NEARLY_FULL = "촉매 반응 " * 940  # about 1,900 tokens: room for a short answer, not for 500 tokens
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_conversation_longer_than_the_context_is_400_streamed_or_not(client, stream: bool) -> None:
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as caught:
+        response = client.chat.completions.create(model="chem-ko", stream=stream, max_tokens=5,
+                                                  messages=[{"role": "user", "content": LONG}])
+        list(response) if stream else None
+    assert caught.value.status_code == 400
+    assert caught.value.body["code"] == "context_length_exceeded"
+    assert "reads at most 2048" in caught.value.body["message"]
+
+
+def test_prompt_plus_max_tokens_beyond_the_context_is_400_naming_the_room_left(client) -> None:
+    import openai
+
+    messages = [{"role": "user", "content": NEARLY_FULL}]
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="tiny", stream=True, max_tokens=500, messages=messages)
+    assert "Ask for at most" in caught.value.body["message"]
+    fits = client.chat.completions.create(model="tiny", max_tokens=2, messages=messages)
+    assert fits.usage.prompt_tokens + 500 > 2048 and fits.usage.completion_tokens == 2
+
+
+def test_tool_messages_are_refused_saying_tools_are_not_supported(server: str) -> None:
+    body = {"model": "tiny", "messages": [{"role": "user", "content": "hi"},
+                                          {"role": "tool", "content": "42", "tool_call_id": "c1"}]}
+    response = httpx.post(f"{server}/chat/completions", json=body, timeout=30,
+                          headers={"Authorization": f"Bearer {API_KEY}"})
+    assert response.status_code == 400
+    assert "tools and function calling are not supported" in response.json()["error"]["message"]
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory: pytest.TempPathFactory):
+    """A server without a key over an engine the test can reach (to hold it busy or make it fail)."""
+    from chemtune.chat.engine import ChatEngine
+    from chemtune.chat.server import create_app
+    from tests.conftest import OFFLINE, _free_port
+
+    home = tmp_path_factory.mktemp("serve-own") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHEMTUNE_HOME", str(home))
+        for name, value in OFFLINE.items():
+            mp.setenv(name, value)
+        mp.setenv("NO_PROXY", "127.0.0.1,localhost")
+        engine = ChatEngine().load("tiny", device="cpu")
+        with ServerThread(create_app(engine, default_max_tokens=4), _free_port()) as running:
+            yield engine, running.url
+
+
+def test_models_answer_at_once_while_many_completions_wait_for_the_engine(own) -> None:
+    import threading
+    import time
+
+    engine, url = own
+    body = {"model": "tiny", "messages": [{"role": "user", "content": "촉매란?"}], "max_tokens": 2}
+    statuses: list[int] = []
+
+    def complete() -> None:
+        statuses.append(httpx.post(f"{url}/chat/completions", json=body, timeout=120).status_code)
+
+    stream_body = body | {"stream": True}
+    streams = [threading.Thread(target=lambda: statuses.append(
+        httpx.post(f"{url}/chat/completions", json=stream_body, timeout=120).status_code)) for _ in range(5)]
+    waiting = [threading.Thread(target=complete) for _ in range(45)] + streams
+    with engine._lock:  # the engine is busy (as with a long answer in the Chat tab): everyone queues
+        for thread in waiting:
+            thread.start()
+        time.sleep(1.5)  # all 50 requests are in and waiting
+        started = time.monotonic()
+        models = httpx.get(f"{url}/models", timeout=10)
+        assert models.status_code == 200 and models.json()["data"][0]["id"] == "tiny"
+        assert time.monotonic() - started < 0.5
+    for thread in waiting:
+        thread.join(timeout=120)
+    assert statuses == [200] * 50
+
+
+def test_a_failure_while_generating_is_500_server_error_streamed_or_not(own, monkeypatch) -> None:
+    engine, url = own
+
+    def out_of_memory(**kwargs):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(engine.model, "generate", out_of_memory)
+    body = {"model": "tiny", "messages": [{"role": "user", "content": "촉매란?"}]}
+    response = httpx.post(f"{url}/chat/completions", json=body, timeout=60)
+    assert response.status_code == 500
+    error = response.json()["error"]
+    assert error["type"] == "server_error" and "out of memory" in error["message"]
+    streamed_body = body | {"stream": True}
+    with httpx.stream("POST", f"{url}/chat/completions", json=streamed_body, timeout=60) as streamed:
+        lines = [line for line in streamed.iter_lines() if line]
+    assert '"type": "server_error"' in lines[-1] and "out of memory" in lines[-1]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_seed_torch_cannot_take_is_400_naming_the_seed(own, stream: bool) -> None:
+    _, url = own
+    body = {"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "stream": stream,
+            "seed": 99999999999999999999999, "temperature": 1}
+    response = httpx.post(f"{url}/chat/completions", json=body, timeout=60)
+    assert response.status_code == 400
+    assert "seed" in response.json()["error"]["message"]
+
+
+def test_unexpected_errors_and_unknown_routes_answer_in_openai_shape(own, monkeypatch) -> None:
+    engine, url = own
+
+    def broken(*args, **kwargs):
+        raise KeyError("tokenizer state")
+
+    monkeypatch.setattr(engine, "prompt_ids", broken)
+    body = {"model": "tiny", "messages": [{"role": "user", "content": "hi"}]}
+    response = httpx.post(f"{url}/chat/completions", json=body, timeout=60)
+    assert response.status_code == 500
+    assert response.json()["error"]["type"] == "server_error"
+    for path in (f"{url}/embeddings", url.removesuffix("/v1") + "/nowhere"):
+        missing = httpx.get(path, timeout=10)
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
