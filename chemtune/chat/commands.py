@@ -120,6 +120,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 print(piece, end="", flush=True)
         except KeyboardInterrupt:
             print("\n[stopped]", file=sys.stderr)
+        except ChemtuneError as error:
+            # The session goes on (so /reset can still be typed); the message that failed is not kept.
+            history.pop()
+            print(f"\nerror: {error}", file=sys.stderr)
+            continue
         print()
         if reply is not None:
             history.append({"role": "assistant", "content": reply.text})

@@ -122,3 +122,18 @@ def test_cli_chat_reports_a_missing_adapter(built, capsys) -> None:
     tiny, _ = built
     assert main(["chat", "--model", str(tiny), "--adapter", "train-none", "--prompt", "hi"]) == 1
     assert "No run named 'train-none'" in capsys.readouterr().err
+
+
+def test_interactive_chat_reports_a_too_long_message_and_goes_on(built, monkeypatch, capsys) -> None:
+    import io
+
+    from chemtune.cli import main
+
+    tiny, _ = built
+    too_long = "촉매 반응 " * 1500
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{too_long}\n산이란?\n/exit\n"))
+    assert main(["chat", "--model", str(tiny), "--max-new-tokens", "4"]) == 0
+    err = capsys.readouterr().err
+    assert "error: The conversation is" in err and "Clear the history" in err
+    # The failed message was dropped from the history, so the next question is answered.
+    assert err.count("4 tokens · first token") == 1
