@@ -29,6 +29,15 @@ def run_adapter_dir(run_id: str) -> Path:
                         f"{', '.join(str(p) for p in candidates)}.")
 
 
+def _default_name(path: Path) -> str:
+    """A folder's name, except inside a run folder (`<run_id>/adapter`): every run's is called "adapter",
+    so it is named after its run, and loading another run's adapter never replaces this one."""
+    for folder in (path.parent, path.parent.parent):
+        if (folder / "status.json").exists() and (folder / "config.yaml").exists():
+            return folder.name
+    return path.name
+
+
 def resolve_adapter(spec: str) -> tuple[str, Path]:
     """Turn "NAME=PATH", "PATH" or "RUN_ID" (or "NAME=RUN_ID") into (name, adapter folder)."""
     spec = (spec or "").strip()
@@ -42,7 +51,7 @@ def resolve_adapter(spec: str) -> tuple[str, Path]:
     if path.is_dir():
         if not _is_adapter(path):
             raise ChemtuneError(f"{path} is a folder but not a PEFT adapter (no adapter_config.json).")
-        return name or path.name, path.resolve()
+        return name or _default_name(path.resolve()), path.resolve()
     if "/" in target or target.startswith((".", "~")):
         raise ChemtuneError(f"Adapter folder {target!r} does not exist.")
     return name or target, run_adapter_dir(target)

@@ -133,6 +133,7 @@ class ChatEngine:
         self.device = "cpu"
         # The base model the app serves under /v1: API clients rely on it, so the tab may not swap it out.
         self.pinned: str | None = None
+        self.pinned_adapters: set[str] = set()  # the adapters it serves there, which the tab may not replace
         self._lock = threading.Lock()  # one generation (or load) at a time
         self._current_stop: threading.Event | None = None
 
@@ -175,6 +176,9 @@ class ChatEngine:
         self._require_model()
         if self.adapters.get(name) == path:
             return
+        if name in self.pinned_adapters:
+            raise ChemtuneError(f"The adapter {name!r} is served under /v1 from {self.adapters[name]}, so it "
+                                f"is not replaced; load {path} under another name (NAME=FOLDER).")
         try:
             # Checked before the adapter of the same name is dropped, so a misfit leaves everything as it was.
             models.check_adapter_fits(self.model, Path(path))

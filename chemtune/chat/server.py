@@ -250,6 +250,7 @@ def api_from_env(environ: dict[str, str]) -> FastAPI:
     engine = shared_engine().load(model, {name: str(path) for name, path in adapters.items()},
                                   trust_remote_code=trust)
     engine.pinned = model
+    engine.pinned_adapters = set(adapters)
     return create_api(engine, api_key=environ.get("CHEMTUNE_SERVE_API_KEY") or None)
 
 

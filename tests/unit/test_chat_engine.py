@@ -238,3 +238,25 @@ def test_an_adapter_for_another_base_model_fails_clearly_and_leaves_the_engine_w
     engine.add_adapter("b", lora_b)  # a good adapter still loads, and the base model still answers
     assert engine.generate(MESSAGES, "b", SHORT).text != base
     assert engine.generate(MESSAGES, None, SHORT).text == base
+
+
+def test_a_run_adapter_folder_is_named_after_its_run_and_a_served_adapter_is_not_replaced(
+        built, isolated_workspace: Path) -> None:
+    from chemtune.chat.adapters import resolve_adapter
+
+    tiny, lora_a, lora_b = built
+    first, second = (finished_train_run(isolated_workspace, run, None) for run in ("train-one", "train-two"))
+    random_lora(first / "adapter", seed=5, base=str(tiny))
+    random_lora(second / "adapter", seed=6, base=str(tiny))
+    assert resolve_adapter(str(first / "adapter"))[0] == "train-one"
+    assert resolve_adapter(str(second / "adapter"))[0] == "train-two"
+    assert resolve_adapter(str(lora_a))[0] == "lora-a"  # a folder outside a run keeps its own name
+
+    served = ChatEngine().load(str(tiny), {"chem": str(lora_a)}, device="cpu")
+    served.pinned, served.pinned_adapters = str(tiny), {"chem"}
+    answer = served.generate(MESSAGES, "chem", SHORT).text
+    with pytest.raises(ChemtuneError, match="'chem' is served under /v1"):
+        served.add_adapter("chem", lora_b)
+    assert served.generate(MESSAGES, "chem", SHORT).text == answer
+    served.add_adapter("other", lora_b)  # under another name it loads beside it
+    assert served.model_names() == [str(tiny), "chem", "other"]
