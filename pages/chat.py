@@ -145,7 +145,7 @@ def send(message: str, history: list, base_history: list, active: str, base: str
     status = gr.update()
     try:
         settings = Settings(max_new_tokens=int(max_new), temperature=float(temperature) if sampling else 0.0,
-                            top_p=float(top_p)).check()
+                            top_p=float(top_p), fit_context=True).check()
         if use_remote:
             if compare:
                 raise ChemtuneError(_say("compare_remote", lang))

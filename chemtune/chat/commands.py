@@ -60,7 +60,7 @@ def _settings(args: argparse.Namespace) -> Any:
     from chemtune.chat.engine import Settings
 
     return Settings(max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p,
-                    seed=args.seed).check()
+                    seed=args.seed, fit_context=True).check()
 
 
 def _backend(args: argparse.Namespace) -> tuple[Any, str | None]:

@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +44,9 @@ class Settings:
     top_p: float = 1.0
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    # The Chat tab and terminal chat: shorten max_new_tokens to the room the context leaves, instead of
+    # refusing as the API does (OpenAI's and vLLM's behaviour, which API clients expect).
+    fit_context: bool = False
 
     @property
     def greedy(self) -> bool:
@@ -246,7 +249,7 @@ class ChatEngine:
         if limit and len(ids) >= limit:
             raise PromptTooLong(f"The conversation is {len(ids)} tokens long; this model reads at most "
                                 f"{limit}. Clear the history or shorten the message.")
-        if limit and len(ids) + settings.max_new_tokens > limit:
+        if limit and len(ids) + settings.max_new_tokens > limit and not settings.fit_context:
             raise PromptTooLong(f"The conversation is {len(ids)} tokens long and {settings.max_new_tokens} "
                                 f"new tokens were asked for; this model reads at most {limit} in all. Ask "
                                 f"for at most {limit - len(ids)} new tokens, or shorten the conversation.")
@@ -277,6 +280,9 @@ class ChatEngine:
             reply = Reply(model=model or self.base or "")
             ids = self.prompt_ids(messages, settings)
             reply.prompt_tokens = len(ids)
+            limit = getattr(self.model.config, "max_position_embeddings", None)
+            if settings.fit_context and limit:
+                settings = replace(settings, max_new_tokens=min(settings.max_new_tokens, limit - len(ids)))
             context = self._adapter_context(model)
             self._current_stop = stop_event
             try:

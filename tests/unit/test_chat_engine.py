@@ -260,3 +260,17 @@ def test_a_run_adapter_folder_is_named_after_its_run_and_a_served_adapter_is_not
     assert served.generate(MESSAGES, "chem", SHORT).text == answer
     served.add_adapter("other", lora_b)  # under another name it loads beside it
     assert served.model_names() == [str(tiny), "chem", "other"]
+
+
+def test_prompt_and_new_tokens_must_fit_the_context_unless_the_chat_shortens_the_answer(
+        engine: ChatEngine) -> None:
+    from chemtune.chat.engine import PromptTooLong
+
+    nearly_full = [{"role": "user", "content": "촉매 반응 " * 1000}]
+    prompt = engine.count_tokens(nearly_full)
+    limit = engine.model.config.max_position_embeddings
+    assert limit - 100 < prompt < limit
+    with pytest.raises(PromptTooLong, match=f"at most {limit - prompt} new tokens"):
+        engine.generate(nearly_full, None, Settings(max_new_tokens=500))
+    reply = engine.generate(nearly_full, None, Settings(max_new_tokens=500, fit_context=True))
+    assert reply.tokens <= limit - prompt
