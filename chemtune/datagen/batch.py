@@ -1,12 +1,15 @@
-"""Large jobs through the OpenAI Batch API: one request line per document (custom_id names it), upload,
-create the batch, poll until it ends, then collect answers by custom_id into the same validation path
-as live requests. Answers go into the response cache, and the batch id is kept in the run folder, so a
-restarted job resumes polling instead of paying twice. The Batch API has no JSON-mode fallback: a server
-that refuses `response_format` fails those lines (run live instead).
+"""Large jobs through the OpenAI Batch API: one request line per distinct question (custom_id is its cache
+key), upload, create the batch, poll until it ends, then collect answers into the same validation path as
+live requests. Answers go into the response cache, and each batch's id is kept in
+`$CHEMTUNE_HOME/cache/batches/`, named by the content it asks, so any rerun (CLI or job, any run folder)
+resumes polling instead of paying twice. A saved batch that ended cancelled, failed or expired gives up
+the answers it has and the rest go into a new batch. The Batch API has no JSON-mode fallback: a server that
+refuses `response_format` fails those lines (run live instead).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import time
@@ -23,15 +26,43 @@ from chemtune.errors import ChemtuneError
 
 ENDPOINT = "/v1/chat/completions"
 ENDED = ("completed", "failed", "expired", "cancelled")
-STATE_FILE = "batch.json"
+DEAD = ("failed", "expired", "cancelled")
+# The Batch API's limits per batch (input lines, input file size); module constants so tests can lower them.
+MAX_BATCH_REQUESTS = 50_000
+MAX_BATCH_BYTES = 200_000_000
+CANCEL_WAIT_S = 120.0  # how long an abort waits for a cancelled batch to hand over its answers
 
 
 def request_lines(items: list[tuple[str, list[dict], dict]], model: str) -> bytes:
     """The batch input file: one JSON line per (custom_id, messages, params)."""
-    lines = [{"custom_id": custom_id, "method": "POST", "url": ENDPOINT,
-              "body": {"model": model, "messages": messages, **params}}
-             for custom_id, messages, params in items]
-    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode("utf-8")
+    return b"".join(_request_line(custom_id, messages, params, model)
+                    for custom_id, messages, params in items)
+
+
+def _request_line(custom_id: str, messages: list[dict], params: dict, model: str) -> bytes:
+    line = {"custom_id": custom_id, "method": "POST", "url": ENDPOINT,
+            "body": {"model": model, "messages": messages, **params}}
+    return (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def split_batches(lines: list[tuple[str, bytes]], max_requests: int | None = None,
+                  max_bytes: int | None = None) -> list[list[tuple[str, bytes]]]:
+    """Group (custom_id, line) pairs into batch files within the per-batch line and byte limits."""
+    max_requests = max_requests or MAX_BATCH_REQUESTS
+    max_bytes = max_bytes or MAX_BATCH_BYTES
+    groups: list[list[tuple[str, bytes]]] = []
+    size = 0
+    for custom_id, line in lines:
+        if len(line) > max_bytes:
+            raise ChemtuneError(
+                f"One request is {len(line)} bytes, over the Batch API's {max_bytes} per file."
+            )
+        if not groups or len(groups[-1]) >= max_requests or size + len(line) > max_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].append((custom_id, line))
+        size += len(line)
+    return groups
 
 
 def parse_results(text: str) -> dict[str, dict[str, Any]]:
@@ -61,11 +92,21 @@ def parse_results(text: str) -> dict[str, dict[str, Any]]:
     return results
 
 
+def state_dir() -> Path:
+    """Where the ids of submitted batches are kept, for any rerun to find."""
+    return workspace.home() / "cache" / "batches"
+
+
+def state_name(model: str, params: dict, keys: list[str]) -> str:
+    """A batch's state file name: SHA-256 of model + params + its sorted request keys."""
+    blob = json.dumps({"model": model, "params": params, "keys": sorted(keys)}, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest() + ".json"
+
+
 def answer_documents_batch(
     docs: list[Document],
     config: GenerateConfig,
     api_key: str | None = None,
-    run_dir: Path | str | None = None,
     progress: Callable[[Stats], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> tuple[list[Outcome], Stats]:
@@ -78,7 +119,7 @@ def answer_documents_batch(
     params = LLMClient(config.llm, key).request_params(task.json_answer)
     stats = Stats(requested=len(docs))
     outcomes: list[Outcome | None] = [None] * len(docs)
-    pending: dict[str, int] = {}
+    pending: dict[str, list[int]] = {}  # request key → documents asking it (identical texts ask once)
     prepared = [prepare(doc, task, lang, config, params) for doc in docs]
     for index, item in enumerate(prepared):
         if not item.doc.text.strip():
@@ -89,28 +130,41 @@ def answer_documents_batch(
             cache.keep_if(item.key, answer, outcomes[index].record is not None)
             stats.cached += 1
         else:
-            pending[f"doc-{index}-{item.doc.id}"] = index
+            pending.setdefault(item.key, []).append(index)
+
+    def take(results: dict[str, dict[str, Any]]) -> None:
+        """Judge and cache the answers of a finished (or cancelled) batch."""
+        for request_key, answer in results.items():
+            for index in pending.get(request_key, []):
+                item = prepared[index]
+                if outcomes[index] is not None:
+                    continue
+                if "error" in answer:
+                    outcomes[index] = _failed(item, task, redact(answer["error"], key), None)
+                    continue
+                stats.prompt_tokens += answer["prompt_tokens"]
+                stats.completion_tokens += answer["completion_tokens"]
+                outcomes[index] = judge(item, task, lang, {**answer, "model": config.llm.model},
+                                        config.llm.model)
+                cache.keep_if(item.key, answer | {"model": config.llm.model},
+                              outcomes[index].record is not None)
+
     if pending:
-        stats.requests_sent = len(pending)
         client = openai.OpenAI(
             base_url=config.llm.base_url, api_key=key, max_retries=3, timeout=config.llm.timeout_s
         )
         try:
-            results = _run_batch(client, pending, prepared, config, run_dir, stats, progress, should_stop)
+            ended = _run_batches(
+                client, pending, prepared, params, config, stats, take, progress, should_stop
+            )
         except openai.OpenAIError as exc:
             raise ChemtuneError(redact(f"Batch API error: {exc}", key)) from None
-        for custom_id, index in pending.items():
-            item, answer = prepared[index], results.get(custom_id)
-            if answer is None:
-                outcomes[index] = _failed(item, task, "the batch returned no answer for this document", None)
-            elif "error" in answer:
-                outcomes[index] = _failed(item, task, redact(answer["error"], key), None)
-            else:
-                stats.prompt_tokens += answer["prompt_tokens"]
-                stats.completion_tokens += answer["completion_tokens"]
-                answer["model"] = config.llm.model
-                outcomes[index] = judge(item, task, lang, answer, config.llm.model)
-                cache.keep_if(item.key, answer, outcomes[index].record is not None)
+        for indexes in pending.values():
+            for index in indexes:
+                if outcomes[index] is None:
+                    reason = f"the batch ended as {ended!r} without an answer for this document" if ended \
+                        else "the batch returned no answer for this document"
+                    outcomes[index] = _failed(prepared[index], task, reason, None)
     final = [outcome for outcome in outcomes if outcome is not None]
     stats.succeeded = sum(outcome.record is not None for outcome in final)
     stats.failed = len(final) - stats.succeeded
@@ -119,53 +173,132 @@ def answer_documents_batch(
     return final, stats
 
 
-def _run_batch(
-    client: Any,
-    pending: dict[str, int],
-    prepared: list,
-    config: GenerateConfig,
-    run_dir: Path | str | None,
-    stats: Stats,
-    progress: Callable[[Stats], None] | None,
-    should_stop: Callable[[], bool] | None,
-) -> dict[str, dict[str, Any]]:
-    state_file = Path(run_dir) / STATE_FILE if run_dir else None
-    state = workspace.read_json(state_file, {}) if state_file else {}
-    if not state or sorted(state.get("custom_ids", [])) != sorted(pending):
-        items = [
-            (custom_id, prepared[index].messages, prepared[index].params)
-            for custom_id, index in pending.items()
-        ]
-        data = request_lines(items, config.llm.model)
-        if run_dir:
-            (Path(run_dir) / "batch_requests.jsonl").write_bytes(data)
-        uploaded = client.files.create(file=("batch_requests.jsonl", io.BytesIO(data)), purpose="batch")
-        batch = client.batches.create(
-            input_file_id=uploaded.id,
-            endpoint=ENDPOINT,
-            completion_window="24h",
-            metadata={"source": "chemtune"},
-        )
-        state = {"batch_id": batch.id, "input_file_id": uploaded.id, "custom_ids": list(pending)}
-        if state_file:
-            workspace.write_json(state_file, state)
-    batch = client.batches.retrieve(state["batch_id"])
-    while batch.status not in ENDED:
-        if should_stop and should_stop():
-            client.batches.cancel(batch.id)
-            from chemtune.jobs import JobAborted
+def _saved_batches(base_url: str) -> list[tuple[Path, dict]]:
+    found = []
+    for path in sorted(state_dir().glob("*.json")):
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue  # a damaged state is forgotten; its answers may be asked again
+        if isinstance(state, dict) and state.get("base_url") == base_url and state.get("batch_id"):
+            found.append((path, state))
+    return found
 
-            raise JobAborted()
-        counts = batch.request_counts
-        if progress and counts is not None:
-            stats.succeeded, stats.failed = counts.completed, counts.failed
-            progress(stats)
-        time.sleep(config.batch_poll_s)
-        batch = client.batches.retrieve(batch.id)
+
+def _answers_of(client: Any, batch: Any) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     for file_id in (batch.output_file_id, batch.error_file_id):
         if file_id:
             results.update(parse_results(client.files.content(file_id).text))
-    if batch.status != "completed" and not results:
-        raise ChemtuneError(f"The batch {batch.id} ended as {batch.status!r} without answers.")
     return results
+
+
+def _run_batches(
+    client: Any,
+    pending: dict[str, list[int]],
+    prepared: list,
+    params: dict,
+    config: GenerateConfig,
+    stats: Stats,
+    take: Callable[[dict[str, dict[str, Any]]], None],
+    progress: Callable[[Stats], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> str | None:
+    """Resume saved batches that ask pending questions, submit the rest, poll until all end.
+
+    Returns the status of a batch of this run that ended other than completed, if any."""
+    import openai
+
+    base_url = str(config.llm.base_url)
+    remaining = set(pending)
+    active: list[tuple[Path, Any]] = []
+    for path, state in _saved_batches(base_url):
+        asked = remaining & set(state.get("keys") or [])
+        if not asked:
+            continue
+        try:
+            batch = client.batches.retrieve(state["batch_id"])
+        except openai.NotFoundError:
+            path.unlink(missing_ok=True)
+            continue
+        if batch.status in DEAD:
+            # Keep what it answered (paid for); what it did not answer goes into a new batch.
+            answers = _answers_of(client, batch).items()
+            answered = {k: a for k, a in answers if k in asked and "error" not in a}
+            take(answered)
+            remaining -= set(answered)
+            path.unlink(missing_ok=True)
+            continue
+        active.append((path, batch))
+        remaining -= asked
+
+    lines = [(k, _request_line(k, prepared[pending[k][0]].messages, prepared[pending[k][0]].params,
+                               config.llm.model)) for k in pending if k in remaining]
+    for group in split_batches(lines):
+        data = b"".join(line for _, line in group)
+        uploaded = client.files.create(file=("batch_requests.jsonl", io.BytesIO(data)), purpose="batch")
+        batch = client.batches.create(
+            input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
+            metadata={"source": "chemtune"},
+        )
+        keys = [k for k, _ in group]
+        path = state_dir() / state_name(config.llm.model, params, keys)
+        workspace.write_json(path, {"batch_id": batch.id, "input_file_id": uploaded.id, "base_url": base_url,
+                                    "model": config.llm.model, "keys": keys})
+        stats.requests_sent += len(group)
+        active.append((path, batch))
+
+    unfinished: str | None = None
+    answered_any = False
+    while active:
+        if should_stop and should_stop():
+            _cancel_and_keep(client, active, take, config)
+        still = []
+        for path, batch in active:
+            batch = client.batches.retrieve(batch.id)
+            if batch.status in ENDED:
+                results = _answers_of(client, batch)
+                take(results)
+                path.unlink(missing_ok=True)
+                answered_any = answered_any or bool(results)
+                if batch.status != "completed":
+                    unfinished = batch.status
+            else:
+                still.append((path, batch))
+        active = still
+        if active:
+            counts = [b.request_counts for _, b in active if b.request_counts is not None]
+            if progress and counts:
+                stats.succeeded = sum(c.completed for c in counts)
+                stats.failed = sum(c.failed for c in counts)
+                progress(stats)
+            time.sleep(config.batch_poll_s)
+    if unfinished and not answered_any:
+        raise ChemtuneError(f"The batch ended as {unfinished!r} without answers; a rerun starts a new one.")
+    return unfinished
+
+
+def _cancel_and_keep(
+    client: Any, active: list[tuple[Path, Any]], take: Callable, config: GenerateConfig
+) -> None:
+    """Abort: cancel every batch, wait (bounded) until each says cancelled, cache what they answered."""
+    from chemtune.jobs import JobAborted
+
+    for _, batch in active:
+        client.batches.cancel(batch.id)
+    deadline = time.monotonic() + CANCEL_WAIT_S
+    waiting = list(active)
+    while waiting and time.monotonic() < deadline:
+        left = []
+        for path, batch in waiting:
+            batch = client.batches.retrieve(batch.id)
+            if batch.status in ENDED:
+                take(_answers_of(client, batch))
+                path.unlink(missing_ok=True)
+            else:
+                left.append((path, batch))
+        waiting = left
+        if waiting:
+            time.sleep(min(config.batch_poll_s, 5.0))
+    # A batch still cancelling keeps its state file: the next run collects its answers.
+    raise JobAborted()

@@ -327,7 +327,7 @@ def generate_dataset(
         from chemtune.datagen.batch import answer_documents_batch
 
         outcomes, stats = answer_documents_batch(
-            docs, config, api_key, run_dir=run_dir, progress=progress, should_stop=should_stop
+            docs, config, api_key, progress=progress, should_stop=should_stop
         )
     else:
         outcomes, stats = run_coroutine(

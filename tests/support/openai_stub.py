@@ -22,7 +22,10 @@ Endpoints (all under /v1):
     POST /batches, GET /batches/{id}, POST /batches/{id}/cancel, GET /batches
                                a batch runs every line of its input file through the chat endpoint logic
                                (scripts included) on the first retrieve after `batch_delay` seconds;
-                               failed lines go to the error file.
+                               failed lines go to the error file. Cancel answers "cancelling"; the
+                               next retrieve ends it "cancelled" with the first `stub.cancel_answers`
+                               lines answered (default 0). `stub.end_batch(id, status, answered)` ends a
+                               batch as failed/expired/cancelled with its first `answered` lines done.
 
 Scripted actions, consumed one per matching chat/completions request (`on` rules first, then `script`):
     Reply(content, finish_reason="stop", usage=None, delay=0)  a fixed answer
@@ -130,6 +133,7 @@ class OpenAIStub:
         self.model = model
         self.refuse_json_mode = False
         self.batch_delay = 0.0
+        self.cancel_answers = 0
         self.requests: list[Recorded] = []
         self.files: dict[str, dict] = {}
         self.batches: dict[str, dict] = {}
@@ -254,26 +258,29 @@ class OpenAIStub:
         return 200, {}, {"id": ident, "object": "chat.completion", "created": int(time.time()),
                          "model": body.get("model", self.model), "choices": [choice], "usage": usage}
 
-    def _run_batch(self, batch: dict) -> None:
+    def end_batch(self, batch_id: str, status: str, answered: int = 0) -> None:
+        """End a batch as `status` (failed, expired, cancelled) with only its first `answered` lines run."""
+        self._run_batch(self.batches[batch_id], status=status, limit=answered)
+
+    def _run_batch(self, batch: dict, status: str = "completed", limit: int | None = None) -> None:
         source = self.files[batch["input_file_id"]]["content"].decode("utf-8")
         outputs, errors = [], []
-        for line in source.splitlines():
-            if not line.strip():
-                continue
+        lines = [line for line in source.splitlines() if line.strip()]
+        for line in lines[:limit]:
             request = json.loads(line)
-            status, _, answer = self.answer_chat(request.get("body") or {})
+            code, _, answer = self.answer_chat(request.get("body") or {})
             row = {"id": "batch_req_" + secrets.token_hex(6), "custom_id": request.get("custom_id")}
             if isinstance(answer, Garbage):
                 errors.append({**row, "response": None,
                                "error": {"code": "invalid_response", "message": answer.text}})
-            elif status == 200:
+            elif code == 200:
                 outputs.append({**row, "response": {"status_code": 200, "request_id": secrets.token_hex(6),
                                                     "body": answer}, "error": None})
             else:
-                errors.append({**row, "response": {"status_code": status, "request_id": secrets.token_hex(6),
+                errors.append({**row, "response": {"status_code": code, "request_id": secrets.token_hex(6),
                                                    "body": answer}, "error": None})
         counts = {"total": len(outputs) + len(errors), "completed": len(outputs), "failed": len(errors)}
-        batch.update(status="completed", completed_at=int(time.time()), request_counts=counts)
+        batch.update(status=status, completed_at=int(time.time()), request_counts=counts)
         if outputs:
             batch["output_file_id"] = self._store_file("batch_output.jsonl", "batch_output", _jsonl(outputs))
         if errors:
@@ -452,12 +459,14 @@ def _handler_for(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             if batch is None:
                 return self._send(404, _error("no such batch", "not_found"))
             if method == "POST" and route[2:] == ["cancel"]:
-                if batch["status"] not in ("completed", "failed"):
-                    batch["status"] = "cancelled"
+                if batch["status"] in ("validating", "in_progress"):
+                    batch["status"] = "cancelling"
                 return self._send(200, batch)
             if method == "GET" and len(route) == 2:
                 if batch["status"] == "validating":
                     batch["status"] = "in_progress"
+                elif batch["status"] == "cancelling":
+                    stub._run_batch(batch, status="cancelled", limit=stub.cancel_answers)
                 elif batch["status"] == "in_progress" and _due(batch, stub.batch_delay):
                     stub._run_batch(batch)
                 return self._send(200, batch)
