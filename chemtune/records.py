@@ -334,7 +334,12 @@ def list_datasets() -> list[dict[str, Any]]:
         found.append(_dataset_info(SAMPLE_NAME, SAMPLE_PATH, {}, builtin=True))
     for name in _saved_names():
         folder = workspace.datasets_dir() / name
-        meta = workspace.read_json(folder / META_FILE, default={})
+        try:
+            meta = workspace.read_json(folder / META_FILE, default={})
+        except ChemtuneError as exc:  # one broken meta.json must not hide the other datasets
+            info = _dataset_info(name, folder / RECORDS_FILE, {}, builtin=False)
+            found.append({**info, "error": str(exc)})
+            continue
         meta = meta if isinstance(meta, dict) else {}
         found.append(_dataset_info(name, folder / RECORDS_FILE, meta, builtin=False))
     return found

@@ -284,6 +284,7 @@ def show_dataset(name, page, lang):
     try:
         info = views.dataset_overview(name)
         records = views.load(name)
+        failed, problems = views.read_failures(name)
     except ChemtuneError as error:
         return f"⚠️ {error}", None, None, [], []
     tokens = (info.get("prompt_tokens") or 0) + (info.get("completion_tokens") or 0)
@@ -303,11 +304,12 @@ def show_dataset(name, page, lang):
             f.get("kind", ""),
             f.get("source", ""),
             f.get("reason", ""),
-            (f.get("raw") or "")[:300],
-            (f.get("input") or "")[:200],
+            str(f.get("raw") or "")[:300],
+            str(f.get("input") or "")[:200],
         ]
-        for f in views.failures(name)
+        for f in failed
     ]
+    summary = "\n\n".join([summary, *(f"⚠️ {problem}" for problem in problems)])
     return (
         summary,
         views.counts_figure(records),

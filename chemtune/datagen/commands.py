@@ -153,6 +153,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         rows = records.list_datasets()
         lines = [
             f"{row['name']:32} {row.get('count') or 0:>7}  tasks {row.get('tasks')}  langs {row.get('langs')}"
+            + (f"  ⚠️ {row['error']}" if row.get("error") else "")
             for row in rows
         ]
         emit(args, {"datasets": rows}, "\n".join(lines) or "no datasets")

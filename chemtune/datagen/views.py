@@ -21,14 +21,33 @@ COLOURS = {"en": "#1f77b4", "ko": "#d62728"}
 ROW_COLUMNS = ("id", "task", "lang", "instruction", "input", "output", "source")
 
 
-def failures(name: str) -> list[dict[str, Any]]:
-    """The failures.jsonl rows of a dataset (none for the sample)."""
+def read_failures(name: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The failures.jsonl rows of a dataset (none for the sample), and a message for each unreadable line."""
     if name == SAMPLE_NAME:
-        return []
+        return [], []
     path = workspace.folder("datasets", name) / FAILURES_FILE
     if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [], []
+    rows, problems = [], []
+    # A hand edit or a full disk can break a line; the others are still worth showing.
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            problems.append(f"{FAILURES_FILE}, line {number}: not valid JSON (skipped)")
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+        else:
+            problems.append(f"{FAILURES_FILE}, line {number}: not a JSON object (skipped)")
+    return rows, problems
+
+
+def failures(name: str) -> list[dict[str, Any]]:
+    """The readable failures.jsonl rows of a dataset (none for the sample)."""
+    return read_failures(name)[0]
 
 
 def meta(name: str) -> dict[str, Any]:
@@ -42,7 +61,7 @@ def dataset_overview(name: str) -> dict[str, Any]:
     dataset_records_path(name)  # a clear error for an unknown name
     info = next((row for row in list_datasets() if row["name"] == name), {"name": name})
     data = meta(name)
-    failed = failures(name)
+    failed, problems = read_failures(name)
     return {
         "name": name,
         "count": info.get("count"),
@@ -58,6 +77,7 @@ def dataset_overview(name: str) -> dict[str, Any]:
         "cost_usd": data.get("cost_usd"),
         "model": ((data.get("generation") or {}).get("llm") or {}).get("model"),
         "path": info.get("path"),
+        "warnings": problems,
         "meta": data,
     }
 
@@ -68,7 +88,12 @@ def overview_table() -> list[list[Any]]:
     for info in list_datasets():
         tasks = ", ".join(f"{k} {v}" for k, v in (info.get("tasks") or {}).items())
         langs = ", ".join(f"{k} {v}" for k, v in (info.get("langs") or {}).items())
-        origin = "bundled" if info.get("builtin") else meta(info["name"]).get("origin", "saved")
+        if info.get("builtin"):
+            origin = "bundled"
+        elif info.get("error"):
+            origin = f"⚠️ {info['error']}"
+        else:
+            origin = meta(info["name"]).get("origin", "saved")
         rows.append([info["name"], info.get("count"), tasks, langs, origin, info.get("created", "")])
     return rows
 

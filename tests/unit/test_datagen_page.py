@@ -60,3 +60,20 @@ def test_import_handler_converts_an_uploaded_file(tmp_path) -> None:
     assert "camel-set" in [row[0] for row in overview]
     message, _, _ = h.do_import(None, "", "auto", "empty", True, "en")
     assert message.startswith("⚠️")
+
+
+def test_a_broken_failures_line_is_skipped_and_named_in_the_dataset_view() -> None:
+    from chemtune import workspace
+    from chemtune.records import Record, save_dataset
+
+    folder = save_dataset("good", [Record(instruction="q", output="a")])
+    (folder / "failures.jsonl").write_text('{"kind": "generation", "reason": "timeout"}\n{"kind": ',
+                                           encoding="utf-8")
+    save_dataset("bad", [Record(instruction="q2", output="a2")])
+    (workspace.datasets_dir() / "bad" / "meta.json").write_text("{", encoding="utf-8")
+    summary, _, _, rows, failures = h.show_dataset("good", 1, "en")
+    assert "failures.jsonl, line 2: not valid JSON" in summary
+    assert [f[2] for f in failures] == ["timeout"] and rows
+    overview, picker = h.refresh_datasets()
+    assert {"good", "bad"} <= set(picker["choices"])
+    assert h.show_dataset("bad", 1, "en")[0].startswith("⚠️")

@@ -264,6 +264,16 @@ def test_save_list_load_delete_dataset(workspace_home: Path) -> None:
     assert "chem-ko-v1" not in [info["name"] for info in list_datasets()]
 
 
+def test_a_broken_meta_json_is_reported_on_its_row_and_the_other_datasets_still_list(
+        workspace_home: Path) -> None:
+    save_dataset("good", RECORDS[:1])
+    folder = save_dataset("bad", RECORDS)
+    (folder / "meta.json").write_text('{"origin": "generate",', encoding="utf-8")
+    rows = {info["name"]: info for info in list_datasets()}
+    assert rows["good"]["count"] == 1 and "error" not in rows["good"]
+    assert rows["bad"]["count"] == 4 and "meta.json: not valid JSON" in rows["bad"]["error"]
+
+
 def test_saving_over_a_dataset_needs_overwrite() -> None:
     save_dataset("mine", RECORDS[:1])
     assert "already exists" in error_of(save_dataset, "mine", RECORDS)
