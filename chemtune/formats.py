@@ -204,9 +204,9 @@ def records_from_rows(rows: Iterable[tuple[str, Any]], fmt: str = "auto") -> lis
         if not isinstance(row, dict):
             shown = json.dumps(row, ensure_ascii=False)[:60]
             raise ChemtuneError(f"{where}: expected a JSON object with the record's fields, got {shown}")
-        if fmt == "auto":
-            fmt = sniff_format(row, where)
-        records.append(IMPORTERS[fmt](row, where))
+        # Judged row by row: a native row and an Alpaca row with an extra column can share a file.
+        row_fmt = sniff_format(row, where) if fmt == "auto" else fmt
+        records.append(IMPORTERS[row_fmt](row, where))
     return records
 
 

@@ -221,6 +221,9 @@ def parse_csv(path: Path | str, header: bool = True, pad_short: bool = False) ->
             rows.append((where, cells))
         elif names is None:
             names = [cell.strip() for cell in cells]
+            repeated = next((name for i, name in enumerate(names) if name and name in names[:i]), None)
+            if repeated is not None:
+                raise ChemtuneError(f"{where}: column {repeated!r} appears twice")
         elif len(cells) > len(names) or (len(cells) < len(names) and not pad_short):
             raise ChemtuneError(f"{where}: {len(cells)} fields but the header names {len(names)} columns "
                                 "(an unquoted comma or a broken quote?).")

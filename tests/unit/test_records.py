@@ -154,6 +154,18 @@ def test_alpaca_extra_columns_land_in_meta(tmp_path: Path) -> None:
     assert (record.lang, record.input, record.meta) == ("ko", "", {"category": "화학"})
 
 
+def test_auto_format_judges_each_row_so_a_later_alpaca_row_keeps_its_extra_column(tmp_path: Path) -> None:
+    rows = [{"instruction": "What is H2O?", "input": "", "output": "Water"},
+            {"instruction": "What is NaCl?", "input": "", "output": "Salt", "category": "inorganic"}]
+    path = write(tmp_path / "mixed.jsonl", "".join(json.dumps(row) + "\n" for row in rows))
+    assert [r.meta for r in load_records(path)] == [None, {"category": "inorganic"}]
+
+
+def test_csv_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "dup.csv", "instruction,output,output\nWhat is H2O?,Water,WRONG\n")
+    assert error_of(load_records, path) == "dup.csv, line 1: column 'output' appears twice"
+
+
 def test_sharegpt_takes_system_and_first_exchange_and_keeps_the_conversation(tmp_path: Path) -> None:
     row = {
         "conversations": [
