@@ -40,7 +40,7 @@ def _need(row: dict[str, Any], fields: tuple[str, ...], where: str) -> None:
 def _hydra(row: dict[str, Any], where: str) -> Record:
     _need(row, ("input", "output"), where)
     instruction = str(row.get("instruction") or "").strip()
-    question = str(row["input"])
+    question = str(row.get("input") or "")  # a null input is no question, not the text "None"
     # Some copies put the question under "instruction" and leave "input" empty.
     if not question.strip():
         question, instruction = instruction, ""
@@ -73,12 +73,13 @@ def _keywords(value: Any) -> list[str]:
         items = value
     elif isinstance(value, str):
         text = value.strip()
+        items = None
         if text.startswith("["):
             try:
                 items = json.loads(text)
             except json.JSONDecodeError:
-                items = re.split(r"[;,]", text.strip("[]"))
-        else:
+                pass  # "[2+2] photocycloaddition; ..." starts with a bracket but is a plain list
+        if not isinstance(items, list):
             items = re.split(r"[;,]", text)
     else:
         items = []

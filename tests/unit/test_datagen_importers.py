@@ -56,6 +56,21 @@ def test_chemrxiv_papers_become_keyword_extraction_with_authors_keywords(tmp_pat
     assert json.loads(record.output) == {"keywords": ["MOF", "CO2 capture"]}
 
 
+def test_hydra_row_with_a_null_input_takes_the_question_from_the_instruction(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "hydra.jsonl", [
+        {"instruction": "What is the pH of pure water?", "input": None, "output": "7"}])
+    [record] = read_source_records(path, "hydra")
+    assert (record.instruction, record.input) == ("What is the pH of pure water?", "")
+
+
+def test_chemrxiv_keywords_starting_with_a_bracket_are_split_not_stripped(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "chemrxiv.jsonl", [
+        {"abstract": "A photochemical route.", "keywords": "[2+2] photocycloaddition; Diels-Alder"},
+        {"abstract": "A MOF for CO2 capture.", "keywords": '["MOF", "CO2 capture"]'}])
+    keywords = [json.loads(r.output)["keywords"] for r in read_source_records(path, "chemrxiv")]
+    assert keywords == [["[2+2] photocycloaddition", "Diels-Alder"], ["MOF", "CO2 capture"]]
+
+
 def test_import_names_the_line_of_a_bad_row(tmp_path: Path) -> None:
     path = _jsonl(tmp_path / "camel.jsonl", [{"message_1": "q", "message_2": "a"}, {"message_1": "q only"}])
     with pytest.raises(ChemtuneError, match=r"camel.jsonl, line 2: field\(s\) 'message_2' missing"):
