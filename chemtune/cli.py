@@ -139,10 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "job":
         args.kind = args.run_id = args.target
     func: Callable[[argparse.Namespace], Any] = args.func
+    from pydantic import ValidationError
+
     try:
         return int(func(args) or 0)
     except ChemtuneError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:  # a config built from options; one line, not pydantic's report
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error.get("loc", ())) or "value"
+        print(f"error: {field}: {error.get('msg', 'invalid value')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

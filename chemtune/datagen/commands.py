@@ -16,28 +16,65 @@ from chemtune.errors import ChemtuneError
 
 GENERATE_KEYS = ("dataset", "requested", "succeeded", "failed", "cached", "deduplicated", "prompt_tokens",
                  "completion_tokens", "cost_usd")
+# Config fields (dotted paths) → the flag that sets them, so a bad value is reported by its flag.
+GENERATE_FLAGS = {
+    "concurrency": "--concurrency", "dedup_threshold": "--dedup-threshold", "batch_poll_s": "--poll",
+    "lang": "--lang", "task": "--task", "property": "--property", "llm.temperature": "--temperature",
+    "llm.max_tokens": "--max-tokens", "llm.timeout_s": "--timeout", "llm.base_url": "--base-url",
+    "llm.model": "--model",
+}
+BOUNDS = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"),
+          "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}
+
+
+def option_error(exc: Any, flags: dict[str, str], prefix: str = "") -> ChemtuneError:
+    """A pydantic ValidationError as one line naming the flag: '--concurrency: must be at least 1'."""
+    error = exc.errors()[0]
+    path = ".".join(str(part) for part in error.get("loc", ()))
+    name = flags.get(path, prefix + (path or "value"))
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind in BOUNDS and BOUNDS[kind][0] in ctx:
+        key, words = BOUNDS[kind]
+        reason = f"must be {words} {ctx[key]}"
+    else:
+        reason = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    got = error.get("input")
+    shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
+    return ChemtuneError(f"{name}: {reason}{shown}")
+
+
+def check_threshold(value: float, flag: str = "--dedup-threshold") -> None:
+    """Refuse a near-duplicate threshold outside (0, 1] before any work is done."""
+    if not 0.0 < value <= 1.0:
+        raise ChemtuneError(f"{flag}: must be more than 0 and at most 1 (got {value!r})")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from chemtune.cli import emit
-    from chemtune.datagen.client import LLMSettings
     from chemtune.datagen.pipeline import GenerateConfig, Stats, generate_dataset
     from chemtune.datagen.sources import load_documents
 
-    llm = LLMSettings(base_url=args.base_url, model=args.model, temperature=args.temperature,
-                      max_tokens=args.max_tokens, timeout_s=args.timeout, json_mode=not args.no_json_mode)
-    config = GenerateConfig(
-        task=args.task,
-        lang=args.lang,
-        instruction=args.instruction,
-        property=args.property,
-        llm=llm,
-        concurrency=args.concurrency,
-        dedup=not args.no_dedup,
-        dedup_threshold=args.dedup_threshold,
-        batch_api=args.batch_api,
-        batch_poll_s=args.poll,
-    )
+    try:
+        config = GenerateConfig.model_validate({
+            "task": args.task,
+            "lang": args.lang,
+            "instruction": args.instruction,
+            "property": args.property,
+            "llm": {"base_url": args.base_url, "model": args.model, "temperature": args.temperature,
+                    "max_tokens": args.max_tokens, "timeout_s": args.timeout,
+                    "json_mode": not args.no_json_mode},
+            "concurrency": args.concurrency,
+            "dedup": not args.no_dedup,
+            "dedup_threshold": args.dedup_threshold,
+            "batch_api": args.batch_api,
+            "batch_poll_s": args.poll,
+        })
+    except ValidationError as exc:
+        raise option_error(exc, GENERATE_FLAGS) from None
+    if args.limit is not None and args.limit < 1:
+        raise ChemtuneError(f"--limit: must be at least 1 (got {args.limit})")
     docs = load_documents(args.source, args.text_column, args.limit, args.split)
 
     def progress(stats: Stats) -> None:
@@ -70,6 +107,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from chemtune.cli import emit
     from chemtune.datagen.importers import import_dataset
 
+    if not args.no_dedup:
+        check_threshold(args.dedup_threshold)
     result = import_dataset(
         args.source,
         args.out,
@@ -122,6 +161,14 @@ def _part(text: str) -> dict[str, Any]:
         part[key] = [v for v in value.split("+") if v] if key in ("langs", "tasks") else value.strip()
     if "dataset" not in part:
         raise ChemtuneError(f"--part {text!r}: dataset=NAME is missing.")
+    from pydantic import ValidationError
+
+    from chemtune.datagen.mixtures import MixturePart
+
+    try:
+        MixturePart.model_validate(part)
+    except ValidationError as exc:
+        raise option_error(exc, {}, prefix=f"--part {text!r}: ") from None
     return part
 
 
