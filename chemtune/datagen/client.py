@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,12 +81,18 @@ def redact(text: str, secret: str | None) -> str:
     return text
 
 
+# What may follow a priced name and still be the same model: a date or version snapshot, "-preview".
+# Anything else ("-nano", "-turbo", ".5") is another model with another price.
+VERSION_SUFFIX = re.compile(r"(-(\d{4}-\d{2}-\d{2}|\d{4}|\d{8}|preview|latest))+")
+
+
 def price_for(model: str, prices: dict[str, dict[str, float]] | None = None) -> dict[str, float] | None:
-    """The price entry for a model: exact name, else the longest known prefix ("gpt-4o-mini-2024…")."""
+    """The price entry for a model: exact name, else a known name plus a version suffix ("-2024-07-18")."""
     table = prices if prices is not None else DEFAULT_PRICES
     if model in table:
         return table[model]
-    matches = [name for name in table if model.startswith(name)]
+    matches = [name for name in table
+               if model.startswith(name) and VERSION_SUFFIX.fullmatch(model[len(name):])]
     return table[max(matches, key=len)] if matches else None
 
 

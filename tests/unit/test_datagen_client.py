@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from chemtune.datagen.batch import parse_results, request_lines
 from chemtune.datagen.cache import ResponseCache, cache_key
 from chemtune.datagen.client import LLMClient, LLMSettings, cost_usd, price_for, redact
@@ -16,6 +18,15 @@ def test_cost_uses_the_price_table_and_longest_model_prefix() -> None:
     assert cost_usd("gpt-4o", 1_000_000, 100_000, prices) == 3.5
     assert cost_usd("gpt-4o", 1_000_000, 100_000, prices, batch=True) == 1.75
     assert cost_usd("llama-3-local", 10, 10, prices) is None
+
+
+@pytest.mark.parametrize("model", ["gpt-4.1-nano", "gpt-4-turbo", "gpt-4.5-preview", "gpt-4o-audio"])
+def test_another_model_that_only_shares_a_prefix_has_no_price(model: str) -> None:
+    prices = {"gpt-4.1": {"input": 2.0, "output": 8.0}, "gpt-4": {"input": 30.0, "output": 60.0},
+              "gpt-4o": {"input": 2.5, "output": 10.0}}
+    assert price_for(model, prices) is None and cost_usd(model, 1000, 1000, prices) is None
+    assert price_for("gpt-4-0613", prices) == prices["gpt-4"]
+    assert price_for("gpt-4.1-2025-04-14", prices) == prices["gpt-4.1"]
 
 
 def test_live_cost_is_at_the_batch_price_when_the_batch_api_is_used() -> None:
