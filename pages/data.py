@@ -38,12 +38,13 @@ def _generate_tab(text: PageText):
             instruction = text.register(gr.Textbox(label=text.text("instruction"), lines=4,
                                                    value=first.instruction_text(first.default_lang),
                                                    elem_id="data-instruction"), label="instruction")
-            with text.add(gr.Accordion, label="own_task", open=False):
+            problems = h.task_problems()
+            with text.add(gr.Accordion, label="own_task", open=bool(problems)):
                 own_name = text.add(gr.Textbox, label="own_name", max_lines=1)
                 own_instruction = text.add(gr.Textbox, label="own_instruction", lines=3)
                 own_keys = text.add(gr.Textbox, label="own_keys", max_lines=1)
                 own_save = text.add(gr.Button, value="own_save", size="sm")
-                own_status = gr.Markdown()
+                own_status = gr.Markdown(problems)
             kind = gr.Radio(choices=[(text.text("src_paste"), "paste"), (text.text("src_file"), "file"),
                                      (text.text("src_hf"), "hf")], value="paste", label=text.text("source"),
                             elem_id="data-source-kind")

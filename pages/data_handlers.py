@@ -39,6 +39,13 @@ def task_choices(lang: str = "en") -> list[tuple[str, str]]:
             for name, task in all_tasks().items()]
 
 
+def task_problems() -> str:
+    """Why entries of the user's tasks.json were skipped (empty when all are fine)."""
+    from chemtune.datagen.tasks import read_custom_tasks
+
+    return "\n\n".join(f"⚠️ {problem}" for problem in read_custom_tasks()[1])
+
+
 def fill_instruction(task_name: str, lang: str, prop: str):
     """The catalogue's instruction for a task and language; the property picker only for extract_property."""
     from chemtune.datagen.tasks import get_task, property_params

@@ -10,6 +10,7 @@ validated answer its `output`. Adding a task is adding an entry to TASKS; users 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -320,23 +321,51 @@ def _custom_file():
     return workspace.home() / "tasks.json"
 
 
-def custom_tasks() -> dict[str, Task]:
-    """The user's own tasks kept in the workspace."""
-    raw = workspace.read_json(_custom_file(), {}) or {}
-    tasks = {}
+def _custom_task(name: str, entry: Any) -> Task:
+    if not isinstance(entry, dict):
+        raise ValueError("must be an object with 'instruction' and 'keys'")
+    instruction = entry.get("instruction")
+    if isinstance(instruction, str):
+        instruction = {"en": instruction, "ko": instruction}
+    if not isinstance(instruction, dict) or not isinstance(instruction.get("en"), str):
+        raise ValueError("'instruction' must be a text or an object with an 'en' text")
+    keys = tuple(
+        Key(**key) if isinstance(key, dict) else Key(str(key), "any") for key in entry.get("keys") or []
+    )
+    return Task(
+        name=name,
+        title={"en": name, "ko": name},
+        instruction=instruction,
+        keys=keys,
+        system=entry.get("system") or {},
+        custom=True,
+        default_lang=entry.get("default_lang", "en"),
+    )
+
+
+def read_custom_tasks() -> tuple[dict[str, Task], list[str]]:
+    """The user's own tasks kept in the workspace, and one message per entry that could not be read."""
+    try:
+        raw = workspace.read_json(_custom_file(), {}) or {}
+    except ChemtuneError as exc:
+        return {}, [f"tasks.json: {exc}"]
+    if not isinstance(raw, dict):
+        return {}, ["tasks.json: must be a JSON object of task name → task"]
+    tasks, problems = {}, []
     for name, entry in raw.items():
-        keys = tuple(
-            Key(**key) if isinstance(key, dict) else Key(str(key), "any") for key in entry.get("keys", [])
-        )
-        tasks[name] = Task(
-            name=name,
-            title={"en": name, "ko": name},
-            instruction=entry["instruction"],
-            keys=keys,
-            system=entry.get("system") or {},
-            custom=True,
-            default_lang=entry.get("default_lang", "en"),
-        )
+        # One hand-edited entry must not take the built-in tasks and the other entries down with it.
+        try:
+            tasks[name] = _custom_task(name, entry)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            problems.append(f"tasks.json, task {name!r}: skipped ({exc})")
+    return tasks, problems
+
+
+def custom_tasks() -> dict[str, Task]:
+    """The user's own tasks kept in the workspace (unreadable entries are logged and skipped)."""
+    tasks, problems = read_custom_tasks()
+    for problem in problems:
+        logging.getLogger(__name__).warning(problem)
     return tasks
 
 
@@ -345,9 +374,11 @@ def all_tasks() -> dict[str, Task]:
 
 
 def get_task(name: str) -> Task:
-    tasks = all_tasks()
+    custom, problems = read_custom_tasks()
+    tasks = {**TASKS, **custom}
     if name not in tasks:
-        raise ChemtuneError(f"Unknown task {name!r}; known tasks: {', '.join(tasks)}.")
+        broken = next((p for p in problems if p.startswith(f"tasks.json, task {name!r}")), None)
+        raise ChemtuneError(broken or f"Unknown task {name!r}; known tasks: {', '.join(tasks)}.")
     return tasks[name]
 
 

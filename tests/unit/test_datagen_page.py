@@ -77,3 +77,10 @@ def test_a_broken_failures_line_is_skipped_and_named_in_the_dataset_view() -> No
     overview, picker = h.refresh_datasets()
     assert {"good", "bad"} <= set(picker["choices"])
     assert h.show_dataset("bad", 1, "en")[0].startswith("⚠️")
+
+
+def test_the_task_area_names_a_broken_tasks_json_entry_and_keeps_the_choices(isolated_workspace) -> None:
+    (isolated_workspace / "tasks.json").parent.mkdir(parents=True, exist_ok=True)
+    (isolated_workspace / "tasks.json").write_text('{"mine": {"instruction": 3}}', encoding="utf-8")
+    assert "tasks.json, task 'mine'" in h.task_problems()
+    assert "keywords" in [name for _, name in h.task_choices("en")]

@@ -66,3 +66,25 @@ def test_user_task_is_kept_in_the_workspace_and_validates_its_keys(isolated_work
     assert "solvent" in validate_answer(reloaded, '{"temperature": "80 °C"}')[1]
     with pytest.raises(ChemtuneError, match="built-in"):
         save_custom_task("qa", "x", "a")
+
+
+def test_a_broken_entry_in_tasks_json_is_skipped_and_the_other_tasks_keep_working(
+        isolated_workspace, caplog: pytest.LogCaptureFixture) -> None:
+    save_custom_task("formula", "Give the formula.", "formula")
+    save_custom_task("mine", "Give the name.", "name")
+    path = isolated_workspace / "tasks.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw["mine"]["keys"][0]["type"] = "text"  # a hand edit with a wrong field name
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    assert get_task("keywords").name == "keywords" and get_task("formula").custom
+    with caplog.at_level("WARNING"):
+        assert "mine" not in all_tasks()
+    assert "tasks.json, task 'mine': skipped" in caplog.text
+    with pytest.raises(ChemtuneError, match="tasks.json, task 'mine'"):
+        get_task("mine")
+
+
+def test_tasks_json_that_is_not_json_leaves_the_built_in_tasks(isolated_workspace) -> None:
+    (isolated_workspace / "tasks.json").parent.mkdir(parents=True, exist_ok=True)
+    (isolated_workspace / "tasks.json").write_text('{"mine": ', encoding="utf-8")
+    assert set(all_tasks()) == set(TASKS) and get_task("qa").name == "qa"
