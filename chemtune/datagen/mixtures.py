@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from chemtune.errors import ChemtuneError
 from chemtune.records import Record, load_dataset_records, save_dataset
@@ -48,7 +48,14 @@ def mix(parts: list[MixturePart | dict], seed: int = 0) -> tuple[list[Record], l
     mixed, report = [], []
     cache: dict[str, list[Record]] = {}
     for number, raw in enumerate(parts, start=1):
-        part = raw if isinstance(raw, MixturePart) else MixturePart.model_validate(raw)
+        try:
+            part = raw if isinstance(raw, MixturePart) else MixturePart.model_validate(raw)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(key) for key in error["loc"]) or "part"
+            message = error["msg"].removeprefix("Value error, ")
+            raise ChemtuneError(f"Mixture part {number}, {field}: {message} (got {error.get('input')!r}).") \
+                from None
         if part.dataset not in cache:
             cache[part.dataset] = load_dataset_records(part.dataset)
         matched = matching(cache[part.dataset], part)

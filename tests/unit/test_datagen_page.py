@@ -47,6 +47,12 @@ def test_mixture_table_builds_a_dataset_and_the_view_shows_it() -> None:
     assert "Deleted" in h.delete_dataset("mix-ko", True, "en")[0]
 
 
+def test_a_bad_mixture_ratio_is_one_line_naming_the_part_and_field() -> None:
+    parts = pd.DataFrame([["sample", "ko", "qa", 1.0], ["sample", "en", "", -2]], columns=h.MIX_HEADERS)
+    message, overview, picker = h.build_mix(parts, "mix-bad", 0, "en")
+    assert message == "⚠️ Mixture part 2, ratio: Input should be greater than or equal to 0 (got -2.0)."
+
+
 def test_preview_reports_a_bad_source_instead_of_raising() -> None:
     message, _ = h.run_preview(3, "", "en", "paste", "   ", None, None, "", "train", *FORM.values(), None)
     assert message.startswith("⚠️") and "no text" in message
