@@ -83,6 +83,14 @@ def test_a_run_outlives_an_app_restart_and_the_new_app_reattaches(browser, tmp_p
     home, tiny = tmp_path / "home", models.build_tiny(tmp_path / "tiny")
     monkeypatch.setenv("CHEMTUNE_HOME", str(home))  # this test reads the apps' workspace
 
+    def wait_for(condition, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
     def train_steps(run_dir: Path) -> int:
         rows, _ = jobs.read_jsonl_since(run_dir / "events.jsonl", 0)
         return sum(1 for row in rows if row.get("type") == "train")
@@ -105,13 +113,12 @@ def test_a_run_outlives_an_app_restart_and_the_new_app_reattaches(browser, tmp_p
                 field.press("Tab")
             panel.locator("#train-start").click()
             expect(panel.locator("#train-message")).to_contain_text("Started", timeout=60_000)
-            expect(panel.locator("#train-status")).to_contain_text("step", timeout=90_000)
+            run_dir = next((home / "runs").glob("train-*"))
+            assert wait_for(lambda: train_steps(run_dir) >= 1, 120), "training never started"
         # The app is gone; its training run is not.
-        run_dir = next((home / "runs").glob("train-*"))
         run_id = run_dir.name
         before = train_steps(run_dir)
-        time.sleep(3.0)
-        assert train_steps(run_dir) > before, "training stopped with the app"
+        assert wait_for(lambda: train_steps(run_dir) > before, 60), "training stopped with the app"
         assert jobs.run_folder(run_id).status()["status"] == "running"
 
         with running_app(home, tmp_path / "logs-second") as url:
@@ -133,9 +140,7 @@ def test_a_run_outlives_an_app_restart_and_the_new_app_reattaches(browser, tmp_p
             # Resume continues the aborted run from its checkpoint, in the same folder.
             panel.locator("#train-resume").click()
             expect(panel.locator("#train-status")).to_contain_text("running", timeout=60_000)
-            wait_until = time.monotonic() + 60
-            while train_steps(run_dir) <= stopped_at and time.monotonic() < wait_until:
-                time.sleep(0.2)
+            assert wait_for(lambda: train_steps(run_dir) > stopped_at, 60), "the resumed run took no step"
             panel.locator("#train-abort").click()
             expect(panel.locator("#train-status")).to_contain_text("aborted", timeout=60_000)
         rows, _ = jobs.read_jsonl_since(run_dir / "events.jsonl", 0)
