@@ -282,7 +282,8 @@ def test_models_answer_at_once_while_many_completions_wait_for_the_engine(own) -
         started = time.monotonic()
         models = httpx.get(f"{url}/models", timeout=10)
         assert models.status_code == 200 and models.json()["data"][0]["id"] == "tiny"
-        assert time.monotonic() - started < 0.5
+        # Queued behind the engine it would wait as long as the lock is held: here, until its timeout.
+        assert time.monotonic() - started < 5.0
     for thread in waiting:
         thread.join(timeout=120)
     assert statuses == [200] * 50
