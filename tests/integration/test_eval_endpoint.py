@@ -126,13 +126,13 @@ def test_a_timed_out_question_is_recorded_as_a_timeout_not_as_an_unreachable_ser
     from chemtune.evaluate.scoring import ask_endpoint, endpoint_client
 
     with OpenAIStub(responder=lambda body: "Answer: A") as stub:
-        stub.on("slow question", *[Slow(3.0)] * 3)  # every try outlasts the client's 0.5 s timeout
-        client = endpoint_client(stub.base_url, timeout=0.5)
+        stub.on("slow question", *[Slow(4.0)] * 3)  # every try outlasts the client's 1.5 s timeout
+        client = endpoint_client(stub.base_url, timeout=1.5)
         conversations = [[{"role": "user", "content": text}] for text in ("first", "slow question", "third")]
         answers = ask_endpoint(client, "stub-model", conversations, concurrency=1)
     assert answers[0] == ("Answer: A", None) and answers[2] == ("Answer: A", None)
     raw, error = answers[1]
-    assert raw == "" and "no answer within 0.5 s" in error
+    assert raw == "" and "no answer within 1.5 s" in error
 
 
 @pytest.mark.parametrize(("status", "message"), [(401, "refused the API key"), (403, "does not allow"),
