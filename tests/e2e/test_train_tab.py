@@ -27,25 +27,26 @@ def test_tiny_run_started_from_the_train_tab_draws_its_loss_curve(app_server: st
     page.goto(app_server)
     page.get_by_role("tab", name="Train", exact=True).click()
     panel = page.locator("#tab-train")
+    # Opened first: a closed accordion's widgets are drawn when it opens, with their default values.
+    panel.get_by_text("Hardware and precision").click()
+    processes = panel.locator("#train-num-processes input").first
+    expect(processes).to_be_visible()
 
     model = panel.locator("#train-model input")
     model.fill(str(tiny))
     model.press("Enter")
+    # Two processes sharing the model with FSDP: the generated widgets reach the worker.
     settings = {"#train-max-length": "256", "#train-max-steps": "6", "#train-batch-size": "2",
-                "#train-grad-accum": "1"}
+                "#train-grad-accum": "1", "#train-num-processes": "2"}
     for elem_id, value in settings.items():
         field = panel.locator(f"{elem_id} input").first
         field.fill(value)
         field.press("Tab")
-
-    # Two processes sharing the model with FSDP: the generated widgets reach the worker.
-    panel.get_by_text("Hardware and precision").click()
-    processes = panel.locator("#train-num-processes input").first
-    processes.fill("2")
-    processes.press("Tab")
+        expect(field).to_have_value(value)
     panel.locator("#train-distributed input").click()
     page.get_by_role("option", name="fsdp", exact=True).click()
     expect(panel.locator("#train-distributed input")).to_have_value("fsdp")
+    expect(processes).to_have_value("2")
 
     panel.locator("#train-estimate").click()
     expect(panel.locator("#train-message")).to_contain_text("steps", timeout=60_000)
