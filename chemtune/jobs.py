@@ -324,6 +324,11 @@ def list_runs(kind: str | None = None) -> list[dict]:
     return rows
 
 
+def active_run(kind: str) -> str | None:
+    """The newest queued or running job of `kind` (what a refreshed page reattaches to), else None."""
+    return next((row["run_id"] for row in list_runs(kind) if row.get("status") in ACTIVE), None)
+
+
 def abort(run_id: str) -> dict:
     """Ask a job to stop at its next step; a queued job is cancelled at once."""
     run = run_folder(run_id)

@@ -91,7 +91,7 @@ def poll(run_id, seen, lang):
     from chemtune import jobs
     from chemtune.evaluate.job import load_results
 
-    run_id = run_id or browse.active_eval()
+    run_id = run_id or jobs.active_run("eval")
     if not run_id:
         return gr.skip(), gr.skip(), gr.skip(), gr.skip(), seen, gr.skip(), gr.skip()
     try:

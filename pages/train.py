@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from chemtune import jobs
 from chemtune.errors import ChemtuneError
 from chemtune.train import config as options
 from chemtune.train import monitor
@@ -116,7 +117,7 @@ def run_choices() -> list[str]:
 def refresh_lists(current: str | None = None):
     """Fresh choices for the pickers; the run picker reattaches to the active (else newest) run."""
     runs = run_choices()
-    chosen = current if current in runs else (monitor.active_run() or (runs[0] if runs else None))
+    chosen = current if current in runs else (jobs.active_run("train") or (runs[0] if runs else None))
     return (gr.update(choices=model_choices()), gr.update(choices=dataset_choices()),
             gr.update(choices=runs, value=chosen), gr.update(choices=runs))
 
@@ -164,8 +165,6 @@ def start_run(model, data, *rest):
 
 
 def abort_run(run_id, lang):
-    from chemtune import jobs
-
     if not run_id:
         return _t("no_run", lang)
     try:
@@ -206,13 +205,12 @@ def _figure_text(lang: str) -> dict[str, str]:
 
 def poll(run_id, overlay, smoothing, view, lang):
     """Timer tick: read only the new events of the shown runs (offsets kept per browser session)."""
-    from chemtune import jobs
     from chemtune.hardware import gpu_memory_text
 
     view = view or {"curves": {}, "seen": None}
     skip = (gr.skip(),) * 6
     if not run_id:
-        run_id = monitor.active_run()
+        run_id = jobs.active_run("train")
         if not run_id:
             return (gr.skip(), _t("no_runs", lang), *skip[:5], view)
     try:

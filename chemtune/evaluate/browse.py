@@ -70,12 +70,6 @@ def adapter_base_model(run_id: str) -> str | None:
         return None
 
 
-def active_eval() -> str | None:
-    """The newest queued or running evaluation, to reattach to after a page refresh."""
-    for run in jobs.list_runs(kind="eval"):
-        if run.get("status") in jobs.ACTIVE:
-            return run["run_id"]
-    return None
 
 
 def results_rows(results: dict) -> list[list[Any]]:

@@ -119,12 +119,6 @@ def train_runs() -> list[dict]:
     return rows
 
 
-def active_run() -> str | None:
-    """The newest queued or running training run, else None."""
-    for row in jobs.list_runs(kind="train"):
-        if row.get("status") in jobs.ACTIVE:
-            return row["run_id"]
-    return None
 
 
 def format_eta(seconds: float | None) -> str:
