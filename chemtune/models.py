@@ -199,6 +199,26 @@ def list_models() -> list[dict]:
     return rows
 
 
+def local_gguf_models() -> list[str]:
+    """The .gguf files converted before (still on disk), newest first: a picker offers them again."""
+    found = []
+    for meta_path in workspace.models_dir().glob("gguf-*/" + gguf.META_FILE):
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        source = Path(str(meta.get("gguf", "")))
+        if source.is_file():
+            found.append((meta_path.stat().st_mtime, str(source)))
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def model_choices() -> list[str]:
+    """What a model picker offers: the newcomer's default first, the other presets, then local GGUF files."""
+    first = default_model()
+    return [first, *(name for name in PRESETS if name != first), *local_gguf_models()]
+
+
 def default_model() -> str:
     """The best model a newcomer can use offline: a real chat model when one is there, else the tiny one."""
     for name in ("smollm2-135m-instruct",):
