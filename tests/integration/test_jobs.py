@@ -127,7 +127,7 @@ def test_a_failing_job_records_the_error_message():
     run = jobs.start_job("build-model", {"model": "llama-2-7b"})
     status = jobs.wait(run, timeout=60)
     assert status["status"] == "failed"
-    assert "Only the 'tiny' model can be built locally" in status["error"]
+    assert "'llama-2-7b' cannot be built locally; these can: tiny, smollm2-135m-instruct" in status["error"]
 
 
 def test_cancelling_a_queued_job_never_starts_it():
