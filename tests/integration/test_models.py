@@ -73,7 +73,8 @@ def test_models_cli_lists_presets_and_builds_tiny(tmp_path):
     rows = {row["name"]: row for row in json.loads(listed.stdout.strip().splitlines()[-1])["models"]}
     assert {"llama-2-7b", "llama-2-7b-chat", "llama-2-13b", "llama-2-13b-chat", "tiny"} <= set(rows)
     assert rows["llama-2-7b"]["hub_id"] == "meta-llama/Llama-2-7b-hf" and rows["llama-2-7b"]["kind"] == "base"
-    assert rows["tiny"]["available"] is False
+    # Built from code on first use, so usable offline before and after; "source" says which.
+    assert rows["tiny"]["available"] is True and rows["tiny"]["offline"]["source"] == "code"
     built = subprocess.run([sys.executable, "-m", "chemtune", "models", "build", "tiny", "--json"],
                            capture_output=True, text=True, env=env, check=True)
     result = json.loads(built.stdout.strip().splitlines()[-1])
@@ -81,7 +82,7 @@ def test_models_cli_lists_presets_and_builds_tiny(tmp_path):
     again = subprocess.run([sys.executable, "-m", "chemtune", "models", "--json"],
                            capture_output=True, text=True, env=env, check=True)
     rows = {row["name"]: row for row in json.loads(again.stdout.strip().splitlines()[-1])["models"]}
-    assert rows["tiny"]["available"] is True
+    assert rows["tiny"]["available"] is True and rows["tiny"]["offline"]["source"] == "built"
 
 
 def test_an_unreachable_hub_model_gives_one_clear_sentence(monkeypatch):
