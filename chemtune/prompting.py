@@ -5,22 +5,30 @@ spoken to the way it was taught.
 
 With a tokenizer that has a chat template, the record becomes messages: an optional system message, one
 user message (the instruction, then a blank line and the input when there is one) and, for training, the
-assistant message holding the output; the template renders them.
+assistant message holding the output; the template renders them. A template that refuses the system role
+(Gemma 1 and 2 raise "System role not supported") gets the system prompt at the top of the first user
+message instead, followed by a blank line.
 
-Without a chat template, chemtune uses this instruction template (Alpaca-style, with an optional system
-line at the top)::
+Without a chat template, chemtune uses this instruction template (Alpaca-style). A record with a system
+prompt and an input renders exactly as::
 
-    {system}                       <- only when a system prompt is given, followed by a blank line
+    {bos_token}{system}
+
     ### Instruction:
     {instruction}
 
-    ### Input:                     <- only when the input is not empty
     {input}
 
     ### Response:
     {output}{eos_token}
 
-Multi-turn conversations without a chat template repeat the Instruction/Response pair per turn.
+The input stays inside the instruction section, after a blank line, just as it follows the instruction in
+the user message of a chat template: chat and serving only have a message's content, so a model is asked
+the same way there as in training. Without a system prompt, `{system}` and the blank line after it are left
+out; without an input, `{input}` and the blank line after it. A prompt for generation ends after
+`### Response:` and its newline. A conversation repeats the Instruction/Response pair per turn, each earlier
+answer followed by `{eos_token}` and a blank line. A model stops at the end of its answer, and where it
+writes one of the template's section headers instead (see `chemtune.generation`).
 """
 
 from __future__ import annotations
@@ -29,8 +37,10 @@ from dataclasses import dataclass
 from typing import Any
 
 INSTRUCTION_HEADER = "### Instruction:\n"
-INPUT_HEADER = "### Input:\n"
 RESPONSE_HEADER = "### Response:\n"
+# Section headers of the instruction template, and Alpaca's "### Input:" that base models continue with:
+# never part of an answer, so generation stops where a model writes one.
+SECTION_HEADERS = ("### Instruction:", "### Input:", "### Response:")
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,34 @@ def render_messages(tokenizer: Any, messages: list[dict]) -> Prompt:
 
 
 def _render_with_template(tokenizer: Any, context: list[dict], answer: str | None) -> Prompt:
+    from jinja2 import TemplateError
+
+    try:
+        return _apply_template(tokenizer, context, answer)
+    except TemplateError:
+        # Tried rather than guessed from the model's name: a template that refuses the system role gets
+        # the system prompt inside the first user turn, the same in training, evaluation, chat and serving.
+        if not any(m["role"] == "system" for m in context):
+            raise
+        return _apply_template(tokenizer, fold_system(context), answer)
+
+
+def fold_system(messages: list[dict]) -> list[dict]:
+    """The conversation without system messages: their text opens the first user message, followed by a
+    blank line."""
+    parts = [m["content"].strip() for m in messages if m["role"] == "system"]
+    system = "\n\n".join(part for part in parts if part)
+    rest = [dict(m) for m in messages if m["role"] != "system"]
+    if not system:
+        return rest
+    first_user = next((m for m in rest if m["role"] == "user"), None)
+    if first_user is None:
+        return [{"role": "user", "content": system}, *rest]
+    first_user["content"] = f"{system}\n\n{first_user['content']}" if first_user["content"] else system
+    return rest
+
+
+def _apply_template(tokenizer: Any, context: list[dict], answer: str | None) -> Prompt:
     prompt = tokenizer.apply_chat_template(context, tokenize=False, add_generation_prompt=True)
     if answer is None:
         return Prompt(prompt, len(prompt))

@@ -103,3 +103,105 @@ def test_multi_turn_history_keeps_every_turn(chat_tokenizer, plain_tokenizer):
 ])
 def test_structured_message_content_is_flattened(content, expected):
     assert prompting.flatten_content(content) == expected
+
+
+def documented_instruction_template() -> str:
+    """The literal block the module docstring shows for the instruction template."""
+    import textwrap
+
+    doc = prompting.__doc__
+    block = doc[doc.index("::\n\n") + 4:]
+    lines = []
+    for line in block.splitlines():
+        if line and not line.startswith("    "):
+            break
+        lines.append(line)
+    return textwrap.dedent("\n".join(lines)).strip("\n")
+
+
+@pytest.mark.parametrize("lang, system, instruction, input, output", CASES)
+def test_documented_instruction_template_is_exactly_what_is_rendered(plain_tokenizer, lang, system,
+                                                                     instruction, input, output):
+    template = documented_instruction_template()
+    assert "### Input" not in template  # the input stays inside the instruction section
+    # As documented: without a system prompt or an input, that line and the blank line after it go.
+    if not system:
+        template = template.replace("{system}\n\n", "")
+    if not input:
+        template = template.replace("{input}\n\n", "")
+    expected = template.format(bos_token=plain_tokenizer.bos_token, eos_token=plain_tokenizer.eos_token,
+                               system=system, instruction=instruction, input=input, output=output)
+    prompt = prompting.build_prompt(plain_tokenizer, system, instruction, input, output)
+    assert prompt.text == expected
+    assert prompt.prompt == expected[: expected.index("### Response:\n") + len("### Response:\n")]
+
+
+@pytest.fixture(scope="module")
+def no_system_tokenizer(chat_tokenizer):
+    """A tokenizer with a Gemma 1/2 style template, which raises on a system message."""
+    import copy
+
+    from tests.support.templates import GEMMA2_CHAT_TEMPLATE
+
+    tokenizer = copy.deepcopy(chat_tokenizer)
+    tokenizer.chat_template = GEMMA2_CHAT_TEMPLATE
+    return tokenizer
+
+
+@pytest.mark.parametrize("lang, system, instruction, input, output", CASES)
+def test_template_refusing_the_system_role_gets_it_in_the_first_user_turn(no_system_tokenizer, lang, system,
+                                                                         instruction, input, output):
+    from jinja2 import TemplateError
+
+    if system:
+        with pytest.raises(TemplateError, match="System role not supported"):
+            no_system_tokenizer.apply_chat_template(prompting.record_messages(system, instruction, input),
+                                                    tokenize=False)
+    prompt = prompting.build_prompt(no_system_tokenizer, system, instruction, input, output)
+    user = prompting.user_content(instruction, input)
+    first_turn = f"{system}\n\n{user}" if system else user
+    bos = no_system_tokenizer.bos_token
+    assert prompt.prompt == f"{bos}<start_of_turn>user\n{first_turn}<end_of_turn>\n<start_of_turn>model\n"
+    assert prompt.response == f"{output}<end_of_turn>\n"
+    example = prompting.tokenize_for_training(no_system_tokenizer, prompt)
+    learned = [t for t in example["labels"] if t != -100]
+    assert no_system_tokenizer.decode(learned).startswith(output[:2])
+
+
+def test_folded_system_prompt_appears_once_in_a_multi_turn_conversation(no_system_tokenizer):
+    messages = [
+        {"role": "system", "content": SYSTEM_KO},
+        {"role": "user", "content": "pH란?"},
+        {"role": "assistant", "content": "수소 이온 농도의 척도입니다."},
+        {"role": "user", "content": "예를 들어 주세요."},
+    ]
+    prompt = prompting.render_messages(no_system_tokenizer, messages)
+    assert prompt.text.count(SYSTEM_KO) == 1
+    assert f"<start_of_turn>user\n{SYSTEM_KO}\n\npH란?<end_of_turn>" in prompt.text
+    assert prompt.text.endswith("<start_of_turn>user\n예를 들어 주세요.<end_of_turn>\n<start_of_turn>model\n")
+
+
+def test_template_errors_other_than_the_system_role_are_still_raised(no_system_tokenizer):
+    from jinja2 import TemplateError
+
+    twice = [{"role": "user", "content": "pH란?"}, {"role": "user", "content": "예를 들어 주세요."}]
+    with pytest.raises(TemplateError, match="alternate"):
+        prompting.render_messages(no_system_tokenizer, twice)
+    with pytest.raises(TemplateError, match="alternate"):
+        prompting.render_messages(no_system_tokenizer, [{"role": "system", "content": SYSTEM_KO}, *twice])
+
+
+@pytest.mark.real
+@pytest.mark.slow
+def test_gemma_tokenizer_with_its_gemma2_template_renders_a_system_prompt(gemma3):
+    from chemtune.evaluate.prompts import SYSTEM
+    from tests.support.templates import GEMMA2_CHAT_TEMPLATE
+
+    tokenizer = models.load_tokenizer(str(gemma3))
+    tokenizer.chat_template = GEMMA2_CHAT_TEMPLATE
+    messages = [{"role": "system", "content": SYSTEM["en"]}, {"role": "user", "content": "What is H2O?"}]
+    prompt = prompting.render_messages(tokenizer, messages)
+    assert prompt.prompt == f"<bos><start_of_turn>user\n{SYSTEM['en']}\n\nWhat is H2O?<end_of_turn>\n" \
+                            "<start_of_turn>model\n"
+    ids = prompting.tokenize_prompt(tokenizer, prompt)
+    assert ids[:2] == tokenizer.convert_tokens_to_ids(["<bos>", "<start_of_turn>"])
