@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from chemtune import models, prompting
-from chemtune.chat.streaming import Batcher, find_stop, stop_criteria, token_streamer
+from chemtune import generation, models, prompting
+from chemtune.chat.streaming import Batcher, stop_criteria, token_streamer
 from chemtune.errors import ChemtuneError
 
 ROLES = ("system", "user", "assistant")
@@ -296,28 +296,36 @@ class ChatEngine:
         import torch
 
         halt = halt or threading.Event()  # ours (a stop string, a consumer gone); the caller's stays as is
-        hit_stop_string = False
+        turn = generation.turn_end(self.model, self.tokenizer)
+        hit_stop = False  # a stop string of the request's or the end of the turn cut the text
         sent = 0  # characters of reply.text already handed to on_text
         # The tail that could be the start of a stop string is held back until it cannot be.
-        holdback = max((len(s) for s in settings.stop or [] if s), default=1) - 1
+        holdback = max(turn.holdback, max((len(s) for s in settings.stop or [] if s), default=1) - 1)
 
-        def flush(upto: int) -> None:
+        def flush(upto: int, final: bool = False) -> None:
             nonlocal sent
+            if not final:  # trailing whitespace waits for what follows: a next-turn header cuts it
+                upto = len(reply.text[:upto].rstrip())
             if upto > sent and on_text is not None:
                 on_text(reply.text[sent:upto], reply)
             sent = max(sent, upto)
 
         def emit(piece: str) -> None:
-            nonlocal hit_stop_string
-            if hit_stop_string:
+            nonlocal hit_stop
+            if hit_stop:
                 return
             before = len(reply.text)
             reply.text += piece
-            cut = find_stop(reply.text, settings.stop, before)
-            if cut is not None:
-                reply.text, hit_stop_string = reply.text[:cut], True
+            cut = generation.find_stop(reply.text, settings.stop, before)
+            header = turn.find(reply.text, before)
+            if header is not None and (cut is None or header <= cut):
+                # The model began the next turn: its answer ends before the header, blank lines and all.
+                reply.text, hit_stop = reply.text[:header].rstrip(), True
+            elif cut is not None:
+                reply.text, hit_stop = reply.text[:cut], True
+            if hit_stop:
                 halt.set()
-                flush(len(reply.text))
+                flush(len(reply.text), final=True)
             else:
                 flush(len(reply.text) - holdback)
 
@@ -325,9 +333,11 @@ class ChatEngine:
         kwargs: dict[str, Any] = {
             "input_ids": input_ids, "attention_mask": torch.ones_like(input_ids),
             "max_new_tokens": settings.max_new_tokens,
-            "streamer": token_streamer(self.tokenizer, reply.mark_token, emit),
+            "streamer": token_streamer(self.tokenizer, reply.mark_token, emit, turn.token_ids),
             "stopping_criteria": stop_criteria(stop_event, halt),
-            "pad_token_id": self.tokenizer.pad_token_id, "eos_token_id": self.tokenizer.eos_token_id,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            # Every end token the model declares, not just the tokenizer's (which would replace the list).
+            "eos_token_id": sorted(turn.token_ids) or None,
         }
         if settings.greedy:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
@@ -342,12 +352,12 @@ class ChatEngine:
             raise
         except Exception as exc:
             raise GenerationError(f"Generation failed: {exc}") from exc
-        flush(len(reply.text))
+        flush(len(reply.text), final=True)
         reply.seconds = time.perf_counter() - reply.started
-        ended_on_eos = bool(output) and output[-1] == self.tokenizer.eos_token_id
+        ended_on_eos = bool(output) and output[-1] in turn.token_ids
         full = len(output) >= settings.max_new_tokens and not ended_on_eos
-        reply.stopped = stop_event.is_set() and not ended_on_eos and not full and not hit_stop_string
-        reply.finish_reason = "length" if full and not hit_stop_string else "stop"
+        reply.stopped = stop_event.is_set() and not ended_on_eos and not full and not hit_stop
+        reply.finish_reason = "length" if full and not hit_stop else "stop"
         return reply
 
     def stream(self, messages: list[dict], model: str | None = None, settings: Settings | None = None,

@@ -1,5 +1,5 @@
 """Pieces of streamed generation: a token streamer that decodes incrementally, stopping on events, and
-stop strings."""
+batching text for another thread (stop strings are `chemtune.generation`'s)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 
-def token_streamer(tokenizer: Any, on_token: Callable[[int], None], on_text: Callable[[str], None]) -> Any:
-    """A transformers streamer that reports every token and the text it adds.
+def token_streamer(tokenizer: Any, on_token: Callable[[int], None], on_text: Callable[[str], None],
+                   end_ids: frozenset[int] = frozenset()) -> Any:
+    """A transformers streamer that reports every token and the text it adds; end tokens (`end_ids`) are
+    counted but add no text, even one that is not a special token.
 
     Decoding is incremental (a few tokens of context per step, as TGI and vLLM do), so a long answer costs
     the same per token as a short one, and text goes out after every token rather than word by word. A
@@ -29,7 +31,7 @@ def token_streamer(tokenizer: Any, on_token: Callable[[int], None], on_text: Cal
                 return
             new = value.reshape(-1).tolist()
             on_token(len(new))
-            self.ids.extend(new)
+            self.ids.extend(token for token in new if token not in end_ids)
             self.waiting += 1
             piece = self.pending()
             # A UTF-8 character is at most 4 bytes, so after 4 tokens a replacement character is final
@@ -64,18 +66,6 @@ def stop_criteria(*events: threading.Event) -> Any:
             return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
     return StoppingCriteriaList([StopOnEvent()])
-
-
-def find_stop(text: str, stops: tuple[str, ...], since: int) -> int | None:
-    """Where the earliest stop string that ends after `since` begins in `text`, if any."""
-    found = None
-    for stop in stops:
-        if not stop:
-            continue
-        at = text.find(stop, max(0, since - len(stop) + 1))
-        if at >= 0 and (found is None or at < found):
-            found = at
-    return found
 
 
 class Batcher:

@@ -184,9 +184,13 @@ def generate_greedy(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> list[str]:
-    """Greedy decoding (as in the paper) for each prompt, batched with left padding; returns the texts."""
+    """Greedy decoding (as in the paper) for each prompt, batched with left padding; returns the texts,
+    each ending where the model's turn does (`chemtune.generation`)."""
     import torch
 
+    from chemtune import generation
+
+    turn = generation.turn_end(model, tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     device = next(model.parameters()).device
     texts: list[str] = ["" for _ in token_ids]
@@ -208,13 +212,13 @@ def generate_greedy(
                 do_sample=False,
                 max_new_tokens=max_new_tokens,
                 pad_token_id=pad_id,
-                eos_token_id=tokenizer.eos_token_id,
                 temperature=None,
                 top_p=None,
                 top_k=None,
+                **generation.generate_kwargs(turn, tokenizer, width),
             )
             for row, i in enumerate(batch):
-                texts[i] = tokenizer.decode(output[row, width:], skip_special_tokens=True).strip()
+                texts[i] = turn.answer(tokenizer, output[row, width:].tolist()).strip()
             done += len(batch)
             if progress:
                 progress(done)
