@@ -1,15 +1,19 @@
-"""Find the chosen option in a model's free-text answer, in English or Korean.
+"""Find the chosen option in a model's free-text answer, in English or Korean, the way a person reads it.
 
-Tried in order, the first that yields exactly one option wins:
-1. a JSON object's "Answer" (or "answer", "정답", "답") field;
-2. a reply, or its part after "the answer is" / "정답은", that is only a letter, circled numeral or "N번",
-   read as that option even when an option's text is the same letter (element symbols);
-3. the text of the option when the reply (or that part) is exactly an option's text;
-4. an explicit statement: "Answer: C", "The answer is (c)", "정답은 ②", "답: 3번", "정답: C";
-5. an option marker opening the reply: "C", "C.", "(c)", "③", "3번";
-6. the text of exactly one option quoted in the reply;
-7. a single option letter or circled numeral standing alone anywhere in the reply.
-Nothing found (or a tie between options) is `None`: the question counts as wrong and as unparsed.
+`read_answer` gives the letter and the rule that read it (kept as `read_by` on each prediction, shown in
+Inspect). Tried in order:
+- "json": a JSON object's "Answer" (or "answer", "정답", "답") field;
+- "letter": a reply, or its part after "the answer is" / "정답은", that is only a letter, circled numeral
+  or "N번", read as that option even when an option's text is the same letter (element symbols);
+- "option_text": the reply (or that part) is exactly one option's text;
+- "statement": "Answer: C", "The answer is (c)", "C is correct", "정답은 ②", "답: 3번", "③번이 정답";
+- "leading_marker": an option marker opening the reply: "C", "C. Fe", "(c)", "③", "3번";
+- "mentioned_text": the text of exactly one option named in the reply;
+- "lone_letter": a single option letter or circled numeral standing alone anywhere in the reply.
+A reply that states two different choices (two JSON answers, a JSON answer and a statement, two
+statements) is "contradictory"; one that lists several options ("A. 0.33 atm\nB. 0.40 atm …") and states
+no choice is "option_list"; otherwise "no_answer" (or "empty"). Each of these is unparsed: the letter is
+None, the question counts as wrong and as unparsed.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from chemtune.evaluate.exam_files import CIRCLED, LETTERS
 
@@ -39,9 +44,16 @@ _STANDALONE = re.compile(r"(?<![A-Za-z0-9])\(?([A-E])\)?(?![A-Za-z0-9'’])|([�
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]|\n)\s*$")
 
 
-def _is_article(text: str, start: int) -> bool:
-    """The English article opening a sentence ("A catalyst lowers…") is not option A."""
-    return bool(re.match(r"A\s+[a-z]", text[start:])) and bool(_SENTENCE_START.search(text[:start]))
+def _is_article(text: str, start: int, choices: list[str] | None = None) -> bool:
+    """The English article opening a sentence ("A catalyst lowers…", "A 10.0 L container…", as an echoed
+    question begins) is not option A; "A 18 g" followed by option A's own text still is."""
+    if not _SENTENCE_START.search(text[:start]):
+        return False
+    if re.match(r"A\s+[a-z]", text[start:]):
+        return True
+    own = _normalize(choices[0]) if choices else ""
+    names_own = bool(own) and _normalize(text[start + 1:]).startswith(own)
+    return bool(re.match(r"A\s+\d", text[start:])) and not names_own
 
 
 def marker_to_letter(marker: str, n_choices: int) -> str | None:
@@ -86,15 +98,23 @@ def _stated_letter(raw: str, n_choices: int) -> str | None:
     return None
 
 
+_LINE_TAIL = re.compile(r"(?:answer\s*(?:is|:)|정답\s*(?:은|는|:)|답\s*(?:은|는|:))\s*(?P<tail>[^\n]+?)"
+                        r"\s*(?:입니다|이다)?\s*[.。]?\s*(?:\n|$)", re.IGNORECASE)
+
+
 def _exact_option(raw: str, choices: list[str]) -> str | None:
-    """The option whose whole text is the reply (or what follows "the answer is" / "정답은")."""
+    """The option whose whole text is the reply, or what follows "the answer is" / "정답은" to the end of
+    the reply or of its line ("The answer is 18.\n\nThe number of moles…")."""
     match = _ANSWER_TAIL.search(raw.strip())
     candidates = {_normalize(raw)} | ({_normalize(match.group("tail"))} if match else set())
+    candidates |= {_normalize(line.group("tail")) for line in _LINE_TAIL.finditer(raw)}
     hits = [i for i, choice in enumerate(choices) if _normalize(choice) in candidates]
     return LETTERS[hits[0]] if len(hits) == 1 else None
 
 
-def _from_json(raw: str, choices: list[str]) -> str | None:
+def _from_json(raw: str, choices: list[str]) -> set[str]:
+    """The letters every JSON object in the reply gives as its answer (a reply may run on to more)."""
+    found: set[str] = set()
     for match in re.finditer(r"\{[^{}]*\}", raw, re.DOTALL):
         try:
             obj = json.loads(match.group(0))
@@ -108,10 +128,11 @@ def _from_json(raw: str, choices: list[str]) -> str | None:
             continue
         for key, value in obj.items():
             if str(key).strip().lower() in ANSWER_KEYS and value is not None:
-                found = _from_value(str(value), choices)
-                if found:
-                    return found
-    return None
+                letter = _from_value(str(value), choices)
+                if letter:
+                    found.add(letter)
+                    break
+    return found
 
 
 def _from_value(value: str, choices: list[str]) -> str | None:
@@ -155,41 +176,137 @@ def _from_option_text(raw: str, choices: list[str]) -> str | None:
     return LETTERS[hits[0]] if len(hits) == 1 else None
 
 
-def extract_answer(raw: str | None, choices: list[str]) -> str | None:
-    """The letter of the option a free-text reply chooses, or None when it cannot be told."""
-    if not raw or not raw.strip():
-        return None
+# "A. 0.33 atm", "(b) 0.40 atm", "③ 4.4 g" opening a line: an option as the question lists it.
+_OPTION_LINE = re.compile(r"^[\s*]*[(\[]?([A-Ea-e]|[①②③④⑤])(?:[)\].:]|\s(?=\S))", re.MULTILINE)
+
+
+def _listed_options(text: str, choices: list[str]) -> set[str]:
+    """Letters the reply lists the way the question does: markers opening lines, or three or more markers
+    with their options' own texts ("A. 18 g B. 32 g C. 36 g" on one line)."""
     n = len(choices)
-    found = _from_json(raw, choices)
-    if found:
-        return found
-    text = unicodedata.normalize("NFKC", raw) if not any(c in raw for c in CIRCLED) else raw
-    found = _stated_letter(text, n) or _exact_option(text, choices)
-    if found:
-        return found
+    listed = set()
+    for match in _OPTION_LINE.finditer(text):
+        line = text[match.start():].split("\n", 1)[0]
+        marker = match.group(1)
+        # "A catalyst…" opens a line with the article, not option A.
+        if marker == "A" and re.match(r"[\s*]*A\s+[a-z]", line) and not _names_option(line, 0, choices):
+            continue
+        letter = marker_to_letter(marker, n)
+        if letter:
+            listed.add(letter)
+    if len(listed) > 1:
+        return listed
+    normalized, inline = _normalize(text), set()
+    for i, choice in enumerate(choices):
+        own = _normalize(choice)
+        marker = rf"(?<![a-z0-9]){LETTERS[i].lower()}\s+{re.escape(own)}" if own else None
+        if marker and re.search(marker + (r"(?![a-z0-9])" if own[-1].isascii() else ""), normalized):
+            inline.add(LETTERS[i])
+    # On one line, two markers with their texts may be a choice and its rival ("D. 72 g, not A. 18 g").
+    return listed | inline if len(inline) > 2 else listed
+
+
+def _names_option(line: str, index: int, choices: list[str]) -> bool:
+    own = _normalize(choices[index])
+    return bool(own) and _normalize(line).startswith(f"{LETTERS[index].lower()} {own}")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The option a reply chooses (None when unparsed) and the rule that read it, or why it could not."""
+
+    letter: str | None
+    rule: str
+
+
+READ_RULES = ("json", "letter", "option_text", "statement", "leading_marker", "mentioned_text", "lone_letter")
+UNPARSED_RULES = ("contradictory", "option_list", "no_answer", "empty")
+
+
+def _stated(text: str, n: int) -> set[str]:
+    """Every letter an explicit statement ("the answer is C", "정답은 ③") names."""
+    letters = set()
     for pattern in _STATEMENTS:
-        letters = {marker_to_letter(m.group("m"), n) for m in re.finditer(pattern, text, re.IGNORECASE)}
-        letters.discard(None)
-        if len(letters) == 1:
-            return letters.pop()
+        letters |= {marker_to_letter(m.group("m"), n) for m in re.finditer(pattern, text, re.IGNORECASE)}
+    letters.discard(None)
+    return letters
+
+
+def _leading_letter(text: str, n: int) -> tuple[str | None, str]:
+    """The option marker opening the reply ("C. Fe", "(c)", "③") and the rest of its line."""
     leading = _LEADING.match(text)
+    if not leading:
+        return None, ""
+    marker = leading.group("m")
+    letter = marker_to_letter(marker, n)
+    # A lowercase letter opens a reply as a word ("a. …" is rare, "a gas" common) unless bracketed or alone.
+    bracketed = "(" in leading.group(0)
+    if letter and (marker.isupper() or bracketed or not marker.isalpha() or len(text.strip()) <= 3):
+        return letter, text[leading.end():].split("\n", 1)[0]
+    return None, ""
+
+
+def _text_names_other(letter: str, rest: str, choices: list[str]) -> str | None:
+    """The other option whose text follows a marker ("A. 32 g" where 32 g is B), when not its own."""
+    rest = _normalize(rest)
+    own = _normalize(choices[LETTERS.index(letter)])
+    if not rest or (own and rest.startswith(own)):
+        return None
+    others = [i for i, choice in enumerate(choices)
+              if _normalize(choice) and re.match(_bounded(choice), rest) and LETTERS[i] != letter]
+    return LETTERS[others[0]] if len(others) == 1 else None
+
+
+def read_answer(raw: str | None, choices: list[str]) -> Reading:
+    """The letter of the option a free-text reply chooses and the rule that read it (see the module)."""
+    if not raw or not raw.strip():
+        return Reading(None, "empty")
+    n = len(choices)
+    text = unicodedata.normalize("NFKC", raw) if not any(c in raw for c in CIRCLED) else raw
+    in_json = _from_json(raw, choices)
+    if in_json:
+        # What the explanation states counts too: {"Answer": "B", "Explanation": "… the answer is C"}.
+        outside = _stated(re.sub(r"[\"']?(?:answer|정답|답)[\"']?\s*:\s*[\"'][^\"']*[\"']", " ", text,
+                                 flags=re.IGNORECASE), n)
+        if len(in_json | outside) > 1:
+            return Reading(None, "contradictory")
+        return Reading(in_json.pop(), "json")
+    letter = _stated_letter(text, n)
+    if letter:
+        return Reading(letter, "letter")
+    letter = _exact_option(text, choices)
+    if letter:
+        return Reading(letter, "option_text")
+    stated = _stated(text, n)
+    listing = len(_listed_options(text, choices)) > 1
+    # A list of options opens with a marker that chooses nothing.
+    leading, rest = (None, "") if listing else _leading_letter(text, n)
+    claims = stated | ({leading} if leading else set())
+    if leading and _text_names_other(leading, rest, choices):
+        claims.add(_text_names_other(leading, rest, choices))
+    if len(claims) > 1:
+        return Reading(None, "contradictory")
+    if stated:
+        return Reading(stated.pop(), "statement")
+    if listing:
+        return Reading(None, "option_list")
     if leading:
-        letter = marker_to_letter(leading.group("m"), n)
-        if letter and (
-            leading.group("m").isupper()
-            or "(" in leading.group(0)
-            or not leading.group("m").isalpha()
-            or len(text.strip()) <= 3
-        ):
-            return letter
-    found = _from_option_text(text, choices)
-    if found:
-        return found
+        return Reading(leading, "leading_marker")
+    letter = _from_option_text(text, choices)
+    if letter:
+        return Reading(letter, "mentioned_text")
     singles = set()
     for match in _STANDALONE.finditer(text):
-        if match.group(1) == "A" and _is_article(text, match.start()):
+        if match.group(1) == "A" and _is_article(text, match.start(), choices):
             continue
         letter = marker_to_letter(match.group(1) or match.group(2), n)
         if letter:
             singles.add(letter)
-    return singles.pop() if len(singles) == 1 else None
+    if len(singles) == 1:
+        return Reading(singles.pop(), "lone_letter")
+    return Reading(None, "no_answer")
+
+
+def extract_answer(raw: str | None, choices: list[str]) -> str | None:
+    """The letter of the option a free-text reply chooses, or None when it cannot be told."""
+    return read_answer(raw, choices).letter

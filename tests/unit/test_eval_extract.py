@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from chemtune.evaluate.extract import extract_answer, marker_to_letter
+from chemtune.evaluate.extract import (
+    READ_RULES,
+    UNPARSED_RULES,
+    Reading,
+    extract_answer,
+    marker_to_letter,
+    read_answer,
+)
 
 CHOICES = ["Sodium chloride", "Potassium nitrate", "Iron oxide", "Iron"]
 CHOICES_KO = ["염화나트륨", "질산칼륨", "산화철", "황산구리"]
@@ -160,3 +167,59 @@ def test_every_sample_option_quoted_by_its_text_is_read_as_that_option(form):
             if got != letter:
                 wrong.append(f"{question['id']}: {reply!r} → {got}, expected {letter}")
     assert not wrong, "\n".join(wrong[:10])
+
+
+GASES = ["0.33 atm", "0.40 atm", "0.50 atm", "2.0 atm"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "choices", "letter", "rule"),
+    [
+        # The options repeated, one per line or on one line, choose nothing.
+        ("A. 0.33 atm\nB. 0.40 atm\nC. 0.50 atm\nD. 2.0 atm", GASES, None, "option_list"),
+        ("\nA. 0.33 atm\nB. 0.40 atm\n", GASES, None, "option_list"),
+        ("A. 0.33 atm B. 0.40 atm C. 0.50 atm D. 2.0 atm", GASES, None, "option_list"),
+        ("(a) 염화나트륨\n(b) 질산칼륨\n(c) 산화철", CHOICES_KO, None, "option_list"),
+        ("① 염화나트륨\n② 질산칼륨\n③ 산화철\n④ 황산구리", CHOICES_KO, None, "option_list"),
+        # ... unless a choice is stated after them.
+        ("A. 0.33 atm\nB. 0.40 atm\nC. 0.50 atm\nD. 2.0 atm\n\nThe answer is C.", GASES, "C", "letter"),
+        ("① 염화나트륨\n② 질산칼륨\n③ 산화철\n④ 황산구리\n정답은 ③", CHOICES_KO, "C", "letter"),
+        ("A. 0.33 atm\nB. 0.40 atm\nC. 0.50 atm\n\nThe answer is C, as Boyle says.", GASES, "C", "statement"),
+        # Two choices stated: no choice.
+        ("The answer is B. Actually, the answer is D.", GASES, None, "contradictory"),
+        ('{"Answer": "B", "Explanation": "the answer is C because"}', GASES, None, "contradictory"),
+        ('{"Answer": "B"}\n{"Answer": "C"}', GASES, None, "contradictory"),
+        ("A. 0.40 atm", GASES, None, "contradictory"),  # marker A, but option B's text
+        ("A. 0.33 atm\n\nThe correct answer is D. 2.0 atm.", GASES, None, "contradictory"),
+        ("정답은 ②입니다. 아니, 정답은 ④입니다.", CHOICES_KO, None, "contradictory"),
+        # A single stated choice, however it is written.
+        ("C. 0.50 atm", GASES, "C", "leading_marker"),
+        ("C. 0.50 atm\nBecause the pressure halves.", GASES, "C", "leading_marker"),
+        ('{"Answer": "B", "Explanation": "B is correct: 0.40 atm"}', GASES, "B", "json"),
+        ("The answer is 0.50 atm.\n\nThe pressure falls as the volume grows.", GASES, "C", "option_text"),
+        ("0.50 atm", GASES, "C", "option_text"),
+        ("B", GASES, "B", "letter"),
+        ("정답은 ③", CHOICES_KO, "C", "letter"),
+        ("The answer is C because the pressure halves.", GASES, "C", "statement"),
+        # An option's text alone counts only when it matches exactly one option.
+        ("It is 0.40 atm or 0.50 atm.", GASES, None, "no_answer"),
+        ("The pressure is 0.40 atm at the end.", GASES, "B", "mentioned_text"),
+        ("", GASES, None, "empty"),
+    ],
+)
+def test_read_answer_names_the_rule_that_read_the_reply(raw, choices, letter, rule) -> None:
+    assert read_answer(raw, choices) == Reading(letter, rule)
+    assert extract_answer(raw, choices) == letter
+
+
+def test_every_reading_rule_is_either_a_read_or_an_unparsed_one() -> None:
+    assert not set(READ_RULES) & set(UNPARSED_RULES)
+    assert read_answer("Answer: C", CHOICES).rule in READ_RULES
+    assert read_answer("asdf", CHOICES).rule in UNPARSED_RULES
+
+
+def test_an_echoed_question_opening_with_the_article_is_not_option_a() -> None:
+    choices = ["0.45 atm", "0.67 atm", "1.1 atm", "2.2 atm"]
+    echo = "A 10.0 L container at 273 K holds 0.20 mol of He. The total pressure is the sum of"
+    assert read_answer(echo, choices) == Reading(None, "no_answer")
+    assert extract_answer("A 0.45 atm", choices) == "A"  # the article never precedes the option's own text
