@@ -18,7 +18,7 @@ from chemtune import workspace
 from chemtune.errors import ChemtuneError
 from chemtune.evaluate import metrics
 from chemtune.evaluate.benchmarks import Exam, load_exam
-from chemtune.evaluate.extract import extract_answer
+from chemtune.evaluate.extract import read_answer
 from chemtune.evaluate.prompts import METHODS, messages_for, pick_shots, show_messages
 from chemtune.prompting import render_messages
 
@@ -83,6 +83,13 @@ def adapter_name(adapter: str) -> str:
     if path.name == "adapter" and path.parent.parent.name == "runs":
         return path.parent.name
     return path.name
+
+
+def read_prediction(raw: str | None, choices: list[str]) -> dict[str, Any]:
+    """A generated answer's prediction fields: the letter read (None when unparsed) and `read_by`, the
+    reading rule that found it or the reason it names no option (see chemtune.evaluate.extract)."""
+    reading = read_answer(raw, choices)
+    return {"pred": reading.letter, "read_by": reading.rule}
 
 
 def check_config(config: dict) -> dict:
@@ -183,7 +190,7 @@ def evaluate(
             should_stop,
         )
         for row, q, messages, (raw, error) in zip(rows, questions, conversations, answers, strict=True):
-            row.update(prompt=show_messages(messages), raw=raw, pred=extract_answer(raw, q.choices))
+            row.update(prompt=show_messages(messages), raw=raw, **read_prediction(raw, q.choices))
             if error:
                 row["error"] = error
         failed = [row for row in rows if row.get("error")]
@@ -247,7 +254,7 @@ def evaluate(
                 should_stop,
             )
             for row, q, prompt, raw in zip(rows, questions, prompts, raws, strict=True):
-                row.update(prompt=prompt.prompt, raw=raw, pred=extract_answer(raw, q.choices))
+                row.update(prompt=prompt.prompt, raw=raw, **read_prediction(raw, q.choices))
     seconds = time.perf_counter() - started
     for row in rows:
         row["correct"] = row.get("pred") == row["gold"]
@@ -268,6 +275,7 @@ def evaluate(
         "subset_order": exam.subsets,
         **summary,
         "failed": sum(1 for row in rows if row.get("error")),  # endpoint requests that got no answer
+        "read_by": metrics.read_by_counts(rows),  # generated answers per reading rule, unparsed reasons too
         "seconds": round(seconds, 3),
         "questions_per_s": round(total / seconds, 2) if seconds else None,
     }

@@ -75,3 +75,14 @@ def confusion(
         [r["gold"] for r in chosen], [r["pred"] or UNPARSED for r in chosen], labels=labels
     )
     return letters, labels, [list(map(int, row)) for row in matrix[: len(letters)]]
+
+
+def read_by_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """How many generated answers each reading rule read (or left unparsed, and why), most first.
+
+    Empty for log-likelihood rows, which are not read from text."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        if row.get("read_by"):
+            counts[row["read_by"]] = counts.get(row["read_by"], 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

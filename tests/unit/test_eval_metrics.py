@@ -173,3 +173,12 @@ def test_macro_f1_ignores_options_no_question_had_or_chose():
     perfect = score(["A", "B"], ["A", "B"], "ABCD")
     assert perfect["macro_f1"] == 1.0 == f1_score(["A", "B"], ["A", "B"], average="macro")
     assert score(["A", "B"], ["A", "C"], "ABCD")["macro_f1"] == pytest.approx(1 / 3)  # A=1, B=0, C=0
+
+
+def test_read_by_counts_how_generated_answers_were_read_most_first():
+    from chemtune.evaluate.metrics import read_by_counts
+
+    rows = [{"read_by": "json"}, {"read_by": "option_list"}, {"read_by": "json"}, {"read_by": "statement"}]
+    assert read_by_counts(rows) == {"json": 2, "option_list": 1, "statement": 1}
+    assert list(read_by_counts(rows)) == ["json", "option_list", "statement"]
+    assert read_by_counts([{"pred": "A", "logprobs": {}}]) == {}  # log-likelihood rows are not read
