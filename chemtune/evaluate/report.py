@@ -19,6 +19,9 @@ METRICS = {
 AVERAGES = {"average": "Average", "mean": "Mean of sub-categories"}
 FORMATS = ("markdown", "latex", "csv", "json")
 LOWER_IS_BETTER = {"unparsed_rate"}
+UNPARSED_COLUMN = "Unparsed"
+# Methods whose score rests on reading a generated answer: their unparsed rate stands beside the score.
+GENERATIVE = {"generate", "endpoint"}
 
 
 def _benchmark(result: dict) -> tuple[str, str]:
@@ -51,7 +54,10 @@ def comparison(results: list[dict], metric: str = "macro_f1", average: str = "av
 
     Columns are each benchmark's sub-categories in the order first seen, then that benchmark's average;
     with more than one benchmark a column is named "benchmark: sub-category". Rows from different
-    benchmarks never share a column, so they are never bolded or averaged together.
+    benchmarks never share a column, so they are never bolded or averaged together. Where a benchmark has a
+    generative row, an "Unparsed" column (the share of answers that named no option, over the same
+    questions as the average) follows its average: a generative score means little without it. It is
+    never bolded; `table["unparsed_columns"]` names these columns.
     """
     if metric not in METRICS:
         raise ChemtuneError(f"Unknown metric {metric!r}; use one of {', '.join(METRICS)}.")
@@ -73,12 +79,19 @@ def comparison(results: list[dict], metric: str = "macro_f1", average: str = "av
     several = len(benchmarks) > 1
     columns: list[str] = []
     place: dict[str, tuple[str, str | None]] = {}  # column -> (benchmark key, sub-category or None = average)
+    unparsed_columns: list[str] = []
+    generative = {_benchmark(r)[0] for r in results if r.get("method") in GENERATIVE}
     for key, entry in benchmarks.items():
         prefix = f"{entry['name']}: " if several else ""
         for subset in [*entry["subsets"], None]:
             column = prefix + (subset if subset is not None else AVERAGES[average])
             columns.append(column)
             place[column] = (key, subset)
+        if key in generative and metric != "unparsed_rate":
+            column = prefix + UNPARSED_COLUMN
+            columns.append(column)
+            unparsed_columns.append(column)
+            place[column] = (key, None)
     rows = []
     for result, label in zip(results, row_labels(results), strict=True):
         own = _benchmark(result)[0]
@@ -86,6 +99,8 @@ def comparison(results: list[dict], metric: str = "macro_f1", average: str = "av
         for column, (key, subset) in place.items():
             if key != own:
                 values[column] = None
+            elif column in unparsed_columns:
+                values[column] = (result.get(average) or {}).get("unparsed_rate")
             elif subset is None:
                 values[column] = (result.get(average) or {}).get(metric)
             else:
@@ -103,10 +118,19 @@ def comparison(results: list[dict], metric: str = "macro_f1", average: str = "av
     best: dict[str, float] = {}
     pick = min if metric in LOWER_IS_BETTER else max
     for column in columns:
+        if column in unparsed_columns:
+            continue
         present = [row["values"][column] for row in rows if row["values"][column] is not None]
         if len(present) > 1:  # a lone value in its column is not "best" of anything
             best[column] = pick(present)
-    return {"metric": metric, "average": average, "columns": columns, "rows": rows, "best": best}
+    return {
+        "metric": metric,
+        "average": average,
+        "columns": columns,
+        "rows": rows,
+        "best": best,
+        "unparsed_columns": unparsed_columns,
+    }
 
 
 def _cell(value: float | None, digits: int, scale: float) -> str:

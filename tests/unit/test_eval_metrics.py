@@ -182,3 +182,32 @@ def test_read_by_counts_how_generated_answers_were_read_most_first():
     assert read_by_counts(rows) == {"json": 2, "option_list": 1, "statement": 1}
     assert list(read_by_counts(rows)) == ["json", "option_list", "statement"]
     assert read_by_counts([{"pred": "A", "logprobs": {}}]) == {}  # log-likelihood rows are not read
+
+
+def test_a_generative_score_has_its_unparsed_rate_beside_it_in_every_export():
+    base = _result("tiny", 0.30, 0.50, 0.35, "l1")
+    generated = {**_result("tiny", 0.40, 0.20, 0.30, "g1"), "method": "generate"}
+    generated["average"] = {**generated["average"], "unparsed_rate": 0.25}
+    table = comparison([base, generated], "accuracy")
+    assert table["columns"] == ["high_school", "college", "Average", "Unparsed"]
+    assert table["unparsed_columns"] == ["Unparsed"] and "Unparsed" not in table["best"]
+    lines = to_markdown(table).splitlines()
+    assert lines[0] == "| Model | high_school | college | Average | Unparsed |"
+    # never bold: fewer unparsed answers is not a better score
+    assert lines[2] == "| tiny (loglik) | 30.00 | **50.00** | **35.00** | 0.00 |"
+    assert lines[3] == "| tiny (generate) | **40.00** | 20.00 | 30.00 | 25.00 |"
+    assert to_csv_rows(table)[2] == "tiny (generate),g1,0.4000,0.2000,0.3000,0.2500"
+    assert "Unparsed" in to_latex(table)
+
+
+def test_the_unparsed_column_belongs_to_the_benchmark_with_generative_rows():
+    endpoint = {**_result("gpt", 0.9, 0.9, 0.9, "r1"), "method": "endpoint", "benchmark": "sample"}
+    endpoint["mean"] = {**endpoint["mean"], "unparsed_rate": 0.1}
+    table = comparison([_result("base", 0.3, 0.5, 0.35, "e1"), endpoint], "macro_f1", average="mean")
+    assert table["columns"][-4:] == [
+        "sample: high_school", "sample: college", "sample: Mean of sub-categories", "sample: Unparsed"
+    ]
+    assert table["rows"][1]["values"]["sample: Unparsed"] == 0.1  # over the same average as the score
+    assert not any("mmlu-chemistry: Unparsed" == column for column in table["columns"])
+    # the unparsed rate as the table's own metric needs no second column for it
+    assert "Unparsed" not in comparison([endpoint], "unparsed_rate")["columns"]
