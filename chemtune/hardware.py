@@ -15,6 +15,40 @@ def _cpu_cores() -> int:
         return os.cpu_count() or 1
 
 
+def _compute_cores() -> int:
+    """Cores worth one compute thread each: the usable ones, hyperthread siblings not counted twice."""
+    usable = _cpu_cores()
+    try:
+        import psutil
+
+        physical = psutil.cpu_count(logical=False)
+    except ImportError:
+        physical = None
+    return max(1, min(usable, physical or usable))
+
+
+def cpu_threads(processes: int = 1) -> int:
+    """Compute threads for each of `processes` processes that share this machine's CPU.
+
+    A thread count the user set (OMP_NUM_THREADS) is theirs to choose and is kept, as accelerate and torch
+    read it per process; otherwise the cores are shared out, at least one thread each."""
+    chosen = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if chosen.isdigit() and int(chosen) > 0:
+        return int(chosen)
+    return max(1, _compute_cores() // max(1, processes))
+
+
+def use_cpu_threads() -> int:
+    """Give this process's torch the threads `cpu_threads()` says (a process that computes in place, such
+    as the app's chat and serve); returns the count."""
+    import torch
+
+    threads = cpu_threads()
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
+
+
 def _ram_gb() -> float | None:
     """Total RAM in GiB from /proc/meminfo, falling back to sysconf; None when neither is there."""
     try:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from chemtune import workspace
+from chemtune import hardware, workspace
 from chemtune.errors import ChemtuneError
 
 ACTIVE = ("queued", "running")
@@ -469,7 +469,10 @@ def run_job_process(run_dir: Path) -> int:
     # The scheduler that spawned us holds the lock until it has recorded our pid; wait for it.
     with _scheduler_lock():
         run.update_status(status="running", pid=os.getpid(), pid_start=_process_start_time(os.getpid()))
-    print(f"[{now_iso()}] {kind.name} job {run.run_id} started (pid {os.getpid()})", flush=True)
+    threads = ""
+    if not kind.command:
+        threads = f", {_give_cpu_threads()} CPU threads"
+    print(f"[{now_iso()}] {kind.name} job {run.run_id} started (pid {os.getpid()}{threads})", flush=True)
     try:
         if kind.command:
             _run_command(run, _load(kind.command)(run, config))
@@ -490,6 +493,8 @@ def run_job_process(run_dir: Path) -> int:
     except BaseException as exc:  # a crash is recorded, never lost
         final, error = "failed", f"{type(exc).__name__}: {exc}"
         traceback.print_exc()
+    if not kind.command and "torch" in sys.modules:  # the threads its computing actually ran on
+        run.update_status(cpu_threads=sys.modules["torch"].get_num_threads())
     run.update_status(status=final, ended=now_iso(), error=error)
     print(f"[{now_iso()}] {kind.name} job {run.run_id} {final}", flush=True)
     try:
@@ -497,6 +502,17 @@ def run_job_process(run_dir: Path) -> int:
     except Exception:
         traceback.print_exc()
     return 0 if final == "done" else 1
+
+
+def _give_cpu_threads() -> int:
+    """Threads for a worker that computes in this process (eval, generate's local parts): set before it
+    imports torch, which reads OMP_NUM_THREADS once. A count the user set is kept (cpu_threads returns it);
+    a command such as accelerate launch sets its own processes' share instead."""
+    threads = hardware.cpu_threads()
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+    return threads
 
 
 def _run_command(run: RunFolder, argv: list[str]) -> None:

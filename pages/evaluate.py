@@ -258,9 +258,10 @@ def build(text: PageText) -> None:
     refresh_button.click(refresh_lists, None, lists)
     for trigger in (picks.change, metric.change, average.change):
         trigger(compare, [picks, metric, average, lang], [table, *downloads])
-    for trigger in (inspect_eval.change, subset.change, which.change):
-        trigger(inspect, [inspect_eval, subset, which], [heatmap, subset, questions])
-    questions.select(show_question, [inspect_eval, questions], [detail, prompt, raw])
+    # The language too: the question list names each answer's reading rule in it.
+    for trigger in (inspect_eval.change, subset.change, which.change, lang.change):
+        trigger(inspect, [inspect_eval, subset, which, lang], [heatmap, subset, questions])
+    questions.select(show_question, [inspect_eval, questions, lang], [detail, prompt, raw])
     contam_button.click(
         check_contamination,
         [datasets, benchmark, exam_file, data_dir, group_by, ngram, threshold, lang],

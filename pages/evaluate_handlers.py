@@ -186,7 +186,14 @@ def compare(eval_ids, metric, average, lang):
     return to_markdown(table) + f"\n{note}", *paths
 
 
-def inspect(eval_id, subset, which):
+def read_by_names(lang: str) -> dict[str, str]:
+    """Each reading rule's name in the page's language."""
+    from chemtune.evaluate.extract import READ_RULES, UNPARSED_RULES
+
+    return {rule: _t(f"read_{rule}", lang) for rule in (*READ_RULES, *UNPARSED_RULES)}
+
+
+def inspect(eval_id, subset, which, lang="en"):
     """Confusion heatmap, sub-category choices and the question list of one evaluation."""
     from chemtune.evaluate.job import load_predictions, load_results
     from chemtune.evaluate.report import confusion_figure
@@ -205,10 +212,11 @@ def inspect(eval_id, subset, which):
         None if subset == "all" else subset,
         title=f"{results['label']} — {subset}",
     )
-    return figure, gr.update(choices=subsets, value=subset), browse.question_rows(eval_id, which, subset)
+    rows = browse.question_rows(eval_id, which, subset, read_by_names(lang))
+    return figure, gr.update(choices=subsets, value=subset), rows
 
 
-def show_question(eval_id, rows, evt: gr.SelectData):
+def show_question(eval_id, rows, lang, evt: gr.SelectData):
     """Details of the clicked question: text, options, gold, predicted, the exact prompt, the raw output."""
     try:
         index = int(rows.iloc[evt.index[0], 0]) if hasattr(rows, "iloc") else int(rows[evt.index[0]][0])
@@ -220,9 +228,12 @@ def show_question(eval_id, rows, evt: gr.SelectData):
     scores = ""
     if p.get("logprobs"):
         scores = "\n\nlog p: " + ", ".join(f"{k} {v:.3f}" for k, v in p["logprobs"].items())
+    read_by = read_by_names(lang).get(p.get("read_by"), p.get("read_by"))
     head = (
         f"**{p['id']}** · {p['subset']} · gold **{p['gold']}** · predicted **{p.get('pred') or 'unparsed'}** "
-        f"{'✓' if p['correct'] else '✗'}\n\n{p['question']}\n\n{p['options']}{scores}"
+        f"{'✓' if p['correct'] else '✗'}"
+        + (f" · {_t('read_by', lang)}: *{read_by}*" if read_by else "")
+        + f"\n\n{p['question']}\n\n{p['options']}{scores}"
     )
     raw = p.get("raw") or (f"⚠️ no answer: {p['error']}" if p.get("error") else "—")
     return head, p.get("prompt", ""), raw

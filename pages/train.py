@@ -73,6 +73,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "trainer_gpu": {"en": "trainer peak {gb} GB GPU", "ko": "학습 프로세스 최대 GPU {gb} GB"},
     "trainer_ram": {"en": "trainer {gb} GB RAM (CPU training)",
                     "ko": "학습 프로세스 RAM {gb} GB (CPU 학습)"},
+    "threads": {"en": "{n} CPU threads per process", "ko": "프로세스당 CPU 스레드 {n}개"},
     "fig_step": {"en": "step", "ko": "스텝"},
     "fig_loss": {"en": "loss", "ko": "손실"},
     "fig_lr": {"en": "learning rate", "ko": "학습률"},
@@ -247,7 +248,10 @@ def poll(run_id, overlay, smoothing, view, lang):
         lines.append(_t("adapter", lang, path=status["result"]["adapter_dir"]))
     trainer = (_t("trainer_gpu", lang, gb=last["gpu_memory_gb"]) if "gpu_memory_gb" in last else
                _t("trainer_ram", lang, gb=last["ram_gb"]) if "ram_gb" in last else "")
-    memory = _t("memory", lang, text=" · ".join(part for part in (gpu_memory_text(), trainer) if part))
+    threads = last.get("cpu_threads") or last.get("start_cpu_threads")
+    threads = _t("threads", lang, n=threads) if threads else ""
+    memory = _t("memory", lang, text=" · ".join(part for part in (gpu_memory_text(), trainer, threads)
+                                                if part))
     figure = monitor.loss_figure(curves, run_id, float(smoothing or 0), _figure_text(lang))
     past = monitor.train_runs()  # one scan of the run folders per tick
     rows = [[r["run_id"], r["status"], r["model"], r["data"], r["steps"], _num(r["final_loss"]),

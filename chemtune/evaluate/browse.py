@@ -9,8 +9,8 @@ from chemtune import jobs
 from chemtune.errors import ChemtuneError
 from chemtune.evaluate.job import RESULTS_FILE, load_predictions
 
-RESULT_COLUMNS = ["sub-category", "n", "accuracy", "macro-F1", "micro-F1", "unparsed"]
-QUESTION_COLUMNS = ["#", "id", "sub-category", "gold", "predicted", "correct"]
+RESULT_COLUMNS = ["sub-category", "n", "accuracy", "macro-F1", "micro-F1", "unparsed", "unparsed %"]
+QUESTION_COLUMNS = ["#", "id", "sub-category", "gold", "predicted", "correct", "read by"]
 QUESTION_FILTERS = ("all", "wrong", "unparsed", "correct")
 
 
@@ -83,6 +83,7 @@ def results_rows(results: dict) -> list[list[Any]]:
             _pct(s.get("macro_f1")),
             _pct(s.get("micro_f1")),
             s.get("unparsed", "–"),
+            _pct(s.get("unparsed_rate")),
         ]
 
     rows = [row(name, s) for name, s in results.get("subsets", {}).items()]
@@ -95,8 +96,12 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.2f}"
 
 
-def question_rows(eval_id: str, which: str = "all", subset: str | None = None) -> list[list[Any]]:
-    """The per-question table: index into predictions.jsonl, id, subset, gold, predicted, correct."""
+def question_rows(
+    eval_id: str, which: str = "all", subset: str | None = None, rule_names: dict[str, str] | None = None
+) -> list[list[Any]]:
+    """The per-question table: index into predictions.jsonl, id, subset, gold, predicted, correct, and
+    the rule that read a generated answer (named through `rule_names`, e.g. in the page's language)."""
+    names = rule_names or {}
     rows = []
     for index, p in enumerate(load_predictions(eval_id)):
         if subset not in (None, "", "all") and p["subset"] != subset:
@@ -115,6 +120,8 @@ def question_rows(eval_id: str, which: str = "all", subset: str | None = None) -
                 p["gold"],
                 p.get("pred") or ("failed" if p.get("error") else "unparsed"),
                 "✓" if p["correct"] else "✗",
+                # how a generated answer was read; log-likelihood rows are not read from text
+                names.get(p.get("read_by"), p.get("read_by")) or "–",
             ]
         )
     return rows

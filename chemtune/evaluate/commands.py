@@ -70,9 +70,24 @@ def summary(results: dict, predictions: str) -> dict[str, Any]:
         "average": {k: results["average"][k] for k in keep},
         "mean": results["mean"],
         "failed": results.get("failed", 0),
+        "read_by": results.get("read_by", {}),  # generated answers per reading rule (unparsed reasons too)
         "predictions": predictions,
         "results": predictions.replace("predictions.jsonl", "results.json"),
     }
+
+
+def summary_table(out: dict) -> list[str]:
+    """A summary's scores as text lines, the unparsed count and rate beside them: for generated answers
+    the rate says how often the score rests on no answer at all."""
+    lines = [f"{'subset':24} {'n':>5} {'accuracy':>9} {'macro-F1':>9} {'unparsed':>9} {'unparsed%':>9}"]
+    for name, s in [*out["subsets"].items(), ("average", out["average"])]:
+        lines.append(
+            f"{name:24} {s['n']:5d} {s['accuracy']:9.4f} {s['macro_f1']:9.4f} {s['unparsed']:9d}"
+            f" {s['unparsed_rate'] * 100:8.2f}%"
+        )
+    if out.get("read_by"):
+        lines.append("read by: " + ", ".join(f"{rule} {count}" for rule, count in out["read_by"].items()))
+    return lines
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -96,10 +111,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     lines = [
         f"{results['label']} on {results['benchmark']} ({results['method']}, {shots})",
-        f"{'subset':24} {'n':>5} {'accuracy':>9} {'macro-F1':>9} {'unparsed':>9}",
+        *summary_table(out),
     ]
-    for name, s in [*results["subsets"].items(), ("average", results["average"])]:
-        lines.append(f"{name:24} {s['n']:5d} {s['accuracy']:9.4f} {s['macro_f1']:9.4f} {s['unparsed']:9d}")
     if out["failed"]:
         lines.append(f"{out['failed']} questions got no answer from the endpoint (counted as unparsed; "
                      "their errors are in the predictions' error field)")

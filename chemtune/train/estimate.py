@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chemtune import jobs, models
+from chemtune import hardware, jobs, models
 from chemtune.train import data
 from chemtune.train.config import TrainConfig, fields, make_config
 
@@ -51,19 +51,27 @@ def model_parameters(spec: str) -> float | None:
     return None
 
 
-def _device_flops() -> tuple[float, str]:
+def _device_flops(processes: int = 1) -> tuple[float, str]:
     import torch
 
     if torch.cuda.is_available():
         name = torch.cuda.get_device_name(0)
         peak = next((v for k, v in GPU_PEAK_FLOPS.items() if k in name), 100e12)
         return peak * GPU_EFFICIENCY * torch.cuda.device_count(), name
-    a = torch.randn(384, 384)
-    start = time.perf_counter()
-    for _ in range(8):
-        a @ a
-    seconds = (time.perf_counter() - start) / 8
-    return 2 * 384**3 / seconds * CPU_EFFICIENCY, "CPU"
+    # Timed on the threads each training process will have (not this process's own count), once per
+    # process: CPU processes split the cores between them.
+    threads, before = hardware.cpu_threads(processes), torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a = torch.randn(384, 384)
+        a @ a  # the first product pays for starting the thread pool
+        start = time.perf_counter()
+        for _ in range(8):
+            a @ a
+        seconds = (time.perf_counter() - start) / 8
+    finally:
+        torch.set_num_threads(before)
+    return 2 * 384**3 / seconds * CPU_EFFICIENCY * processes, f"CPU with {threads} threads per process"
 
 
 def _past_rate(config: TrainConfig) -> tuple[float, str] | None:
@@ -79,9 +87,19 @@ def _past_rate(config: TrainConfig) -> tuple[float, str] | None:
         keys = ("model", "num_processes", "distributed", "qlora", "gradient_checkpointing", "precision",
                 "batching")
         same = all(past.get(key, fields()[key].default) == getattr(config, key) for key in keys)
+        # On the CPU the speed follows the thread count, and runs from before it was recorded had one.
+        if same and not _cuda_available() and result.get("cpu_threads") != hardware.cpu_threads(
+                config.num_processes):
+            continue
         if same:
             return float(result["tokens_per_second"]), row["run_id"]
     return None
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def estimate(values: dict[str, Any] | TrainConfig, tokenizer: Any = None) -> dict[str, Any]:
@@ -98,11 +116,11 @@ def estimate(values: dict[str, Any] | TrainConfig, tokenizer: Any = None) -> dic
         rate, basis = past[0], f"measured in run {past[1]}"
     else:
         params = model_parameters(config.model)
-        flops, device = _device_flops()
+        flops, device = _device_flops(config.num_processes)
         # LoRA training: forward 2N and backward 2N FLOPs per token (frozen weights need no weight gradient);
         # gradient checkpointing repeats the forward.
         per_token = (6 if config.gradient_checkpointing else 4) * (params or 7e9)
-        rate, basis = flops / per_token, f"rough guess from the model size and the {device}'s speed"
+        rate, basis = flops / per_token, f"rough guess from the model size and the speed of the {device}"
     stats = prepared.stats
     return {
         "train_examples": stats["train_examples"], "val_examples": stats["val_examples"],

@@ -6,7 +6,7 @@ import socket
 import sys
 from typing import Any
 
-from chemtune import jobs
+from chemtune import hardware, jobs
 from chemtune.errors import ChemtuneError
 from chemtune.train.config import TrainConfig, make_config, to_yaml_dict
 
@@ -21,9 +21,11 @@ def _free_port() -> int:
 def command(run: jobs.RunFolder, config: dict) -> list[str]:
     """argv the job process runs: accelerate launch with one process per GPU (or CPU processes on gloo)."""
     processes = int(config.get("num_processes") or 1)
-    # Always through the launcher, so one process and many (DDP) take the same path.
+    # Always through the launcher, so one process and many (DDP) take the same path. Left to itself the
+    # launcher sets OMP_NUM_THREADS=1 for its processes: each gets its share of the cores instead.
     argv = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(processes),
-            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+            "--num_cpu_threads_per_process", str(hardware.cpu_threads(processes))]
     if processes > 1:
         # --multi_gpu runs torchrun; without CUDA accelerate falls back to CPU processes talking over gloo.
         # The worker then replicates the model (DDP) or shards it itself (FSDP), as `distributed` says.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chemtune import models
+from chemtune import hardware, models
 
 pytestmark = pytest.mark.e2e
 
@@ -61,6 +61,9 @@ def test_tiny_run_started_from_the_train_tab_draws_its_loss_curve(app_server: st
     expect(panel.locator("#train-status")).to_contain_text("step 6/6")
     expect(panel.locator("#train-runs")).to_contain_text("done")
     expect(panel.locator("#train-log textarea")).to_have_value(re.compile(r"2 process\(es\) \(FSDP\)"))
+    # Each of the two CPU processes computes on its share of the cores, and the page says how many.
+    threads = f"{hardware.cpu_threads(2)} CPU threads per process"
+    expect(panel.locator("#train-memory")).to_contain_text(threads)
     page.screenshot(path=str(tmp_path / "train-tab.png"), full_page=True)
 
     # A fresh page reattaches to the run and redraws its curve from the run folder alone.
