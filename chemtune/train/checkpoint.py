@@ -29,12 +29,13 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return done[-1] if done else None
 
 
-def save_checkpoint(run_dir: Path, model: Any, weights: dict, optimizer_state: dict, scheduler: Any,
-                    state: dict, keep: int) -> Path:
-    """Write adapter, optimizer, scheduler and loop state; a half-written checkpoint is never used.
+def save_checkpoint(run_dir: Path, model: Any, weights: dict, optimizer_state: dict, state: dict,
+                    keep: int) -> Path:
+    """Write adapter, optimizer and loop state; a half-written checkpoint is never used.
 
     `weights` and `optimizer_state` are the full (gathered) tensors from `gather_state`, so a checkpoint
-    is the same whether it was trained in one process, with DDP or with FSDP, and resumes under any."""
+    is the same whether it was trained in one process, with DDP or with FSDP, and resumes under any. The
+    learning-rate schedule needs no file of its own: its position is the step (see `schedule_at`)."""
     import torch
 
     target = checkpoint_dir(run_dir, state["step"])
@@ -42,7 +43,6 @@ def save_checkpoint(run_dir: Path, model: Any, weights: dict, optimizer_state: d
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp, state_dict=weights)
     torch.save(optimizer_state, tmp / "optimizer.pt")
-    torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
     workspace.write_json(tmp / STATE_FILE, state)
     shutil.rmtree(target, ignore_errors=True)
     os.replace(tmp, target)
@@ -82,9 +82,9 @@ def load_weights(path: Path, model: Any) -> None:
     set_peft_model_state_dict(model, load_file(str(path / "adapter_model.safetensors")))
 
 
-def load_training_state(path: Path, model: Any, optimizer: Any, scheduler: Any) -> dict:
-    """Load a checkpoint's optimizer and scheduler into the live objects (after any sharding); return the
-    loop state. Under FSDP every process must call this."""
+def load_training_state(path: Path, model: Any, optimizer: Any) -> dict:
+    """Load a checkpoint's optimizer into the live one (after any sharding); return the loop state. Under
+    FSDP every process must call this."""
     import torch
     from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
 
@@ -93,8 +93,23 @@ def load_training_state(path: Path, model: Any, optimizer: Any, scheduler: Any) 
             any(isinstance(key, int) for group in saved["param_groups"] for key in group["params"]):
         saved = _by_name(saved, model)
     set_optimizer_state_dict(model, optimizer, saved, options=StateDictOptions(full_state_dict=True))
-    scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=True))
     return json.loads((path / STATE_FILE).read_text(encoding="utf-8"))
+
+
+def schedule_at(scheduler: Any, step: int) -> float:
+    """Put a freshly built LambdaLR schedule where it stands after `step` optimizer steps; return the rate
+    the next step trains at.
+
+    The rate is a function of the plan (scheduler, warmup, total steps) and the step alone, so a run
+    resumed with the same plan continues exactly, and one resumed with a larger max_steps follows the new
+    plan from where it is instead of the finished plan's last rate (0 for cosine and linear). The rates
+    loaded with the optimizer's state are the old plan's and are replaced."""
+    rates = [base * rule(step) for base, rule in zip(scheduler.base_lrs, scheduler.lr_lambdas, strict=True)]
+    scheduler.last_epoch, scheduler._step_count = step, step + 1
+    for group, base, rate in zip(scheduler.optimizer.param_groups, scheduler.base_lrs, rates, strict=True):
+        group["lr"], group["initial_lr"] = rate, base
+    scheduler._last_lr = rates
+    return rates[0]
 
 
 def _by_name(saved: dict, model: Any) -> dict:

@@ -135,8 +135,15 @@ class Trainer:
         if self.resume and found is None:
             say("resume: no checkpoint was saved yet, so training starts again from step 0")
         elif found is not None:
-            self.state.update(checkpoint.load_training_state(found, model, self.optimizer, self.scheduler))
+            self.state.update(checkpoint.load_training_state(found, model, self.optimizer))
+            lr = checkpoint.schedule_at(self.scheduler, self.state["step"])
             say(f"resume: continuing from {found.name} (step {self.state['step']} of {self.total})")
+            planned = self.state.get("total_steps")
+            if planned and planned != self.total:
+                say(f"resume: the {config.scheduler} schedule is planned again for {self.total} steps "
+                    f"(was {planned}); step {self.state['step'] + 1} trains at learning rate {lr:.3g}")
+        self.state["total_steps"] = self.total
+        self.cpu_threads = torch.get_num_threads()
         self.logits_for_responses = supports_logits_mask(model)
         if self.fsdp:  # already sharded: accelerate would wrap it again in DDP
             self.model = model
@@ -169,7 +176,8 @@ class Trainer:
             return {"gpu_memory_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2)}
         import psutil
 
-        return {"ram_gb": round(psutil.Process().memory_info().rss / 2**30, 2)}
+        return {"ram_gb": round(psutil.Process().memory_info().rss / 2**30, 2),
+                "cpu_threads": self.cpu_threads}
 
     # -- the loop
 
@@ -181,12 +189,13 @@ class Trainer:
         say(f"training {self.trainable_params:,} LoRA parameters ({share:.2f}% of {self.all_params:,}) on "
             f"{stats['train_examples']} examples ({stats['train_tokens']:,} tokens), {self.total} steps, "
             f"{acc.num_processes} process(es){' (FSDP)' if self.fsdp else ''} on {acc.device}, "
-            f"{self.precision}")
+            f"{self.precision}, {self.cpu_threads} CPU thread(s) per process")
         if self.resume:
             self.event(type="resume", step=start_step)
         self.event(type="start", step=start_step, total_steps=self.total, processes=acc.num_processes,
                    distributed="fsdp" if self.fsdp else "ddp" if acc.num_processes > 1 else None,
-                   device=str(acc.device), precision=self.precision, trainable_params=self.trainable_params,
+                   device=str(acc.device), precision=self.precision, cpu_threads=self.cpu_threads,
+                   trainable_params=self.trainable_params,
                    **{k: v for k, v in stats.items() if k != "datasets"})
         if config.report_to != "none":
             acc.init_trackers(self.run.run_id, config=self.config.model_dump(mode="json"))
@@ -239,7 +248,7 @@ class Trainer:
         items = sum(sum(1 for t in e["labels"][1:] if t != -100) for batch in micro for e in batch)
         n_items = acc.reduce(torch.tensor(items, device=acc.device), "sum").clamp(min=1)
         tokens = sum(len(e["input_ids"]) for batch in micro for e in batch)
-        lr = self.scheduler.get_last_lr()[0]
+        lr = self.optimizer.param_groups[0]["lr"]  # the rate this step trains at, as the optimizer has it
         self.model.train()
         total_loss = torch.zeros((), device=acc.device)
         for j, examples in enumerate(micro):
@@ -313,7 +322,7 @@ class Trainer:
         weights, optimizer_state = self._gathered()
         if self.main:
             checkpoint.save_checkpoint(self.run.path, self.acc.unwrap_model(self.model), weights,
-                                       optimizer_state, self.scheduler, dict(self.state),
+                                       optimizer_state, dict(self.state),
                                        self.config.save_total_limit)
         self.acc.wait_for_everyone()
         return weights
@@ -329,6 +338,7 @@ class Trainer:
             "train_tokens": self.state["train_tokens"], "tokens_per_second": round(rate, 1),
             "train_examples": stats["train_examples"], "val_examples": stats["val_examples"],
             "truncated": stats["truncated"], "dropped": stats["dropped"], "no_response": stats["no_response"],
+            "cpu_threads": self.cpu_threads,
         }
         result = dict(summary)
         if self.main:

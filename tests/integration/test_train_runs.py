@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -12,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from chemtune import jobs, models, records
+from chemtune import hardware, jobs, models, records
 from chemtune.train import checkpoint, job
+from chemtune.train.config import TrainConfig
 
 REPO = Path(__file__).resolve().parents[2]
 FAST = {"max_length": 256, "batch_size": 2, "grad_accum": 1, "learning_rate": 1e-2, "val_split": 0.1,
@@ -153,6 +155,7 @@ def test_two_processes_through_accelerate_complete(tiny_path: str, dataset: str)
     assert [e["step"] for e in train_events(run)] == [1, 2, 3, 4]  # rank 0 alone writes events
     start = next(e for e in run.read_events(0)[0] if e["type"] == "start")
     assert start["processes"] == 2
+    assert start["cpu_threads"] == hardware.cpu_threads(2)  # the cores shared between the two
 
 
 @pytest.mark.parametrize(("mode", "extra"), [
@@ -250,3 +253,70 @@ def test_fsdp_trains_as_ddp_does_and_resumes_exactly(tiny_path: str, dataset: st
     assert status["status"] == "done" and status["result"]["steps"] == 6, resumed.log_tail()
     assert "resume: continuing from step-0000004 (step 4 of 6)" in resumed.log_tail(20000)
     assert [e["step"] for e in train_events(resumed)][-2:] == [5, 6]
+
+
+def learning_rates(run: jobs.RunFolder) -> dict[int, float]:
+    """The rate each step trained at; a step trained again after a resume counts as its replay."""
+    return {e["step"]: e["learning_rate"] for e in train_events(run)}
+
+
+def stopped_and_resumed(values: dict, stop: str) -> tuple[jobs.RunFolder, int]:
+    """Start a run, stop it after its second step (abort, or kill -9 of all its processes), resume it with
+    the same options; return the run and the step it resumed from."""
+    run = job.start({**values, "save_steps": 2})
+    if stop == "abort":
+        # Asked while step 2 trains, the abort is seen before step 3 starts.
+        wait_for(lambda: train_events(run), what="the first training step")
+        jobs.abort(run.run_id)
+        status = jobs.wait(run, timeout=300)
+        assert status["status"] == "aborted", run.log_tail()
+    else:
+        wait_for(lambda: checkpoint.latest_checkpoint(run.path), 300, "the step-2 checkpoint")
+        os.killpg(run.status()["pid"], signal.SIGKILL)  # the job, the launcher and the training process
+        assert wait_for(lambda: run.status()["status"] == "interrupted", 30, "interrupted")
+    saved = int(checkpoint.latest_checkpoint(run.path).name.split("-")[1])
+    assert 1 <= saved < values["max_steps"], "the run finished before it could be stopped"
+    job.resume(run.run_id)
+    status = jobs.wait(run, timeout=300)
+    assert status["status"] == "done" and status["result"]["steps"] == values["max_steps"], run.log_tail()
+    return run, saved
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scheduler", ["cosine", "linear"])
+def test_a_run_stopped_midway_resumes_with_the_schedule_it_would_have_had(
+        tiny_path: str, dataset: str, scheduler: str) -> None:
+    """With warmup and a decaying schedule, aborted or killed after step 2 of 4 and resumed: the same
+    learning rate at every step, the same losses after the resume, the same adapter as 4 steps straight."""
+    values = {"model": tiny_path, "data": [dataset], **FAST, "grad_accum": 2, "max_steps": 4,
+              "scheduler": scheduler, "eval_steps": 2}  # the default warmup share: one step of 4
+    straight = finished(values)
+    expected = learning_rates(straight)
+    assert len(set(expected.values())) == 4 and expected[1] == 0.0  # warmup, then a real decay
+    for stop in ("abort", "kill"):
+        resumed, saved = stopped_and_resumed(values, stop)
+        assert learning_rates(resumed) == pytest.approx(expected, rel=1e-9), stop
+        assert_same_curves(curve(resumed, range(saved + 1, 5)), curve(straight, range(saved + 1, 5)))
+        assert_same_adapters(adapter_weights(resumed), adapter_weights(straight), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_resuming_with_more_steps_plans_the_schedule_again_from_the_current_step(
+        tiny_path: str, dataset: str) -> None:
+    """A finished 4-step cosine run (its schedule ends at rate 0) resumed to 8 steps trains steps 5–8 at the
+    rates an 8-step schedule has there, so its first resumed step is not trained at 0."""
+    import torch
+    from transformers import get_scheduler
+
+    values = {"model": tiny_path, "data": [dataset], **FAST, "max_steps": 4}
+    run = finished(values, resume_to=8)
+    assert "resume: the cosine schedule is planned again for 8 steps (was 4)" in run.log_tail(20000)
+
+    plan = get_scheduler("cosine", torch.optim.SGD([torch.zeros(1)], lr=values["learning_rate"]),
+                         num_warmup_steps=math.ceil(8 * TrainConfig().warmup_ratio), num_training_steps=8)
+    # step k trains at the rate the plan gives after k - 1 steps
+    planned = {step: values["learning_rate"] * plan.lr_lambdas[0](step - 1) for step in range(1, 9)}
+    rates = learning_rates(run)
+    assert rates[5] > 0.0
+    assert {step: rates[step] for step in range(5, 9)} == pytest.approx(
+        {step: planned[step] for step in range(5, 9)}, rel=1e-9)
