@@ -59,7 +59,7 @@ def trained_a_step(model):
     model(input_ids=ids, labels=ids).loss.backward()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
-    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    return optimizer
 
 
 def assert_same_training_state(model, optimizer, fresh, fresh_opt) -> None:
@@ -78,11 +78,11 @@ def test_checkpoints_round_trip_and_only_the_newest_are_kept(tiny_path: str, tmp
     import torch
 
     model = lora_model(tiny_path)
-    optimizer, scheduler = trained_a_step(model)
+    optimizer = trained_a_step(model)
     for step in (2, 4, 6):
         weights, optimizer_state = checkpoint.gather_state(model, optimizer, sharded=False)
-        checkpoint.save_checkpoint(tmp_path, model, weights, optimizer_state, scheduler,
-                                   {"step": step, "loss": 1.0}, keep=2)
+        checkpoint.save_checkpoint(tmp_path, model, weights, optimizer_state, {"step": step, "loss": 1.0},
+                                   keep=2)
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step-0000004", "step-0000006"]
     latest = checkpoint.latest_checkpoint(tmp_path)
     (tmp_path / "checkpoints" / "step-0000008.writing").mkdir()  # a half-written one is never used
@@ -91,8 +91,7 @@ def test_checkpoints_round_trip_and_only_the_newest_are_kept(tiny_path: str, tmp
     fresh = lora_model(tiny_path)
     checkpoint.load_weights(latest, fresh)
     fresh_opt = torch.optim.AdamW([p for p in fresh.parameters() if p.requires_grad], lr=1e-3)
-    state = checkpoint.load_training_state(latest, fresh, fresh_opt,
-                                           torch.optim.lr_scheduler.LambdaLR(fresh_opt, lambda step: 1.0))
+    state = checkpoint.load_training_state(latest, fresh, fresh_opt)
     assert state["step"] == 6
     assert_same_training_state(model, optimizer, fresh, fresh_opt)
 
@@ -101,15 +100,37 @@ def test_an_optimizer_state_saved_by_position_still_resumes(tiny_path: str, tmp_
     import torch
 
     model = lora_model(tiny_path)
-    optimizer, scheduler = trained_a_step(model)
+    optimizer = trained_a_step(model)
     weights, optimizer_state = checkpoint.gather_state(model, optimizer, sharded=False)
-    saved = checkpoint.save_checkpoint(tmp_path, model, weights, optimizer_state, scheduler, {"step": 1},
-                                       keep=2)
+    saved = checkpoint.save_checkpoint(tmp_path, model, weights, optimizer_state, {"step": 1}, keep=2)
     torch.save(optimizer.state_dict(), saved / "optimizer.pt")  # keyed 0, 1, 2 … as plain torch saves it
 
     fresh = lora_model(tiny_path)
     checkpoint.load_weights(saved, fresh)
     fresh_opt = torch.optim.AdamW([p for p in fresh.parameters() if p.requires_grad], lr=1e-3)
-    checkpoint.load_training_state(saved, fresh, fresh_opt,
-                                   torch.optim.lr_scheduler.LambdaLR(fresh_opt, lambda step: 1.0))
+    checkpoint.load_training_state(saved, fresh, fresh_opt)
     assert_same_training_state(model, optimizer, fresh, fresh_opt)
+
+
+@pytest.mark.parametrize("name", ["cosine", "linear", "constant_with_warmup"])
+def test_a_schedule_placed_at_a_step_trains_at_the_rate_it_would_have_reached(name: str) -> None:
+    import torch
+    from transformers import get_scheduler
+
+    def plan(lr: float = 1e-3):
+        optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(2))], lr=lr)
+        return optimizer, get_scheduler(name, optimizer, num_warmup_steps=2, num_training_steps=10)
+
+    stepped_opt, stepped = plan()
+    for _ in range(5):
+        stepped_opt.step()
+        stepped.step()
+    placed_opt, placed = plan()
+    placed_opt.param_groups[0]["lr"] = 0.0  # what a finished run's optimizer state brings back
+    rate = checkpoint.schedule_at(placed, 5)
+    assert rate == stepped.get_last_lr()[0] == placed_opt.param_groups[0]["lr"] > 0
+    for _ in range(4):  # and it goes on as the stepped one does
+        for optimizer, scheduler in ((stepped_opt, stepped), (placed_opt, placed)):
+            optimizer.step()
+            scheduler.step()
+        assert placed_opt.param_groups[0]["lr"] == pytest.approx(stepped_opt.param_groups[0]["lr"], rel=1e-12)
