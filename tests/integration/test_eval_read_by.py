@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from chemtune import workspace
 from chemtune.evaluate import browse
 from chemtune.evaluate.commands import summary, summary_table
@@ -85,3 +87,21 @@ def test_inspect_lists_each_reading_rule_in_the_pages_language(
     assert browse.RESULT_COLUMNS[-2:] == ["unparsed", "unparsed %"]
     average = next(row for row in browse.results_rows(stored) if row[0].startswith("average"))
     assert average[-2:] == [2, "50.00"]
+
+
+@pytest.mark.real
+@pytest.mark.slow
+def test_a_real_models_generated_answers_each_carry_their_reading(smollm2: Path) -> None:
+    from chemtune.evaluate.extract import READ_RULES, UNPARSED_RULES
+
+    results, rows = evaluate(
+        {"model": str(smollm2), "benchmark": "sample", "method": "generate", "limit": 1,
+         "max_new_tokens": 16},
+        log=lambda _: None,
+    )
+    assert len(rows) == 3 and all(row["raw"] for row in rows)
+    for row in rows:
+        assert row["read_by"] in (READ_RULES if row["pred"] else UNPARSED_RULES), row
+    unparsed = sum(1 for row in rows if row["read_by"] in UNPARSED_RULES)
+    assert results["average"]["unparsed"] == unparsed
+    assert sum(results["read_by"].values()) == 3
