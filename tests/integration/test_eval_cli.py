@@ -90,18 +90,22 @@ def test_cli_eval_json_then_compare(tmp_path: Path, isolated_workspace: Path) ->
     markdown = chemtune("compare", base["eval_id"], ref["eval_id"], "--format", "markdown")
     assert markdown.returncode == 0, markdown.stderr
     lines = markdown.stdout.strip().splitlines()
-    assert lines[0] == "| Model | Chemistry | Chemical-Engineering | Materials-Engineering | Average |"
+    # the endpoint row's score is read from its text, so its unparsed rate stands beside the average
+    assert lines[0] == (
+        "| Model | Chemistry | Chemical-Engineering | Materials-Engineering | Average | Unparsed |"
+    )
+    assert lines[3].endswith("| 0.00 |")
     # the rows differ in method and k-shot, so their default labels say so
     assert lines[2].startswith("| tiny (loglik, 1-shot) |")
     assert lines[3].startswith("| stub-model (endpoint) (0-shot) |")
     assert "**" in markdown.stdout
     latex = chemtune("compare", base["eval_id"], ref["eval_id"], "--format", "latex", "--metric", "accuracy")
-    assert latex.returncode == 0 and r"\begin{tabular}{lrrrr}" in latex.stdout
+    assert latex.returncode == 0 and r"\begin{tabular}{lrrrrr}" in latex.stdout
     csv_out = chemtune("compare", base["eval_id"], ref["eval_id"], "--format", "csv")
     assert (
         csv_out.stdout.splitlines()[0]
         == "model,eval_id,Chemistry,Chemical-Engineering,Materials-Engineering,"
-        "Average"
+        "Average,Unparsed"
     )
     assert f"stub-model (endpoint) (0-shot),{ref['eval_id']}," in csv_out.stdout
 
