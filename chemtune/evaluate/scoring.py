@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chemtune.errors import ChemtuneError
@@ -63,11 +64,14 @@ def next_token_logprobs(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     groups: list[str] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> list[list[float]]:
     """For each prompt, the log-probabilities of its candidate next tokens (one forward pass per prompt).
 
     `groups` names prompts that share a long beginning (same sub-category, same k-shot examples): batches
-    never mix groups, so each batch computes its shared prefix once.
+    never mix groups, so each batch computes its shared prefix once. The first batch is checked against a
+    plain forward pass of one of its prompts; if the shortcuts (shared-prefix cache, logits of the last
+    positions only) disagree with it, the rest is scored with plain batched forward passes instead.
     """
     import torch
 
@@ -84,16 +88,22 @@ def next_token_logprobs(
             (i for i in range(len(token_ids)) if keys[i] == group), key=lambda i: -len(token_ids[i])
         )
         batches += _batches(members, max(1, batch_size))
+    shortcuts = Shortcuts.of(model)
     done = 0
     with torch.inference_mode():
-        for batch in batches:
+        for number, batch in enumerate(batches):
             if should_stop and should_stop():
                 break
             rows = [token_ids[i] for i in batch]
-            if padding_side == "left":
-                last = _last_logits_left_padded(model, rows, pad_id, device)
-            else:
-                last = _last_logits_right_padded(model, rows, pad_id, device)
+            last = _last_logits(model, rows, pad_id, device, padding_side, shortcuts)
+            if number == 0 and shortcuts.any():
+                reference = _last_logits(model, rows[-1:], pad_id, device, "left", shortcuts.plain())
+                if not _agree(last[-1], reference[0], candidates[batch[-1]]):
+                    if log:
+                        log("the shared-prefix cache / last-position logits disagree with a plain forward "
+                            "pass on this model; scoring with plain forward passes")
+                    shortcuts = shortcuts.plain()
+                    last = _last_logits(model, rows, pad_id, device, "left", shortcuts)
             logprobs = last.float().log_softmax(-1).cpu()
             for row, i in enumerate(batch):
                 results[i] = [float(logprobs[row, token]) for token in candidates[i]]
@@ -103,7 +113,52 @@ def next_token_logprobs(
     return results
 
 
+@dataclass
+class Shortcuts:
+    """Which speed-ups a model's forward pass allows: `logits_to_keep` and a reusable, expandable cache."""
+
+    logits_to_keep: bool = False
+    prefix_cache: bool = False
+    use_cache: bool = False  # whether the forward takes `use_cache` at all
+
+    def plain(self) -> Shortcuts:
+        return Shortcuts(use_cache=self.use_cache)
+
+    def any(self) -> bool:
+        return self.logits_to_keep or self.prefix_cache
+
+    @classmethod
+    def of(cls, model: Any) -> Shortcuts:
+        import inspect
+
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        parameters = inspect.signature(base.forward).parameters
+        keep = "logits_to_keep" in parameters
+        # Custom-code models may take no cache argument, or return a legacy tuple that cannot be expanded.
+        takes_cache = "past_key_values" in parameters and "use_cache" in parameters
+        return cls(keep, keep and takes_cache, "use_cache" in parameters)
+
+
 MIN_SHARED_PREFIX = 8  # tokens; below this, computing the prefix separately is not worth a second call
+
+
+def _agree(fast: Any, plain: Any, candidates: list[int]) -> bool:
+    """Same candidate log-probabilities (to the precision of the model's dtype) and the same choice."""
+    import torch
+
+    # Batched and single-row kernels round differently; in 16-bit formats that is visible in the logits.
+    tolerance = 1e-3 if plain.dtype == torch.float32 else 0.1
+    a = fast.float().log_softmax(-1)[list(candidates)]
+    b = plain.float().log_softmax(-1)[list(candidates)]
+    return bool((a - b).abs().max() <= tolerance) and int(a.argmax()) == int(b.argmax())
+
+
+def _last_logits(
+    model: Any, rows: list[list[int]], pad_id: int, device: Any, padding_side: str, shortcuts: Shortcuts
+) -> Any:
+    if padding_side == "left":
+        return _last_logits_left_padded(model, rows, pad_id, device, shortcuts)
+    return _last_logits_right_padded(model, rows, pad_id, device, shortcuts)
 
 
 def _common_prefix(rows: list[list[int]]) -> int:
@@ -117,7 +172,9 @@ def _common_prefix(rows: list[list[int]]) -> int:
     return n
 
 
-def _last_logits_left_padded(model: Any, rows: list[list[int]], pad_id: int, device: Any) -> Any:
+def _last_logits_left_padded(
+    model: Any, rows: list[list[int]], pad_id: int, device: Any, shortcuts: Shortcuts | None = None
+) -> Any:
     """Next-token logits after each row of a left-padded batch; position ids skip the pads."""
     import torch
 
@@ -129,32 +186,49 @@ def _last_logits_left_padded(model: Any, rows: list[list[int]], pad_id: int, dev
         mask[index, width - len(row) :] = 1
     ids, mask = ids.to(device), mask.to(device)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=False, logits_to_keep=1)
+    shortcuts = shortcuts or Shortcuts(True, True, True)
+    extra: dict[str, Any] = {"logits_to_keep": 1} if shortcuts.logits_to_keep else {}
+    if shortcuts.use_cache:
+        extra["use_cache"] = False
+    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, **extra)
     return out.logits[:, -1, :]
 
 
-def _last_logits_right_padded(model: Any, rows: list[list[int]], pad_id: int, device: Any) -> Any:
+def _last_logits_right_padded(
+    model: Any, rows: list[list[int]], pad_id: int, device: Any, shortcuts: Shortcuts | None = None
+) -> Any:
     """Next-token logits after each row, for a batch right-padded after the prefix all rows share.
 
     The shared prefix (system prompt, instructions, k-shot examples) runs once and its key/value cache is
     repeated for every row. Attention is causal, so pads after a row's end never reach its real positions:
     no attention mask is needed, which keeps the fast attention kernels. Only each row's last position goes
-    through the output layer (a 150k-token vocabulary would not fit otherwise).
+    through the output layer (a 150k-token vocabulary would not fit otherwise). A model without
+    `logits_to_keep` computes every position's logits; one whose cache cannot be reused runs whole rows.
     """
     import torch
 
+    shortcuts = shortcuts or Shortcuts(True, True, True)
+    keep_one = {"logits_to_keep": 1} if shortcuts.logits_to_keep else {}
     shared = min(_common_prefix(rows), min(len(row) for row in rows) - 1)
     past = None
-    if len(rows) > 1 and shared >= MIN_SHARED_PREFIX:
+    if shortcuts.prefix_cache and len(rows) > 1 and shared >= MIN_SHARED_PREFIX:
         prefix = torch.tensor([rows[0][:shared]], device=device)
-        past = model(input_ids=prefix, use_cache=True, logits_to_keep=1).past_key_values
-        past.batch_repeat_interleave(len(rows))
-        rows = [row[shared:] for row in rows]
+        past = model(input_ids=prefix, use_cache=True, **keep_one).past_key_values
+        if hasattr(past, "batch_repeat_interleave"):
+            past.batch_repeat_interleave(len(rows))
+            rows = [row[shared:] for row in rows]
+        else:  # a legacy tuple cache cannot be repeated per row: run the whole rows instead
+            past = None
     lengths = [len(row) for row in rows]
     ids = torch.full((len(rows), max(lengths)), pad_id, dtype=torch.long)
     for index, row in enumerate(rows):
         ids[index, : len(row)] = torch.tensor(row)
-    keep, where = torch.unique(torch.tensor(lengths) - 1, return_inverse=True)
+    last = torch.tensor(lengths) - 1
+    if not shortcuts.logits_to_keep:
+        cache = {"past_key_values": past, "use_cache": past is not None} if shortcuts.use_cache else {}
+        out = model(input_ids=ids.to(device), **cache)
+        return out.logits[torch.arange(len(rows), device=device), last.to(device)]
+    keep, where = torch.unique(last, return_inverse=True)
     out = model(
         input_ids=ids.to(device),
         past_key_values=past,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from chemtune import workspace
 from chemtune.evaluate.benchmarks import load_exam
@@ -180,3 +181,44 @@ def test_adapter_from_a_finished_train_run_is_loaded(tiny_path: Path, tmp_path: 
     _, base_rows = evaluate(config, log=lambda _: None)
     assert results["label"].endswith("+ train-test") and len(rows) == 2
     assert [r["logprobs"] for r in rows] != [r["logprobs"] for r in base_rows]
+
+
+class WithoutShortcuts(torch.nn.Module):
+    """A model whose forward takes neither `logits_to_keep` nor a cache (as some custom-code models)."""
+
+    def __init__(self, model) -> None:
+        super().__init__()
+        self.model, self.config = model, model.config
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None):
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids)
+
+
+class BrokenCache(WithoutShortcuts):
+    """Takes the shortcuts' arguments but gets the continued-from-cache numbers wrong."""
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None,
+                use_cache=None, logits_to_keep=0):
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                         past_key_values=past_key_values, use_cache=use_cache, logits_to_keep=logits_to_keep)
+        if past_key_values is not None:
+            out.logits = out.logits + torch.linspace(0, 3, out.logits.shape[-1])
+        return out
+
+
+@pytest.mark.parametrize("wrapper", [WithoutShortcuts, BrokenCache])
+@pytest.mark.parametrize("padding_side", ["left", "right"])
+def test_a_model_without_working_shortcuts_is_scored_with_plain_forward_passes(
+    tiny, tmp_path: Path, wrapper, padding_side: str
+) -> None:
+    model, tokenizer = tiny
+    exam = load_exam("mmlu-chemistry", str(write_mmlu(tmp_path / "mmlu", n_test=4)))
+    ids, candidates = prepared(tokenizer, exam, shots=1)
+    messages: list[str] = []
+    got = next_token_logprobs(wrapper(model), ids, candidates, batch_size=4, padding_side=padding_side,
+                              groups=[q.subset for q in exam.questions], log=messages.append)
+    plain = [next_token_logprobs_one(model, x, c) for x, c in zip(ids, candidates, strict=True)]
+    for row, want in zip(got, plain, strict=True):
+        assert row == pytest.approx(want, abs=1e-4)
+    # the broken cache is noticed (right padding is the path that reuses the shared prefix)
+    assert bool(messages) == (wrapper is BrokenCache and padding_side == "right")
