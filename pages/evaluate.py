@@ -10,6 +10,7 @@ from chemtune.evaluate.benchmarks import CATALOGUE
 from pages.evaluate_handlers import (
     FILE_CHOICE,
     METHOD_CHOICES,
+    PROMPT_STYLE_CHOICES,
     check_contamination,
     compare,
     follow_adapter,
@@ -92,6 +93,7 @@ def build(text: PageText) -> None:
             method = text.register(
                 gr.Radio(
                     METHOD_CHOICES,
+    PROMPT_STYLE_CHOICES,
                     value="loglik",
                     label=text.text("method"),
                     info=text.text("method_help"),
@@ -111,6 +113,21 @@ def build(text: PageText) -> None:
                 ),
                 label="limit",
                 info="limit_help",
+            )
+        with gr.Row():
+            prompt_style = text.register(
+                gr.Radio(
+                    PROMPT_STYLE_CHOICES,
+                    value="chat",
+                    label=text.text("prompt_style"),
+                    info=text.text("prompt_style_help"),
+                    elem_id="eval-prompt-style",
+                ),
+                label="prompt_style",
+                info="prompt_style_help",
+            )
+            trust = text.add(
+                gr.Checkbox, label="trust", info="trust_info", value=False, elem_id="eval-trust-remote-code"
             )
         with text.add(gr.Accordion, label="endpoint", open=False):
             with gr.Row():
@@ -242,6 +259,8 @@ def build(text: PageText) -> None:
             endpoint_model,
             api_key,
             lang,
+            prompt_style,
+            trust,
         ],
         [run_id, status],
     )

@@ -14,6 +14,7 @@ from pages.evaluate_strings import STRINGS
 
 FILE_CHOICE = "file"
 METHOD_CHOICES = ["loglik", "generate", "endpoint"]
+PROMPT_STYLE_CHOICES = [("chat", "chat"), ("lm-evaluation-harness", "harness")]
 
 
 def _t(key: str, lang: str, **args: Any) -> str:
@@ -42,6 +43,8 @@ def start_eval(
     endpoint_model,
     api_key,
     lang,
+    prompt_style="chat",
+    trust_remote_code=False,
 ):
     from chemtune import jobs, workspace
     from chemtune.evaluate.job import check_config
@@ -63,9 +66,11 @@ def start_eval(
                 "data_dir": (data_dir or "").strip() or None,
                 "group_by": group_by,
                 "method": method,
+                "prompt_style": prompt_style or "chat",
                 "shots": int(shots or 0),
                 "limit": int(limit) if limit else None,
                 "base_url": (base_url or "").strip() or None,
+                "trust_remote_code": bool(trust_remote_code),
             }
         )
         # An endpoint evaluation needs no GPU, so it starts at once and its key can travel in memory.

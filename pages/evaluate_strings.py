@@ -46,6 +46,20 @@ STRINGS = {
         "endpoint: an OpenAI-compatible API.",
         "ko": "loglik: 보기 알파벳 우도(빠름); generate: 그리디 JSON 답변; endpoint: OpenAI 호환 API.",
     },
+    "prompt_style": {"en": "Prompt style", "ko": "프롬프트 형식"},
+    "prompt_style_help": {
+        "en": "chat: chemtune's prompts through the model's chat template (for tuned models); "
+        "lm-evaluation-harness: its plain MMLU/KMMLU text and ' A'…' D' continuations, to set a base "
+        "model's score beside published ones (loglik only).",
+        "ko": "chat: 모델의 채팅 템플릿으로 만든 chemtune 프롬프트 (학습한 모델용); "
+        "lm-evaluation-harness: 그 도구의 MMLU/KMMLU 평문과 ' A'…' D' 이어쓰기로, 기본 모델 점수를 "
+        "공개된 점수와 나란히 비교 (loglik 전용).",
+    },
+    "trust": {"en": "Trust remote code (EXAONE needs it)", "ko": "원격 코드 신뢰 (EXAONE에 필요)"},
+    "trust_info": {
+        "en": "Runs the Python code the model's repository ships; only for models you trust.",
+        "ko": "모델 저장소가 제공하는 Python 코드를 실행합니다. 신뢰하는 모델에만 켜세요.",
+    },
     "shots": {"en": "Examples (k-shot)", "ko": "예시 수 (k-shot)"},
     "shots_help": {
         "en": "Solved examples from the dev split (other test questions when the exam has none); "

@@ -19,6 +19,7 @@ def eval_config(args: argparse.Namespace) -> dict[str, Any]:
         "data_dir": args.data_dir,
         "group_by": args.group_by,
         "method": args.method,
+        "prompt_style": args.prompt_style,
         "shots": args.shots,
         "base_url": args.base_url,
         "api_key_env": args.api_key_env,
@@ -26,6 +27,7 @@ def eval_config(args: argparse.Namespace) -> dict[str, Any]:
         "limit": args.limit,
         "batch_size": args.batch_size,
         "max_new_tokens": args.max_new_tokens,
+        "trust_remote_code": args.trust_remote_code or None,
     }
     return {key: value for key, value in config.items() if value is not None}
 
@@ -64,6 +66,7 @@ def summary(results: dict, predictions: str) -> dict[str, Any]:
         "label": results["label"],
         "benchmark": results["benchmark"],
         "method": results["method"],
+        "prompt_style": results.get("prompt_style", "chat"),
         "shots": results["shots"],
         "shots_from": results.get("shots_from"),
         "subsets": {name: {k: s[k] for k in keep} for name, s in results["subsets"].items()},
@@ -110,7 +113,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         f", examples from the {results['shots_from']} split" if results.get("shots_from") else ""
     )
     lines = [
-        f"{results['label']} on {results['benchmark']} ({results['method']}, {shots})",
+        f"{results['label']} on {results['benchmark']} ({results['method']}, {shots}, "
+        f"{results.get('prompt_style', 'chat')} prompts)",
         *summary_table(out),
     ]
     if out["failed"]:
@@ -158,6 +162,7 @@ def cmd_contamination(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    from chemtune.evaluate.harness import PROMPT_STYLES
     from chemtune.evaluate.prompts import METHODS
     from chemtune.evaluate.report import AVERAGES, FORMATS, METRICS
 
@@ -184,6 +189,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="loglik: option-letter log-likelihood (default); generate: greedy answer in JSON; "
         "endpoint: generate through an OpenAI-compatible API",
     )
+    p.add_argument(
+        "--prompt-style",
+        choices=PROMPT_STYLES,
+        default="chat",
+        help="chat: chemtune's prompts through the model's chat template (default, for tuned models); "
+        "harness: plain text exactly as lm-evaluation-harness's mmlu_*/kmmlu_* tasks, continuations "
+        "' A'..' D' (for base models, to compare with published numbers; loglik only)",
+    )
     p.add_argument("--shots", type=int, default=0, help="k solved examples from the dev split (default 0)")
     p.add_argument("--base-url", help="endpoint base URL, e.g. http://localhost:8000/v1")
     p.add_argument(
@@ -193,6 +206,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, help="only the first N questions of each sub-category")
     p.add_argument("--batch-size", type=int, help="questions per forward pass (default 16)")
     p.add_argument("--max-new-tokens", type=int, help="generation length for generate/endpoint (default 256)")
+    p.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="run the Python code the model's repository ships (EXAONE needs it); only for models you trust",
+    )
     p.add_argument("--name", help="eval id (default: generated)")
     p.add_argument("--timeout", type=float, default=24 * 3600.0, help="seconds to wait for the job")
     p.set_defaults(func=cmd_eval)

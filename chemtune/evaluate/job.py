@@ -2,7 +2,8 @@
 
 Config keys (config.yaml of the run, the same from the UI and the CLI): model, adapter (a train run id or
 an adapter folder), benchmark (catalogue name or exam file), data_dir, group_by, method (loglik | generate
-| endpoint), shots, base_url, api_key_env, label, limit, batch_size, max_new_tokens.
+| endpoint), prompt_style (chat | harness), shots, base_url, api_key_env, label, limit, batch_size,
+max_new_tokens, trust_remote_code.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from chemtune import workspace
 from chemtune.errors import ChemtuneError
-from chemtune.evaluate import metrics
+from chemtune.evaluate import harness, metrics
 from chemtune.evaluate.benchmarks import Exam, load_exam
 from chemtune.evaluate.extract import read_answer
 from chemtune.evaluate.prompts import METHODS, messages_for, pick_shots, show_messages
@@ -26,12 +27,14 @@ RESULTS_FILE = "results.json"
 PREDICTIONS_FILE = "predictions.jsonl"
 DEFAULTS: dict[str, Any] = {
     "method": "loglik",
+    "prompt_style": "chat",
     "shots": 0,
     "group_by": "subject",
     "batch_size": 16,
     "max_new_tokens": 256,
     "api_key_env": "OPENAI_API_KEY",
     "concurrency": 4,
+    "trust_remote_code": False,
 }
 
 
@@ -101,6 +104,18 @@ def check_config(config: dict) -> dict:
         raise ChemtuneError(
             "No model given (a preset such as 'tiny', a hub id, a folder, or the endpoint's model name)."
         )
+    if config["prompt_style"] not in harness.PROMPT_STYLES:
+        raise ChemtuneError(
+            f"Unknown prompt style {config['prompt_style']!r}; use one of {', '.join(harness.PROMPT_STYLES)}."
+        )
+    if config["prompt_style"] == "harness" and config["method"] != "loglik":
+        raise ChemtuneError(
+            "--prompt-style harness scores the continuations ' A'…' D' by log-likelihood, as "
+            "lm-evaluation-harness does; it needs --method loglik."
+        )
+    config["trust_remote_code"] = _flag(config["trust_remote_code"])
+    if config["method"] != "endpoint":
+        _check_remote_code(config["model"], config["trust_remote_code"])
     if config["method"] == "endpoint" and not config.get("base_url"):
         raise ChemtuneError("The endpoint method needs --base-url (e.g. http://localhost:8000/v1).")
     if config["method"] == "endpoint" and config.get("adapter"):
@@ -135,6 +150,24 @@ def check_config(config: dict) -> dict:
     return config
 
 
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):  # from a hand-written config.yaml or an environment variable
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _check_remote_code(model: str, trust: bool) -> None:
+    """Refuse a preset that needs its repository's code unless trust_remote_code is on (before queuing)."""
+    from chemtune.models import PRESETS
+
+    preset = PRESETS.get(str(model))
+    if preset is not None and preset.trust_remote_code and not trust:
+        raise ChemtuneError(
+            f"Model {model!r} needs custom code from its repository; turn on 'trust remote code' "
+            "(--trust-remote-code) if you trust it."
+        )
+
+
 def evaluate(
     config: dict,
     progress: Callable[..., None] | None = None,
@@ -150,7 +183,10 @@ def evaluate(
     questions = exam.questions
     total = len(questions)
     report = progress or (lambda *a, **kw: None)
-    log(f"{exam.name}: {total} questions in {', '.join(exam.subsets)}; method {method}, {k}-shot")
+    log(
+        f"{exam.name}: {total} questions in {', '.join(exam.subsets)}; method {method}, {k}-shot, "
+        f"{config['prompt_style']} prompts"
+    )
     shots_from = None if k == 0 else "dev" if exam.dev else "test"
     if shots_from == "test":
         log(
@@ -208,18 +244,13 @@ def evaluate(
             config["model"],
             adapters=resolve_adapter(config.get("adapter")),
             device=config.get("device", "auto"),
+            trust_remote_code=config["trust_remote_code"],
         )
-        prompts = [render_messages(tokenizer, messages) for messages in conversations]
-        token_ids = [tokenize_prompt(tokenizer, prompt) for prompt in prompts]
         started = time.perf_counter()
         if method == "loglik":
-            from chemtune.evaluate.scoring import letter_token_ids, next_token_logprobs
+            from chemtune.evaluate.scoring import next_token_logprobs
 
-            cache: dict = {}
-            candidates = [
-                letter_token_ids(tokenizer, m, p, q.letters, cache)
-                for m, p, q in zip(conversations, prompts, questions, strict=True)
-            ]
+            texts, token_ids, candidates, groups = loglik_inputs(config, exam, conversations, tokenizer)
             scores = next_token_logprobs(
                 model,
                 token_ids,
@@ -228,21 +259,21 @@ def evaluate(
                 config.get("padding_side", "right"),
                 tick,
                 should_stop,
-                # Prompts of one sub-category with the same examples share their beginning.
-                groups=[
-                    json.dumps([q.subset, q.lang, messages[:-1]], ensure_ascii=False)
-                    for q, messages in zip(questions, conversations, strict=True)
-                ],
+                groups=groups,
+                log=log,
             )
-            for row, q, prompt, lp in zip(rows, questions, prompts, scores, strict=True):
+            for row, q, text, lp in zip(rows, questions, texts, scores, strict=True):
                 pred = q.letters[max(range(len(lp)), key=lp.__getitem__)] if lp else None
                 row.update(
-                    prompt=prompt.prompt,
+                    prompt=text,
                     pred=pred,
                     logprobs={letter: round(v, 4) for letter, v in zip(q.letters, lp, strict=False)},
                 )
         else:
             from chemtune.evaluate.scoring import generate_greedy
+
+            prompts = [render_messages(tokenizer, messages) for messages in conversations]
+            token_ids = [tokenize_prompt(tokenizer, prompt) for prompt in prompts]
 
             raws = generate_greedy(
                 model,
@@ -268,6 +299,7 @@ def evaluate(
         "exam": exam.name,
         "source": exam.source,
         "method": method,
+        "prompt_style": config["prompt_style"],  # "chat" or "harness" (lm-evaluation-harness's text)
         "shots": k,
         "shots_from": shots_from,  # "dev", "test" (no dev split), or None for zero-shot
         "group_by": config["group_by"],
@@ -280,6 +312,36 @@ def evaluate(
         "questions_per_s": round(total / seconds, 2) if seconds else None,
     }
     return results, rows
+
+
+def loglik_inputs(
+    config: dict, exam: Exam, conversations: list[list[dict]], tokenizer: Any
+) -> tuple[list[str], list[list[int]], list[list[int]], list[str]]:
+    """(prompt texts, their token ids, each option's answer token, batch groups) in the config's style."""
+    k = config["shots"]
+    if config["prompt_style"] == "harness":
+        shots = harness.pick_shots(exam.questions, k, exam.dev, str(config["benchmark"]))
+        texts = [harness.render(q, examples) for q, examples in zip(exam.questions, shots, strict=True)]
+        encoded = [harness.encode(tokenizer, text, q.letters) for text, q in zip(texts, exam.questions,
+                                                                                 strict=True)]
+        groups = [json.dumps([q.subset, q.lang, [e.id for e in examples]])
+                  for q, examples in zip(exam.questions, shots, strict=True)]
+        return texts, [ids for ids, _ in encoded], [c for _, c in encoded], groups
+    from chemtune.evaluate.scoring import letter_token_ids
+    from chemtune.prompting import tokenize_prompt
+
+    prompts = [render_messages(tokenizer, messages) for messages in conversations]
+    cache: dict = {}
+    candidates = [
+        letter_token_ids(tokenizer, m, p, q.letters, cache)
+        for m, p, q in zip(conversations, prompts, exam.questions, strict=True)
+    ]
+    # Prompts of one sub-category with the same examples share their beginning.
+    groups = [
+        json.dumps([q.subset, q.lang, messages[:-1]], ensure_ascii=False)
+        for q, messages in zip(exam.questions, conversations, strict=True)
+    ]
+    return [p.prompt for p in prompts], [tokenize_prompt(tokenizer, p) for p in prompts], candidates, groups
 
 
 def write_outputs(run_dir: Path, results: dict, rows: list[dict]) -> None:

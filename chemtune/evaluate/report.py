@@ -34,10 +34,14 @@ def row_labels(results: list[dict]) -> list[str]:
     """Row names that tell the rows apart: method and k-shot added to default labels where runs differ,
     and the eval id added to any label still shared."""
     labels = [str(r.get("label") or r.get("model")) for r in results]
+    styles = [r.get("prompt_style") or "chat" for r in results]  # evaluations before harness prompts
     differ = [key for key in ("method", "shots") if len({r.get(key) for r in results}) > 1]
+    differ += ["prompt_style"] if len(set(styles)) > 1 else []
     for i, result in enumerate(results):
         if differ and not result.get("label_given"):
-            parts = [str(result.get("method")) if key == "method" else f"{result.get('shots')}-shot"
+            parts = [str(result.get("method")) if key == "method"
+                     else f"{styles[i]} prompts" if key == "prompt_style"
+                     else f"{result.get('shots')}-shot"
                      for key in differ]
             # an endpoint's default label already ends in "(endpoint)"
             parts = [part for part in parts if f"({part})" not in labels[i]]
@@ -111,6 +115,7 @@ def comparison(results: list[dict], metric: str = "macro_f1", average: str = "av
                 "eval_id": result.get("eval_id"),
                 "benchmark": result.get("benchmark"),
                 "method": result.get("method"),
+                "prompt_style": result.get("prompt_style") or "chat",
                 "shots": result.get("shots"),
                 "values": values,
             }

@@ -42,3 +42,15 @@ def test_an_unknown_adapter_is_refused_before_the_job_starts(tmp_path: Path) -> 
         check_config({"model": "tiny", "benchmark": "sample", "adapter": str(not_adapter)})
     with pytest.raises(ChemtuneError, match="^--adapter .*missing: no such folder"):
         check_config({"model": "tiny", "benchmark": "sample", "adapter": str(tmp_path / "missing")})
+
+
+def test_a_model_that_needs_remote_code_is_refused_without_trust_and_accepted_with_it() -> None:
+    exaone = {"model": "exaone-3.5-7.8b-instruct", "benchmark": "sample"}
+    with pytest.raises(ChemtuneError, match="needs custom code from its repository.*--trust-remote-code"):
+        check_config(exaone)
+    assert check_config({**exaone, "trust_remote_code": True})["trust_remote_code"] is True
+    # the yes/no of a hand-written config.yaml is read as written, not as a non-empty string
+    with pytest.raises(ChemtuneError, match="needs custom code"):
+        check_config({**exaone, "trust_remote_code": "false"})
+    # an endpoint runs the model elsewhere: no code of the model runs here
+    assert check_config({**exaone, "method": "endpoint", "base_url": "http://127.0.0.1:9/v1"})
