@@ -23,7 +23,8 @@ STRINGS = {
               "`python -m chemtune serve`로 다른 도구에 제공할 수 있습니다.",
     },
     "model": {"en": "Base model", "ko": "기본 모델"},
-    "model_info": {"en": "A preset, a hub id or a local folder.", "ko": "프리셋, 허브 ID 또는 로컬 폴더."},
+    "model_info": {"en": "A preset, a hub id, a local folder or a .gguf file.",
+                   "ko": "프리셋, 허브 ID, 로컬 폴더 또는 .gguf 파일."},
     "adapter": {"en": "Adapter", "ko": "어댑터"},
     "adapter_info": {"en": "A finished train run, or an adapter folder path; empty = base model only.",
                      "ko": "완료된 학습 실행 또는 어댑터 폴더 경로. 비워 두면 기본 모델만 씁니다."},
@@ -103,11 +104,12 @@ def load(base: str, adapter: str, trust: bool, lang: str) -> tuple[str, str]:
     return active, describe(engine, active, lang)
 
 
-def _resident_or_tiny() -> str:
-    """The model the app serves under /v1 when it does (the tab shares it), else the offline tiny model."""
+def _resident_or_default() -> str:
+    """The model the app serves under /v1 when it does (the tab shares it), else the best one offline."""
     from chemtune.chat.engine import shared_engine
+    from chemtune.models import default_model
 
-    return shared_engine().pinned or "tiny"
+    return shared_engine().pinned or default_model()
 
 
 def unload(lang: str) -> tuple[str, str]:
@@ -185,7 +187,7 @@ def build(text: PageText) -> None:
         with gr.Column(scale=1, min_width=300):
             with gr.Group():
                 base = _fixed(text, gr.Dropdown, "model", "model_info", choices=_model_choices(),
-                              value=_resident_or_tiny(), allow_custom_value=True, elem_id="chat-model")
+                              value=_resident_or_default(), allow_custom_value=True, elem_id="chat-model")
                 adapter = _fixed(text, gr.Dropdown, "adapter", "adapter_info", choices=[("—", "")], value="",
                                  allow_custom_value=True, elem_id="chat-adapter")
                 trust = text.add(gr.Checkbox, label="trust", info="trust_info", value=False,
@@ -270,9 +272,9 @@ def _fixed(text: PageText, cls: type, label: str, info: str | None = None, **kwa
 
 
 def _model_choices() -> list[str]:
-    from chemtune.models import PRESETS
+    from chemtune.models import model_choices
 
-    return list(PRESETS)
+    return model_choices()
 
 
 # ---- the API under /v1 (optional) --------------------------------------------------------------------

@@ -10,6 +10,7 @@ import gradio as gr
 
 from chemtune import jobs
 from chemtune.errors import ChemtuneError
+from chemtune.models import default_model
 from chemtune.train import config as options
 from chemtune.train import monitor
 from pages.i18n import PageText, lookup
@@ -100,9 +101,9 @@ def _num(value: Any, digits: int = 4) -> str:
 
 
 def model_choices() -> list[str]:
-    from chemtune.models import PRESETS
+    from chemtune.models import model_choices
 
-    return list(PRESETS)
+    return model_choices()
 
 
 def dataset_choices() -> list[str]:
@@ -292,7 +293,8 @@ def build(text: PageText) -> None:
         with gr.Column(scale=3):
             with gr.Row(equal_height=True):
                 model = text.register(gr.Dropdown(
-                    choices=model_choices(), value="tiny", allow_custom_value=True, elem_id="train-model",
+                    choices=model_choices(), value=default_model(), allow_custom_value=True,
+                    elem_id="train-model",
                     label=text.text("opt_model"), info=text.text("opt_model_help"), scale=2),
                     label="opt_model", info="opt_model_help")
                 data = text.register(gr.Dropdown(

@@ -36,9 +36,10 @@ class TrainConfig(BaseModel):
     model: str = option(
         "tiny",
         "Base model",
-        "A preset (llama-2-7b, qwen2.5-7b-instruct, tiny …), a Hugging Face hub id or a local model folder.",
+        "A preset (llama-2-7b, smollm2-135m-instruct, tiny …), a Hugging Face hub id, a local model folder "
+        "or a .gguf file.",
         "기본 모델",
-        "프리셋(llama-2-7b, qwen2.5-7b-instruct, tiny …), 허브 ID 또는 로컬 모델 폴더.",
+        "프리셋(llama-2-7b, smollm2-135m-instruct, tiny …), 허브 ID, 로컬 모델 폴더 또는 .gguf 파일.",
         "data",
     )
     data: list[str] = option(
