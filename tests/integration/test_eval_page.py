@@ -79,3 +79,22 @@ def test_comparison_downloads_reuse_one_folder_per_comparison_and_old_ones_are_r
     assert len(folders) == evaluate_handlers.KEEP_COMPARISONS
     assert Path(latest[1]).parent in folders and Path(latest[1]).read_text().startswith("model,eval_id,")
     assert [p for p in (tmp_path / "tmp").iterdir() if p.name != "chemtune-compare"] == []
+
+
+def test_the_tab_starts_harness_style_prompts_and_passes_trust_remote_code(isolated_workspace: Path) -> None:
+    from chemtune.evaluate.job import load_results
+
+    _, refused = evaluate_handlers.start_eval(
+        "exaone-3.5-7.8b-instruct", None, "", "sample", None, "", "subject", "loglik", 0, 1, "", "", "", "en",
+        "chat", False,
+    )
+    assert refused.startswith("⚠️") and "needs custom code" in refused
+    run_id, message = evaluate_handlers.start_eval(
+        "tiny", None, "", "sample", None, "", "subject", "loglik", 0, 1, "", "", "", "en", "harness", True,
+    )
+    assert "started" in message, message
+    config = (isolated_workspace / "evals" / run_id / "config.yaml").read_text()
+    assert "prompt_style: harness" in config and "trust_remote_code: true" in config
+    assert _wait_done(run_id, timeout=180)["status"] == "done"
+    results = load_results(run_id)
+    assert results["prompt_style"] == "harness" and results["average"]["n"] == 3
