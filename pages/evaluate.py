@@ -7,6 +7,7 @@ from gradio.context import Context
 
 from chemtune.evaluate import browse
 from chemtune.evaluate.benchmarks import CATALOGUE
+from chemtune.models import default_model
 from pages.evaluate_handlers import (
     FILE_CHOICE,
     METHOD_CHOICES,
@@ -41,7 +42,7 @@ def build(text: PageText) -> None:
             model = text.register(
                 gr.Dropdown(
                     models(),
-                    value="tiny",
+                    value=default_model(),
                     allow_custom_value=True,
                     label=text.text("model"),
                     info=text.text("model_help"),

@@ -23,9 +23,9 @@ def _t(key: str, lang: str, **args: Any) -> str:
 
 
 def models() -> list[str]:
-    from chemtune.models import PRESETS
+    from chemtune.models import model_choices
 
-    return list(PRESETS)
+    return model_choices()
 
 
 def start_eval(

@@ -13,7 +13,8 @@ STRINGS = {
         "**F1 표**로 나란히 비교합니다.",
     },
     "model": {"en": "Model", "ko": "모델"},
-    "model_help": {"en": "A preset, a hub id or a local folder.", "ko": "프리셋, 허브 ID 또는 로컬 폴더."},
+    "model_help": {"en": "A preset, a hub id, a local folder or a .gguf file.",
+                   "ko": "프리셋, 허브 ID, 로컬 폴더 또는 .gguf 파일."},
     "adapter": {"en": "Adapter", "ko": "어댑터"},
     "adapter_help": {
         "en": "A finished training run, or an adapter folder path.",

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from chemtune import models
+
 pytestmark = pytest.mark.e2e
 
 
@@ -31,6 +33,12 @@ def test_evaluate_the_sample_exam_and_compare_two_rows(
     page.goto(app_server)
     page.get_by_role("tab", name="Evaluate", exact=True).click()
     expect(page.locator("#eval-benchmark input")).to_have_value("Sample chemistry exam (sample)")
+    # The newcomer's default is the best model available offline; the fast tiny one is typed in here.
+    model = page.locator("#eval-model input")
+    expect(model).to_have_value(models.default_model())
+    model.fill("tiny")
+    model.press("Enter")
+    expect(model).to_have_value("tiny")
 
     run_evaluation(page, "tiny zero-shot")
     results = page.locator("#eval-results")
