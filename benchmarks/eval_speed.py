@@ -1,17 +1,26 @@
 """chemtune's log-likelihood scoring versus lm-evaluation-harness on the same model and the same questions.
 
-    pip install lm_eval          # benchmark-only dependency, not in requirements.txt
-    python benchmarks/eval_speed.py [--questions 303] [--shots 0] [--batch-size 16] [--data-dir MMLU_FOLDER]
+    pip install lm_eval          # benchmark-only dependency, not in requirements.txt; keep torch and
+                                 # transformers as they are: pip install -c <(pip freeze | grep -E
+                                 # '^(torch|transformers|tokenizers|peft|accelerate|datasets)==') lm_eval
+    python benchmarks/eval_speed.py [--model smollm2-135m-instruct] [--style both|harness|chat]
+                                    [--questions 303] [--shots 0] [--batch-size 16] [--data-dir MMLU_FOLDER]
 
 Both score the MMLU-layout CSVs (test/high_school_chemistry_test.csv, test/college_chemistry_test.csv;
-by default 203 + 100 questions written from the bundled sample exam, MMLU's own counts) with the tiny
-model on the CPU. lm-evaluation-harness reads the same CSVs through a local task config (YAML) whose
-prompt function renders exactly the prompt chemtune scores, and compares the log-likelihoods of the
-continuations "A"–"D" (`hf` model, `pretrained=<tiny path>`); with --shots K both get the same k-shot
-prompt (chemtune's, the first K dev questions as earlier chat turns). Reported: the share of identical
-predictions and questions per second, end to end (model loading included) for both; the two alternate
-and the best of `--repeats` runs of each counts.
-Targets: ≥ 99 % identical predictions, chemtune ≥ 3× faster.
+by default 203 + 100 questions written from the bundled sample exam, MMLU's own counts) on the CPU, with
+the model's converted folder (`hf` model, `pretrained=<folder>`, float32). lm-evaluation-harness reads
+the CSVs offline through local task configs (YAML, `dataset_path: csv` with `data_files`):
+
+- `--style harness`: the harness's own `mmlu_*` template (copied from its installed
+  `tasks/mmlu/default/_default_template_yaml`, only the data source changed), continuations " A"…" D",
+  k-shot from dev; chemtune runs `--prompt-style harness`. The contexts the harness scored are compared
+  with chemtune's prompts byte for byte.
+- `--style chat`: a prompt function that renders exactly the prompt chemtune scores (chat template,
+  k-shot as earlier turns), continuations "A"–"D".
+
+Reported per style: the share of identical predictions and of identical prompts, questions per second end
+to end (model loading included) for both; the two alternate and the best of `--repeats` runs counts.
+Targets: ≥ 99 % identical predictions, chemtune ≥ 2× faster end to end.
 """
 
 from __future__ import annotations
@@ -29,6 +38,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 SUBJECTS = {"high_school_chemistry": "high_school", "college_chemistry": "college"}
+
+# The harness's MMLU template, with the Hub dataset replaced by the local CSVs (columns named as MMLU's).
+HARNESS_DATA = """dataset_path: csv
+dataset_kwargs:
+  data_files:
+    test: {test}
+    dev: {dev}
+  column_names: [question, choice_a, choice_b, choice_c, choice_d, letter]
+"""
 
 TASK_YAML = """task: {task}
 dataset_path: csv
@@ -95,9 +113,26 @@ def write_questions(folder: Path, count: int) -> Path:
     return folder
 
 
+def harness_task_yaml(subject: str, data_dir: Path) -> str:
+    """The installed harness's mmlu_<subject> task, reading the local CSVs instead of cais/mmlu."""
+    import lm_eval
+
+    template = (Path(lm_eval.__file__).parent / "tasks/mmlu/default/_default_template_yaml").read_text()
+    data = HARNESS_DATA.format(test=data_dir / "test" / f"{subject}_test.csv",
+                               dev=data_dir / "dev" / f"{subject}_dev.csv")
+    template = template.replace("dataset_path: cais/mmlu\n", data)
+    for i, name in enumerate(("choice_a", "choice_b", "choice_c", "choice_d")):
+        template = template.replace(f"{{{{choices[{i}]}}}}", f"{{{{{name}}}}}")
+    target = "doc_to_target: \"{{['A', 'B', 'C', 'D'].index(letter)}}\""
+    template = template.replace("doc_to_target: answer", target)
+    about = subject.replace("_", " ")
+    description = f"The following are multiple choice questions (with answers) about {about}."
+    return template + f"task: harness_{subject}\ndescription: \"{description}\\n\\n\"\n"
+
+
 def run_chemtune(
-    model_path: str, data_dir: Path, batch_size: int, shots: int
-) -> tuple[list[str], float, float]:
+    model_path: str, data_dir: Path, batch_size: int, shots: int, style: str
+) -> tuple[list[str], list[str], float, float]:
     from chemtune.evaluate.job import evaluate
 
     start = time.perf_counter()
@@ -108,55 +143,99 @@ def run_chemtune(
             "data_dir": str(data_dir),
             "batch_size": batch_size,
             "shots": shots,
+            "prompt_style": style,
             "device": "cpu",
         },
         log=lambda _: None,
     )
-    return [row["pred"] for row in rows], time.perf_counter() - start, results["seconds"]
+    seconds = time.perf_counter() - start
+    return [row["pred"] for row in rows], [row["prompt"] for row in rows], seconds, results["seconds"]
 
 
 def run_lm_eval(
-    model_path: str, data_dir: Path, batch_size: int, shots: int, work: Path
-) -> tuple[list[str], float]:
+    model_path: str, data_dir: Path, batch_size: int, shots: int, work: Path, style: str
+) -> tuple[list[str], list[str], float]:
     import lm_eval
     from lm_eval.tasks import TaskManager
 
-    tasks = {subject: f"chemtune_{subject}" for subject in SUBJECTS}
-    functions = "".join(
-        f"\n\ndef {subject}(doc):\n    return _text(doc, {subject!r}, {subset!r})\n"
-        for subject, subset in SUBJECTS.items()
-    )
-    (work / "prompts.py").write_text(
-        PROMPTS_PY.format(
-            repo=str(REPO), model=model_path, data_dir=str(data_dir), shots=shots, functions=functions
+    tasks_dir = work / f"tasks-{style}"
+    tasks_dir.mkdir(exist_ok=True)
+    if style == "harness":
+        tasks = {subject: f"harness_{subject}" for subject in SUBJECTS}
+        for subject, task in tasks.items():
+            (tasks_dir / f"{task}.yaml").write_text(harness_task_yaml(subject, data_dir))
+    else:
+        tasks = {subject: f"chemtune_{subject}" for subject in SUBJECTS}
+        functions = "".join(
+            f"\n\ndef {subject}(doc):\n    return _text(doc, {subject!r}, {subset!r})\n"
+            for subject, subset in SUBJECTS.items()
         )
-    )
-    for subject, task in tasks.items():
-        (work / f"{task}.yaml").write_text(
-            TASK_YAML.format(task=task, function=subject, csv_path=data_dir / "test" / f"{subject}_test.csv")
+        (tasks_dir / "prompts.py").write_text(
+            PROMPTS_PY.format(
+                repo=str(REPO), model=model_path, data_dir=str(data_dir), shots=shots, functions=functions
+            )
         )
+        for subject, task in tasks.items():
+            (tasks_dir / f"{task}.yaml").write_text(
+                TASK_YAML.format(
+                    task=task, function=subject, csv_path=data_dir / "test" / f"{subject}_test.csv"
+                )
+            )
     start = time.perf_counter()
     output = lm_eval.simple_evaluate(
         model="hf",
         model_args=f"pretrained={model_path},dtype=float32",
         device="cpu",
         tasks=list(tasks.values()),
-        task_manager=TaskManager(include_path=str(work)),
+        task_manager=TaskManager(include_path=str(tasks_dir)),
         batch_size=batch_size,
         log_samples=True,
-        num_fewshot=0,
+        # chat style: the k examples are already inside chemtune's rendered prompt
+        num_fewshot=shots if style == "harness" else 0,
     )
     seconds = time.perf_counter() - start
-    predictions = []
+    predictions, contexts = [], []
     for task in tasks.values():  # chemtune's order: subjects in turn, questions in file order
         for sample in sorted(output["samples"][task], key=lambda s: s["doc_id"]):
             scores = [float(resp[0]) for resp in sample["filtered_resps"]]
             predictions.append("ABCD"[max(range(4), key=scores.__getitem__)])
-    return predictions, seconds
+            contexts.append(sample["arguments"][0][0] if sample.get("arguments") else "")
+    return predictions, contexts, seconds
+
+
+def compare(style: str, model_path: str, data_dir: Path, args: argparse.Namespace, work: Path) -> dict:
+    # The two alternate, so a busy machine slows both alike; the best of the repeats counts.
+    ours_runs, theirs_runs = [], []
+    for _ in range(args.repeats):
+        ours_runs.append(run_chemtune(model_path, data_dir, args.batch_size, args.shots, style))
+        theirs_runs.append(run_lm_eval(model_path, data_dir, args.batch_size, args.shots, work, style))
+    ours, our_prompts, ours_s, ours_scoring_s = min(ours_runs, key=lambda run: run[2])
+    theirs, their_prompts, theirs_s = min(theirs_runs, key=lambda run: run[2])
+    if len(ours) != len(theirs):
+        raise SystemExit(f"question counts differ: chemtune {len(ours)}, lm_eval {len(theirs)}")
+    n = len(ours)
+    same = sum(a == b for a, b in zip(ours, theirs, strict=True)) / n
+    same_prompts = sum(a == b for a, b in zip(our_prompts, their_prompts, strict=True)) / n
+    return {
+        "style": style,
+        "questions": n,
+        "identical_predictions": round(same, 4),
+        "identical_prompts": round(same_prompts, 4),
+        "chemtune_s": round(ours_s, 2),
+        "chemtune_scoring_s": round(ours_scoring_s, 2),
+        "lm_eval_s": round(theirs_s, 2),
+        "chemtune_q_per_s": round(n / ours_s, 1),
+        "lm_eval_q_per_s": round(n / theirs_s, 1),
+        "speedup": round(theirs_s / ours_s, 2),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="smollm2-135m-instruct",
+                        help="a preset, model folder or .gguf file (default smollm2-135m-instruct)")
+    parser.add_argument("--style", choices=["both", "harness", "chat"], default="both",
+                        help="prompt style(s) to compare (default both)")
     parser.add_argument("--questions", type=int, default=303, help="questions to write (default 303)")
     parser.add_argument("--data-dir", help="an existing MMLU folder instead of written questions")
     parser.add_argument("--batch-size", type=int, default=16)
@@ -167,50 +246,33 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     work = Path(tempfile.mkdtemp(prefix="chemtune-eval-speed-"))
-    os.environ["CHEMTUNE_HOME"] = str(work / "home")
+    os.environ.setdefault("CHEMTUNE_HOME", str(work / "home"))
     try:
         import lm_eval  # noqa: F401
     except ImportError:
         print("lm_eval is not installed: pip install lm_eval (benchmark-only dependency)", file=sys.stderr)
         return 2
-    from chemtune.models import build_tiny
+    from chemtune.models import resolve
 
-    model_path = str(build_tiny(work / "tiny"))
+    model_path, _ = resolve(args.model)  # a preset is converted to (or found as) a local folder
+    if not Path(model_path).is_dir():
+        print(f"{args.model} has no local folder ({model_path}); give a preset available offline",
+              file=sys.stderr)
+        return 2
     data_dir = Path(args.data_dir) if args.data_dir else write_questions(work / "mmlu", args.questions)
-
-    # The two alternate, so a busy machine slows both alike; the best of the repeats counts.
-    ours_runs, theirs_runs = [], []
-    for _ in range(args.repeats):
-        ours_runs.append(run_chemtune(model_path, data_dir, args.batch_size, args.shots))
-        theirs_runs.append(run_lm_eval(model_path, data_dir, args.batch_size, args.shots, work))
-    ours, ours_s, ours_scoring_s = min(ours_runs, key=lambda run: run[1])
-    theirs, theirs_s = min(theirs_runs, key=lambda run: run[1])
-    if len(ours) != len(theirs):
-        print(f"question counts differ: chemtune {len(ours)}, lm_eval {len(theirs)}", file=sys.stderr)
-        return 1
-    n = len(ours)
-    same = sum(a == b for a, b in zip(ours, theirs, strict=True)) / n
-    figures = {
-        "questions": n,
-        "shots": args.shots,
-        "batch_size": args.batch_size,
-        "repeats": args.repeats,
-        "identical_predictions": round(same, 4),
-        "chemtune_s": round(ours_s, 2),
-        "chemtune_scoring_s": round(ours_scoring_s, 2),
-        "lm_eval_s": round(theirs_s, 2),
-        "chemtune_q_per_s": round(n / ours_s, 1),
-        "lm_eval_q_per_s": round(n / theirs_s, 1),
-        "speedup": round(theirs_s / ours_s, 2),
-    }
-    print(f"questions                {n}")
-    print(f"identical predictions    {same:.2%}   (target ≥ 99%)")
-    print(
-        f"chemtune                 {figures['chemtune_q_per_s']} questions/s  ({ours_s:.1f} s end to end, "
-        f"{ours_scoring_s:.1f} s scoring)"
-    )
-    print(f"lm-evaluation-harness    {figures['lm_eval_q_per_s']} questions/s  ({theirs_s:.1f} s end to end)")
-    print(f"speed-up                 {figures['speedup']}×   (target ≥ 3×)")
+    styles = ["harness", "chat"] if args.style == "both" else [args.style]
+    figures = {"model": args.model, "shots": args.shots, "batch_size": args.batch_size,
+               "repeats": args.repeats,
+               "styles": [compare(style, model_path, data_dir, args, work) for style in styles]}
+    for row in figures["styles"]:
+        print(f"-- {row['style']} prompts, {row['questions']} questions, {args.shots}-shot")
+        print(f"identical predictions    {row['identical_predictions']:.2%}   (target ≥ 99%)")
+        print(f"identical prompts        {row['identical_prompts']:.2%}")
+        print(f"chemtune                 {row['chemtune_q_per_s']} questions/s  "
+              f"({row['chemtune_s']:.1f} s end to end, {row['chemtune_scoring_s']:.1f} s scoring)")
+        print(f"lm-evaluation-harness    {row['lm_eval_q_per_s']} questions/s  "
+              f"({row['lm_eval_s']:.1f} s end to end)")
+        print(f"speed-up                 {row['speedup']}×   (target ≥ 2×)")
     print(json.dumps(figures))
     if args.out:
         Path(args.out).write_text(json.dumps(figures, indent=2) + "\n")
