@@ -8,14 +8,10 @@ import pytest
 
 from chemtune.errors import ChemtuneError
 from chemtune.evaluate.job import evaluate
+from tests.support.exams import FOUR_QUESTIONS, answering
 from tests.support.openai_stub import Fail, OpenAIStub, Slow
 
-EXAM = """question,A,B,C,D,answer,category
-What is the formula of water?,H2O,CO2,NaCl,O2,A,general
-몰 농도의 단위는 무엇인가?,g,mol/L,K,Pa,B,korean
-Which gas is a noble gas?,N2,O2,Ar,H2,C,general
-Which is a strong base?,HCl,CH3COOH,H2O,NaOH,D,general
-"""
+EXAM = FOUR_QUESTIONS
 # How the "model" answers each question: right, right (Korean), wrong, and no answer at all.
 ANSWERS = {
     "formula of water": '{"Answer": "A", "Explanation": "Water is H2O."}',
@@ -25,9 +21,7 @@ ANSWERS = {
 }
 
 
-def responder(body: dict) -> str:
-    question = body["messages"][-1]["content"]
-    return next(answer for key, answer in ANSWERS.items() if key in question)
+responder = answering(ANSWERS)
 
 
 def test_endpoint_answers_are_extracted_and_scored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

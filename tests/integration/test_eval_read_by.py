@@ -10,14 +10,10 @@ from chemtune import workspace
 from chemtune.evaluate import browse
 from chemtune.evaluate.commands import summary, summary_table
 from chemtune.evaluate.job import evaluate, write_outputs
+from tests.support.exams import FOUR_QUESTIONS, answering
 from tests.support.openai_stub import OpenAIStub
 
-EXAM = """question,A,B,C,D,answer,category
-What is the formula of water?,H2O,CO2,NaCl,O2,A,general
-몰 농도의 단위는 무엇인가?,g,mol/L,K,Pa,B,korean
-Which gas is a noble gas?,N2,O2,Ar,H2,C,general
-Which is a strong base?,HCl,CH3COOH,H2O,NaOH,D,general
-"""
+EXAM = FOUR_QUESTIONS
 # Answers as small models give them: a JSON answer, a Korean statement, the options repeated, two choices.
 ANSWERS = {
     "formula of water": '{"Answer": "A", "Explanation": "Water is H2O."}',
@@ -27,9 +23,7 @@ ANSWERS = {
 }
 
 
-def responder(body: dict) -> str:
-    question = body["messages"][-1]["content"]
-    return next(answer for key, answer in ANSWERS.items() if key in question)
+responder = answering(ANSWERS)
 
 
 def _evaluated(tmp_path: Path) -> tuple[dict, list[dict]]:

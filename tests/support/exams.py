@@ -53,3 +53,22 @@ def write_kmmlu(root: Path, n_test: int = 5, n_dev: int = 5) -> Path:
                         ]
                     )
     return root
+
+
+# Four questions, English and Korean, for endpoint and generative runs against a stub server.
+FOUR_QUESTIONS = """question,A,B,C,D,answer,category
+What is the formula of water?,H2O,CO2,NaCl,O2,A,general
+몰 농도의 단위는 무엇인가?,g,mol/L,K,Pa,B,korean
+Which gas is a noble gas?,N2,O2,Ar,H2,C,general
+Which is a strong base?,HCl,CH3COOH,H2O,NaOH,D,general
+"""
+
+
+def answering(answers: dict[str, str]):
+    """A stub server's responder: the answer whose key the asked question contains."""
+
+    def responder(body: dict) -> str:
+        question = body["messages"][-1]["content"]
+        return next(answer for key, answer in answers.items() if key in question)
+
+    return responder
