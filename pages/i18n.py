@@ -40,6 +40,10 @@ Rules
 * With format_args, literal braces in a text are written `{{` and `}}`; blanks cannot be named
   `key` or `lang`.
 * Every entry must have every language in LANGUAGES; a missing one fails when the app is built.
+* Choices of a Radio, Dropdown or CheckboxGroup are shown translated and stored as their ids:
+  `text.add(gr.Radio, choices=text.choices({"loglik": "m_loglik", …}), …)` builds (label, id) pairs, and
+  `choices={id: string id}` given to `add` or `register` re-translates them on every switch. Handlers
+  receive the id, whatever the language.
 
 `Translator.connect()` (called by app.py after all pages are built) wires the language Radio to one
 handler that returns a `gr.update` per registered component, tab titles included (`gr.Tab(label=...)`
@@ -60,6 +64,7 @@ from chemtune.errors import ChemtuneError
 
 LANGUAGES = {"en": "English", "ko": "한국어"}
 TRANSLATABLE = ("label", "info", "placeholder", "value")
+ChoiceIds = Mapping[Any, str]  # stored value -> string id of its label
 
 Strings = Mapping[str, Mapping[str, str]]
 
@@ -113,6 +118,9 @@ class Translator:
         format_args: Mapping[str, Any] | None = None,
     ) -> None:
         for attribute, key in ids.items():
+            if attribute == "choices":
+                self._entries.setdefault(component, {})[attribute] = (strings, key, format_args or {})
+                continue
             if attribute not in TRANSLATABLE:
                 raise ValueError(f"cannot translate {attribute!r}; translatable: {', '.join(TRANSLATABLE)}")
             self._entries.setdefault(component, {})[attribute] = (strings, key, format_args or {})
@@ -128,7 +136,8 @@ class Translator:
         return [
             gr.update(
                 **{
-                    attribute: lookup(strings, key, lang, args)
+                    attribute: translate_choices(strings, key, lang) if attribute == "choices"
+                    else lookup(strings, key, lang, args)
                     for attribute, (strings, key, args) in attributes.items()
                 }
             )
@@ -173,19 +182,37 @@ class PageText:
         return lookup(self.strings, key, lang or self.lang, format_args)
 
     def register(
-        self, component: gr.blocks.Block, *, format_args: Mapping[str, Any] | None = None, **ids: str
+        self, component: gr.blocks.Block, *, format_args: Mapping[str, Any] | None = None,
+        choices: ChoiceIds | None = None, **ids: str
     ) -> Any:
-        """Re-translate the given attributes (label="id", info="id", …) of `component` on every switch."""
+        """Re-translate the given attributes (label="id", info="id", …) of `component` on every switch;
+        `choices={value: string id}` re-translates its choices' labels (the values stay)."""
         for key in ids.values():
             self._check(key)
         self._translator.register(component, self.strings, ids, format_args)
+        if choices is not None:
+            for key in choices.values():
+                self._check(key)
+            self._translator.register(component, self.strings, {"choices": dict(choices)})
         return component
 
     def add(self, cls: type, *, format_args: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
-        """Create `cls(**kwargs)`, reading str label/info/placeholder/value as string ids; register it."""
+        """Create `cls(**kwargs)`, reading str label/info/placeholder/value as string ids and a mapping
+        `choices={value: string id}` as translated choices; register it."""
         ids = {name: kwargs[name] for name in TRANSLATABLE if isinstance(kwargs.get(name), str)}
         texts = {name: self.text(key, **(format_args or {})) for name, key in ids.items()}
-        return self.register(cls(**(kwargs | texts)), format_args=format_args, **ids)
+        choices = kwargs.get("choices")
+        if isinstance(choices, Mapping):
+            texts["choices"] = self.choices(choices)
+        else:
+            choices = None
+        return self.register(cls(**(kwargs | texts)), format_args=format_args, choices=choices, **ids)
+
+    def choices(self, ids: ChoiceIds, lang: str | None = None) -> list[tuple[str, Any]]:
+        """(label, value) pairs for a choice component: each value's label in `lang`."""
+        for key in ids.values():
+            self._check(key)
+        return translate_choices(self.strings, ids, lang or self.lang)
 
     def markdown(
         self, key: str, *, format_args: Mapping[str, Any] | None = None, **kwargs: Any
@@ -196,6 +223,10 @@ class PageText:
     def _check(self, key: str) -> None:
         if key not in self.strings:
             raise KeyError(f"{self.name}: {key!r} is not an id in this page's STRINGS")
+
+
+def translate_choices(strings: Strings, ids: ChoiceIds, lang: str) -> list[tuple[str, Any]]:
+    return [(lookup(strings, key, lang), value) for value, key in ids.items()]
 
 
 def lookup(strings: Strings, key: str, lang: str, format_args: Mapping[str, Any] | None = None) -> str:

@@ -8,23 +8,16 @@ label and help ("ko", "ko_help") and the UI group. Nothing about an option is wr
 
 from __future__ import annotations
 
-import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from chemtune import workspace
+from chemtune import options, workspace
 from chemtune.errors import ChemtuneError
+from chemtune.options import option
 
 GROUPS = ("data", "schedule", "lora", "hardware", "logging")
-
-
-def option(default: Any, title: str, description: str, ko: str, ko_help: str, group: str,
-           **limits: Any) -> Any:
-    """A training option: default, English label and help, Korean label and help, UI group."""
-    return Field(default, title=title, description=description,
-                 json_schema_extra={"ko": ko, "ko_help": ko_help, "group": group}, **limits)
 
 
 class TrainConfig(BaseModel):
@@ -68,6 +61,7 @@ class TrainConfig(BaseModel):
         "긴 예제 처리",
         "최대 길이보다 긴 예제를 자를지(truncate) 버릴지(drop).",
         "data",
+        labels={"truncate": ("truncate", "자르기"), "drop": ("drop", "버리기")},
     )
     val_split: float = option(
         0.05,
@@ -131,6 +125,9 @@ class TrainConfig(BaseModel):
         "학습률 스케줄러",
         "웜업 이후 학습률이 변하는 방식.",
         "schedule",
+        labels={"cosine": ("cosine", "코사인"), "linear": ("linear", "선형"),
+                "constant": ("constant", "상수"),
+                "constant_with_warmup": ("constant with warmup", "웜업 후 상수")},
     )
     warmup_ratio: float = option(
         0.03,
@@ -218,6 +215,8 @@ class TrainConfig(BaseModel):
         "정밀도",
         "auto는 GPU에서 bf16, CPU에서 fp32.",
         "hardware",
+        labels={"auto": ("auto", "자동"), "bf16": ("bf16", "bf16"), "fp16": ("fp16", "fp16"),
+                "fp32": ("fp32", "fp32")},
     )
     qlora: bool = option(
         False,
@@ -244,6 +243,8 @@ class TrainConfig(BaseModel):
         "group_by_length는 배치를 가장 긴 예제 길이까지만 채우고, padding_free는 패딩 없이 예제를 한 줄로 "
         "이어 붙입니다(GPU의 flash attention에 적합).",
         "hardware",
+        labels={"group_by_length": ("group by length", "길이별 묶음"),
+                "padding_free": ("padding free", "패딩 없음")},
     )
     num_processes: int = option(
         1,
@@ -265,6 +266,7 @@ class TrainConfig(BaseModel):
         "들어가면 가장 빠름). fsdp: 가중치·그래디언트·옵티마이저 상태를 프로세스들에 나눠 두어 GPU 하나에 "
         "들어가지 않는 모델도 학습합니다(bf16 또는 fp32, QLoRA 불가). 프로세스가 하나면 쓰이지 않습니다.",
         "hardware",
+        labels={"ddp": ("DDP", "DDP"), "fsdp": ("FSDP", "FSDP")},
     )
     trust_remote_code: bool = option(
         False,
@@ -309,6 +311,8 @@ class TrainConfig(BaseModel):
         "지표 전송",
         "지표를 TensorBoard(실행 폴더) 또는 Weights & Biases에도 기록.",
         "logging",
+        labels={"none": ("none", "없음"), "tensorboard": ("TensorBoard", "TensorBoard"),
+                "wandb": ("Weights & Biases", "Weights & Biases")},
     )
     merge: bool = option(
         False,
@@ -366,81 +370,25 @@ def fields() -> dict[str, Any]:
 
 def describe(name: str) -> dict[str, Any]:
     """What the UI and CLI need about one option: type, default, choices, labels, help, group, limits."""
-    info = TrainConfig.model_fields[name]
-    extra = info.json_schema_extra or {}
-    kind, choices = _kind(info.annotation)
-    limits = {}
-    for meta in info.metadata:
-        for bound in ("ge", "gt", "le", "lt"):
-            if getattr(meta, bound, None) is not None:
-                limits[bound] = getattr(meta, bound)
-    return {"name": name, "kind": kind, "choices": choices, "default": info.default, "label": info.title,
-            "help": info.description, "ko": extra.get("ko"), "ko_help": extra.get("ko_help"),
-            "group": extra.get("group"), **limits}
+    return options.describe(TrainConfig, name)
 
 
-def _kind(annotation: Any) -> tuple[str, list | None]:
-    if typing.get_origin(annotation) is Literal:
-        return "choice", list(typing.get_args(annotation))
-    if annotation is bool:
-        return "bool", None
-    if annotation is int:
-        return "int", None
-    if annotation is float:
-        return "float", None
-    if typing.get_origin(annotation) is list:
-        return "list", None
-    return "str", None
-
-
-def flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+flag = options.flag
 
 
 def add_cli_options(parser: Any) -> None:
     """Add one `--flag` per option to an argparse parser (default None: 'not given')."""
-    for name in fields():
-        spec = describe(name)
-        help_text = f"{spec['help']} (default: {_shown(spec['default'])})"
-        if spec["kind"] == "bool":
-            import argparse
-
-            parser.add_argument(flag(name), dest=name, action=argparse.BooleanOptionalAction, default=None,
-                                help=help_text)
-        elif spec["kind"] == "choice":
-            parser.add_argument(flag(name), dest=name, choices=spec["choices"], default=None, help=help_text)
-        else:
-            typ = {"int": int, "float": float}.get(spec["kind"], str)
-            parser.add_argument(flag(name), dest=name, type=typ, default=None, help=help_text,
-                                metavar=name.upper())
-
-
-def _shown(value: Any) -> str:
-    return ",".join(value) if isinstance(value, list) else str(value)
+    options.add_cli_options(parser, TrainConfig)
 
 
 def explain(error: ValidationError, where: str = "training options") -> ChemtuneError:
     """A pydantic error as one sentence naming the option."""
-    parts = []
-    for item in error.errors():
-        name = ".".join(str(p) for p in item["loc"]) or "options"
-        if item["type"] == "extra_forbidden":
-            parts.append(f"'{name}' is not a training option (options: {', '.join(fields())})")
-        else:
-            label = TrainConfig.model_fields[item["loc"][0]].title if item["loc"] and \
-                item["loc"][0] in TrainConfig.model_fields else name
-            message = item["msg"].removeprefix("Value error, ")
-            parts.append(f"{label} ({name}): {message}")
-    return ChemtuneError(f"{where}: " + "; ".join(parts))
+    return options.explain(TrainConfig, error, where, noun="training option")
 
 
 def make_config(values: dict[str, Any] | None = None, where: str = "training options") -> TrainConfig:
     """Validate options (unset ones take their defaults); errors name the option."""
-    values = {k: v for k, v in (values or {}).items() if v is not None}
-    try:
-        return TrainConfig(**values)
-    except ValidationError as exc:
-        raise explain(exc, where) from None
+    return options.make(TrainConfig, values, where, noun="training option")
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:

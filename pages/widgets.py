@@ -1,0 +1,63 @@
+"""Widgets built from an option declaration (`chemtune.options`): label, help, choices in both languages,
+limits and default come from the declared field, so a tab can never disagree with the CLI.
+
+    STRINGS.update(option_strings(EvalConfig, "ev"))          # ev_<name>, ev_<name>_help, ev_<name>__<value>
+    shots = option_widget(text, EvalConfig, "shots", "ev")     # a gr.Number bounded as the field is
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+from pydantic import BaseModel
+
+from chemtune import options
+from pages.i18n import PageText
+
+
+def option_strings(config: type[BaseModel], prefix: str) -> dict[str, dict[str, str]]:
+    """The page strings of every option of `config`: label, help and each choice's label."""
+    strings: dict[str, dict[str, str]] = {}
+    for name in config.model_fields:
+        spec = options.describe(config, name)
+        strings[f"{prefix}_{name}"] = {"en": spec["label"], "ko": spec["ko"]}
+        strings[f"{prefix}_{name}_help"] = {"en": spec["help"], "ko": spec["ko_help"]}
+        for value, label in (spec["labels"] or {}).items():
+            strings[f"{prefix}_{name}__{value}"] = label
+    return strings
+
+
+def choice_ids(config: type[BaseModel], name: str, prefix: str) -> dict[Any, str]:
+    """{stored value: string id of its label} for a choice option."""
+    return {value: f"{prefix}_{name}__{value}" for value in options.describe(config, name)["choices"]}
+
+
+def option_widget(text: PageText, config: type[BaseModel], name: str, prefix: str, *,
+                  radio: bool = False, **overrides: Any) -> Any:
+    """The widget for one declared option, registered so its text follows the language switch.
+
+    A choice becomes a Dropdown (a Radio with radio=True) whose labels are translated and whose value is
+    the stored id; a bool a Checkbox; a number a Number bounded as declared; anything else a Textbox.
+    `overrides` pass through to the component (value, visible, scale, elem_id …)."""
+    spec = options.describe(config, name)
+    common: dict[str, Any] = {"value": spec["default"],
+                              "elem_id": f"{prefix}-{name.replace('_', '-')}"}
+    choices = None
+    if spec["kind"] == "bool":
+        cls = gr.Checkbox
+    elif spec["kind"] == "choice":
+        cls = gr.Radio if radio else gr.Dropdown
+        choices = choice_ids(config, name, prefix)
+        common["choices"] = text.choices(choices)
+    elif spec["kind"] in ("int", "float"):
+        cls = gr.Number
+        common["minimum"] = spec.get("ge", spec.get("gt"))
+        common["maximum"] = spec.get("le", spec.get("lt"))
+        common["precision"] = 0 if spec["kind"] == "int" else None
+    else:
+        cls = gr.Textbox
+        common["max_lines"] = 1
+    component = cls(label=text.text(f"{prefix}_{name}"), info=text.text(f"{prefix}_{name}_help"),
+                    **(common | overrides))
+    return text.register(component, label=f"{prefix}_{name}", info=f"{prefix}_{name}_help", choices=choices)
