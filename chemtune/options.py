@@ -10,6 +10,7 @@ field, so nothing about an option is written twice. `chemtune/train/config.py` i
 from __future__ import annotations
 
 import argparse
+import types
 import typing
 from typing import Any, Literal
 
@@ -57,7 +58,7 @@ def choice_label(config: type[BaseModel], name: str, value: Any, lang: str = "en
 
 
 def _kind(annotation: Any) -> tuple[str, list | None]:
-    if typing.get_origin(annotation) is typing.Union:  # Optional[X]: the option may be left unset
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # X | None: may be left unset
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) == 1:
             return _kind(args[0])
