@@ -22,6 +22,7 @@ FEATURE_COMMANDS = (
     "chemtune.train.commands",
     "chemtune.evaluate.commands",
     "chemtune.chat.commands",
+    "chemtune.study.commands",
 )
 
 
