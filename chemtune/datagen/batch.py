@@ -10,7 +10,6 @@ refuses `response_format` fails those lines (run live instead).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import time
 from collections.abc import Callable
@@ -150,9 +149,8 @@ def answer_documents_batch(
                               outcomes[index].record is not None)
 
     if pending:
-        client = openai.OpenAI(
-            base_url=config.llm.base_url, api_key=key, max_retries=3, timeout=config.llm.timeout_s
-        )
+        client = _Retried(openai.OpenAI(base_url=config.base_url, api_key=key, max_retries=0,
+                                        timeout=config.timeout), config.llm.retry_policy())
         try:
             ended = _run_batches(
                 client, pending, prepared, params, config, stats, take, progress, should_stop
@@ -183,6 +181,19 @@ def _saved_batches(base_url: str) -> list[tuple[Path, dict]]:
         if isinstance(state, dict) and state.get("base_url") == base_url and state.get("batch_id"):
             found.append((path, state))
     return found
+
+
+class _Retried:
+    """An openai client whose every call (files, batches) follows the run's retry rule (chemtune.retry)."""
+
+    def __init__(self, target: Any, policy: Any) -> None:
+        self._target, self._policy = target, policy
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if callable(value):
+            return lambda *args, **kwargs: self._policy.call(lambda: value(*args, **kwargs))
+        return _Retried(value, self._policy)
 
 
 def _answers_of(client: Any, batch: Any) -> dict[str, dict[str, Any]]:
@@ -236,7 +247,7 @@ def _run_batches(
                                config.llm.model)) for k in pending if k in remaining]
     for group in split_batches(lines):
         data = b"".join(line for _, line in group)
-        uploaded = client.files.create(file=("batch_requests.jsonl", io.BytesIO(data)), purpose="batch")
+        uploaded = client.files.create(file=("batch_requests.jsonl", data), purpose="batch")
         batch = client.batches.create(
             input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
             metadata={"source": "chemtune"},

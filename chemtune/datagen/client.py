@@ -1,24 +1,19 @@
-"""The teacher LLM: the `openai` client with retries, backoff that honours Retry-After, JSON mode with a
+"""The teacher LLM: the `openai` client under the one retry rule (chemtune.retry), JSON mode with a
 fallback, token counting and cost. The API key lives only in memory: it is never written anywhere, and
 every error message that leaves this module has it blanked out.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
-import random
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field
-
+from chemtune.datagen.config import DEFAULT_BASE_URL, DEFAULT_MODEL, LLMSettings
 from chemtune.errors import ChemtuneError
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-DEFAULT_MODEL = "gpt-4o-mini"
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "LLMClient", "LLMSettings", "check_connection"]
 KEY_ENV = "OPENAI_API_KEY"
 # USD per 1M tokens (input, output); editable in the UI and stored with each dataset.
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
@@ -30,22 +25,6 @@ DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "gpt-4": {"input": 30.00, "output": 60.00},
 }
 BATCH_DISCOUNT = 0.5  # the Batch API costs half
-
-
-class LLMSettings(BaseModel):
-    """Where and how the teacher LLM is asked; stored in the job's config.yaml (never the key)."""
-
-    base_url: str = Field(DEFAULT_BASE_URL, description="OpenAI-compatible API URL (OpenAI, vLLM, Ollama …).")
-    model: str = Field(DEFAULT_MODEL, description="Model name on that server.")
-    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = greedy).")
-    max_tokens: int = Field(1024, ge=1, description="Longest answer; a longer one is a failure (truncated).")
-    timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for one answer before retrying.")
-    max_attempts: int = Field(5, ge=1, description="Tries per document (429, 5xx and timeouts are retried).")
-    backoff_s: float = Field(1.0, ge=0, description="First retry wait; doubles each try (Retry-After wins).")
-    max_backoff_s: float = Field(60.0, ge=0, description="Longest wait between two tries.")
-    json_mode: bool = Field(
-        True, description="Ask for JSON mode on JSON tasks (dropped if the server refuses)."
-    )
 
 
 @dataclass
@@ -113,17 +92,6 @@ def cost_usd(
     return round(cost * (BATCH_DISCOUNT if batch else 1.0), 6)
 
 
-def _retry_after(exc: Exception) -> float | None:
-    response = getattr(exc, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date; rare from LLM servers: fall back to our own backoff
-
-
 def _describe(exc: Exception) -> str:
     status = getattr(exc, "status_code", None)
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
@@ -141,10 +109,11 @@ class LLMClient:
         import openai
 
         self.settings = settings
+        self.policy = settings.retry_policy()
         self._key = resolve_api_key(api_key)
         self._openai = openai
         self.client = openai.AsyncOpenAI(
-            base_url=settings.base_url, api_key=self._key, max_retries=0, timeout=settings.timeout_s
+            base_url=settings.base_url, api_key=self._key, max_retries=0, timeout=settings.timeout
         )
         self.json_mode_refused = False
         self.requests_sent = 0
@@ -163,22 +132,6 @@ class LLMClient:
             params["response_format"] = {"type": "json_object"}
         return params
 
-    def _retryable(self, exc: Exception) -> bool:
-        o = self._openai
-        if isinstance(
-            exc,
-            (
-                o.APITimeoutError,
-                o.APIConnectionError,
-                o.RateLimitError,
-                json.JSONDecodeError,
-                o.APIResponseValidationError,
-            ),
-        ):
-            return True
-        status = getattr(exc, "status_code", None)
-        return isinstance(status, int) and (status >= 500 or status in (408, 409))
-
     def _refused_json_mode(self, exc: Exception, params: dict) -> bool:
         # Servers without JSON mode answer 400/422/501 naming the parameter; other 400s are real errors.
         status = getattr(exc, "status_code", None)
@@ -187,45 +140,52 @@ class LLMClient:
         return "response_format" in params and status in (400, 404, 415, 422, 501) and named
 
     async def complete(self, messages: list[dict], params: dict[str, Any]) -> Completion:
-        """One answer, retrying 429/5xx/timeouts with backoff; raises LLMRequestError when it gives up."""
+        """One answer under the run's retry policy; raises LLMRequestError when it gives up."""
         params = dict(params)
         if self.json_mode_refused:
             params.pop("response_format", None)
-        attempt, last_error, unreachable = 0, "", False
-        while attempt < self.settings.max_attempts:
-            attempt += 1
+        tries = 0
+
+        def count(attempt: int) -> None:
+            nonlocal tries
+            tries = attempt
+
+        async def ask() -> Any:
+            nonlocal params
             try:
-                self.requests_sent += 1
-                # The client's own POST (same auth, errors and parsing as chat.completions.create) without
-                # the per-call typed-parameter transform, which costs more CPU than the rest of a request.
-                response = await self.client.post(
-                    "/chat/completions",
-                    cast_to=self._openai.types.chat.ChatCompletion,
-                    body={"model": self.settings.model, "messages": messages, **params},
-                )
-                completion = self._completion(response, attempt, "response_format" in params)
-                self.answered += 1
-                return completion
-            except LLMRequestError:
-                raise
-            except Exception as exc:  # the openai client's errors, and JSON errors from broken servers
-                last_error = self.safe(_describe(exc))
-                if self._setup_problem(exc):
-                    raise LLMSetupError(last_error) from None
-                unreachable = isinstance(exc, self._openai.APIConnectionError) and not isinstance(
-                    exc, self._openai.APITimeoutError)
-                if self._refused_json_mode(exc, params):
-                    # The server does not do JSON mode: ask again without it (the prompt still asks for JSON).
-                    self.json_mode_refused = True
-                    params.pop("response_format", None)
-                    attempt -= 1
-                    continue
-                if not self._retryable(exc) or attempt >= self.settings.max_attempts:
-                    break
-                await asyncio.sleep(self._wait(attempt, _retry_after(exc)))
-        if unreachable and not self.answered:
-            raise LLMSetupError(f"cannot reach {self.settings.base_url} ({last_error})")
-        raise LLMRequestError(f"gave up after {attempt} attempt(s): {last_error}")
+                return await self._post(messages, params)
+            except Exception as exc:
+                if not self._refused_json_mode(exc, params):
+                    raise
+                # The server does not do JSON mode: ask again without it (the prompt still asks for JSON).
+                self.json_mode_refused = True
+                params = {key: value for key, value in params.items() if key != "response_format"}
+                return await self._post(messages, params)
+
+        try:
+            response = await self.policy.call_async(ask, on_attempt=count)
+        except Exception as exc:  # the openai client's errors, and JSON errors from broken servers
+            error = self.safe(_describe(exc))
+            if self._setup_problem(exc):
+                raise LLMSetupError(error) from None
+            unreachable = isinstance(exc, self._openai.APIConnectionError) and not isinstance(
+                exc, self._openai.APITimeoutError)
+            if unreachable and not self.answered:
+                raise LLMSetupError(f"cannot reach {self.settings.base_url} ({error})") from None
+            raise LLMRequestError(f"gave up after {tries} attempt(s): {error}") from None
+        completion = self._completion(response, tries, "response_format" in params)
+        self.answered += 1
+        return completion
+
+    async def _post(self, messages: list[dict], params: dict[str, Any]) -> Any:
+        self.requests_sent += 1
+        # The client's own POST (same auth, errors and parsing as chat.completions.create) without the
+        # per-call typed-parameter transform, which costs more CPU than the rest of a request.
+        return await self.client.post(
+            "/chat/completions",
+            cast_to=self._openai.types.chat.ChatCompletion,
+            body={"model": self.settings.model, "messages": messages, **params},
+        )
 
     def _setup_problem(self, exc: Exception) -> bool:
         """401/403 (key), or 404 naming the model: no other document would fare better."""
@@ -233,12 +193,6 @@ class LLMClient:
         if status in (401, 403):
             return True
         return status == 404 and "model" in _describe(exc).lower()
-
-    def _wait(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.settings.max_backoff_s)
-        base = self.settings.backoff_s * (2 ** (attempt - 1))
-        return min(base * (0.75 + random.random() / 2), self.settings.max_backoff_s)
 
     def _completion(self, response: Any, attempts: int, json_mode: bool) -> Completion:
         if not getattr(response, "choices", None):

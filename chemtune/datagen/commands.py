@@ -11,18 +11,12 @@ import os
 import sys
 from typing import Any
 
-from chemtune.datagen.dedup import DEFAULT_THRESHOLD
+from chemtune import options
+from chemtune.datagen import config as generation
 from chemtune.errors import ChemtuneError
 
 GENERATE_KEYS = ("dataset", "requested", "succeeded", "failed", "cached", "deduplicated", "prompt_tokens",
                  "completion_tokens", "cost_usd")
-# Config fields (dotted paths) → the flag that sets them, so a bad value is reported by its flag.
-GENERATE_FLAGS = {
-    "concurrency": "--concurrency", "dedup_threshold": "--dedup-threshold", "batch_poll_s": "--poll",
-    "lang": "--lang", "task": "--task", "property": "--property", "llm.temperature": "--temperature",
-    "llm.max_tokens": "--max-tokens", "llm.timeout_s": "--timeout", "llm.base_url": "--base-url",
-    "llm.model": "--model",
-}
 BOUNDS = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"),
           "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}
 
@@ -43,39 +37,18 @@ def option_error(exc: Any, flags: dict[str, str], prefix: str = "") -> ChemtuneE
     return ChemtuneError(f"{name}: {reason}{shown}")
 
 
-def check_threshold(value: float, flag: str = "--dedup-threshold") -> None:
-    """Refuse a near-duplicate threshold outside (0, 1] before any work is done."""
-    if not 0.0 < value <= 1.0:
-        raise ChemtuneError(f"{flag}: must be more than 0 and at most 1 (got {value!r})")
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
     from chemtune.cli import emit
-    from chemtune.datagen.pipeline import GenerateConfig, Stats, generate_dataset
+    from chemtune.datagen.pipeline import Stats, generate_dataset
     from chemtune.datagen.sources import load_documents
 
-    try:
-        config = GenerateConfig.model_validate({
-            "task": args.task,
-            "lang": args.lang,
-            "instruction": args.instruction,
-            "property": args.property,
-            "llm": {"base_url": args.base_url, "model": args.model, "temperature": args.temperature,
-                    "max_tokens": args.max_tokens, "timeout_s": args.timeout,
-                    "json_mode": not args.no_json_mode},
-            "concurrency": args.concurrency,
-            "dedup": not args.no_dedup,
-            "dedup_threshold": args.dedup_threshold,
-            "batch_api": args.batch_api,
-            "batch_poll_s": args.poll,
-        })
-    except ValidationError as exc:
-        raise option_error(exc, GENERATE_FLAGS) from None
-    if args.limit is not None and args.limit < 1:
-        raise ChemtuneError(f"--limit: must be at least 1 (got {args.limit})")
-    docs = load_documents(args.source, args.text_column, args.limit, args.split)
+    values = generation.load_config_file(args.config) if args.config else {}
+    values.update(options.from_args(generation.GenerateConfig, args))
+    config = generation.make_generate_config(values)
+    for name in ("source", "out"):
+        if not getattr(config, name):
+            raise ChemtuneError(f"generate needs {options.flag(name)} (or --config RUN/config.yaml).")
+    docs = load_documents(config.source, config.text_column, config.limit, config.split)
 
     def progress(stats: Stats) -> None:
         if sys.stderr.isatty() or stats.done == stats.requested:
@@ -87,15 +60,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
 
-    summary = generate_dataset(
-        args.out, docs, config, api_key=None, progress=progress, overwrite=args.overwrite, source=args.source
-    )
+    summary = generate_dataset(config.out, docs, config, api_key=None, progress=progress,
+                               overwrite=config.overwrite, source=config.source)
     result = {key: summary[key] for key in GENERATE_KEYS}
     cost = (
         "unknown (no price for this model)" if summary["cost_usd"] is None else f"${summary['cost_usd']:.4f}"
     )
     text = (
-        f"dataset {args.out}: {summary['succeeded']} records, {summary['failed']} failed, "
+        f"dataset {config.out}: {summary['succeeded']} records, {summary['failed']} failed, "
         f"{summary['deduplicated']} duplicates removed, {summary['cached']} from the cache; "
         f"{summary['prompt_tokens']} + {summary['completion_tokens']} tokens, cost {cost}\n{summary['path']}"
     )
@@ -107,18 +79,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     from chemtune.cli import emit
     from chemtune.datagen.importers import import_dataset
 
-    if not args.no_dedup:
-        check_threshold(args.dedup_threshold)
-    result = import_dataset(
-        args.source,
-        args.out,
-        kind=args.format,
-        split=args.split,
-        limit=args.limit,
-        dedup=not args.no_dedup,
-        threshold=args.dedup_threshold,
-        overwrite=args.overwrite,
-    )
+    config = generation.make_import_config(options.from_args(generation.ImportConfig, args))
+    result = import_dataset(args.source, args.out, kind=config.format, split=config.split, limit=config.limit,
+                            dedup=config.dedup, threshold=config.dedup_threshold, overwrite=args.overwrite)
     emit(
         args,
         result,
@@ -214,37 +177,16 @@ def _required(value: str | None, action: str, flag: str = "NAME") -> str:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    from chemtune.datagen.client import DEFAULT_BASE_URL, DEFAULT_MODEL
-
     p = sub.add_parser(
         "generate",
         parents=[common],
         help="generate instruction data from documents with an LLM (key from $OPENAI_API_KEY)",
+        description="Every option below can also come from a YAML file (--config); flags override it.",
     )
-    p.add_argument("--task", required=True, help="task name (summarize_extract, keywords, qa, … or yours)")
-    p.add_argument("--source", required=True, help="a .txt .md .jsonl .csv .pdf file, or hf:DATASET_ID")
-    p.add_argument("--text-column", help="column holding the text (.jsonl/.csv/hf)")
-    p.add_argument("--split", default="train", help="split of a Hugging Face dataset")
-    p.add_argument("--out", required=True, help="name of the new dataset")
-    p.add_argument("--base-url", default=DEFAULT_BASE_URL, help="OpenAI-compatible API URL")
-    p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("--concurrency", type=int, default=8, help="requests in flight at once")
-    p.add_argument("--limit", type=int, help="only the first N documents")
-    p.add_argument("--batch-api", action="store_true", help="use the OpenAI Batch API (half price, slower)")
-    p.add_argument("--poll", type=float, default=10.0, help="seconds between Batch API status checks")
-    p.add_argument("--lang", choices=["en", "ko"], help="instruction language (default: the task's)")
-    p.add_argument("--instruction", help="replace the task's instruction text")
-    p.add_argument(
-        "--property", help="extract_property: water_uptake, ion_exchange_capacity, ion_conductivity"
-    )
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--max-tokens", type=int, default=1024, help="longest answer; longer is a failure")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds per request before a retry")
-    p.add_argument("--no-json-mode", action="store_true", help="never ask for JSON mode")
-    p.add_argument("--no-dedup", action="store_true", help="keep near-duplicate records")
-    p.add_argument("--dedup-threshold", type=float, default=DEFAULT_THRESHOLD,
-                   help="similarity counted as duplicate")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing dataset of that name")
+    p.add_argument("--config", help="YAML file of generation options (a generate job's config.yaml works)")
+    options.add_cli_options(p.add_argument_group("generation options"), generation.GenerateConfig,
+                            skip=tuple(generation.LLMSettings.model_fields))
+    options.add_cli_options(p.add_argument_group("teacher LLM (and its retries)"), generation.LLMSettings)
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser(
@@ -252,16 +194,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     p.add_argument("source", help="a .jsonl .json .csv file, or hf:DATASET_ID")
     p.add_argument("--out", required=True, help="name of the new dataset")
-    p.add_argument(
-        "--format",
-        default="auto",
-        help="auto, alpaca, sharegpt, messages, chemtune, hydra, camel or chemrxiv",
-    )
-    p.add_argument("--split", default="train")
-    p.add_argument("--limit", type=int)
-    p.add_argument("--no-dedup", action="store_true", help="keep exact and near duplicates")
-    p.add_argument("--dedup-threshold", type=float, default=DEFAULT_THRESHOLD)
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing dataset of that name")
+    options.add_cli_options(p.add_argument_group("import options"), generation.ImportConfig)
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", parents=[common], help="export a dataset (JSONL, save_to_disk, Hub)")

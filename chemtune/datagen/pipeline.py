@@ -15,19 +15,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from chemtune import workspace
 from chemtune.datagen.cache import ResponseCache, cache_key
 from chemtune.datagen.client import (
     DEFAULT_PRICES,
     LLMClient,
     LLMRequestError,
-    LLMSettings,
     LLMSetupError,
     cost_usd,
 )
-from chemtune.datagen.dedup import DEFAULT_THRESHOLD
+from chemtune.datagen.config import GenerateConfig
 from chemtune.datagen.sources import Document
 from chemtune.datagen.tasks import Task, get_task, property_params, validate_answer
 from chemtune.errors import ChemtuneError
@@ -36,26 +33,6 @@ from chemtune.records import FAILURES_FILE, Record, detect_lang, record_id, save
 
 SNIPPET = 160
 TICK_S = 0.5
-
-
-class GenerateConfig(BaseModel):
-    """Everything that defines a generation run; stored as the job's config.yaml (never the API key)."""
-
-    task: str = Field("summarize_extract", description="Task name from the catalogue (or one of yours).")
-    lang: str | None = Field(None, description="Instruction language 'en' or 'ko' (default: the task's).")
-    instruction: str | None = Field(None, description="Edited instruction text (default: the catalogue's).")
-    property: str | None = Field(None, description="extract_property only: water_uptake, "
-                                                   "ion_exchange_capacity or ion_conductivity.")
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    concurrency: int = Field(8, ge=1, le=512, description="Requests in flight at once.")
-    dedup: bool = Field(True, description="Remove exact and near-duplicate records.")
-    dedup_threshold: float = Field(DEFAULT_THRESHOLD, gt=0, le=1,
-                                   description="Similarity at or above which a record is "
-                                                                 "a duplicate (character 3-gram Jaccard).")
-    prices: dict[str, dict[str, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES),
-                                                description="USD per 1M tokens by model (input, output).")
-    batch_api: bool = Field(False, description="Use the OpenAI Batch API (half price, answers within 24 h).")
-    batch_poll_s: float = Field(10.0, gt=0, description="Seconds between Batch API status checks.")
 
 
 @dataclass
@@ -390,7 +367,7 @@ def generate_dataset(
             "cached_answers": stats.cached,
         },
         "cost_usd": cost,
-        "prices": config.prices,
+        "prices": config.prices or DEFAULT_PRICES,
         "summary": summary,
         "dedup": {"enabled": config.dedup, "threshold": config.dedup_threshold, "removed": len(duplicates)},
         "seconds": round(time.time() - stats.started, 2),

@@ -75,11 +75,16 @@ def dataset_overview(name: str) -> dict[str, Any]:
         "prompt_tokens": (data.get("usage") or {}).get("prompt_tokens"),
         "completion_tokens": (data.get("usage") or {}).get("completion_tokens"),
         "cost_usd": data.get("cost_usd"),
-        "model": ((data.get("generation") or {}).get("llm") or {}).get("model"),
+        "model": _teacher_model(data.get("generation") or {}),
         "path": info.get("path"),
         "warnings": problems,
         "meta": data,
     }
+
+
+def _teacher_model(generation: dict[str, Any]) -> str | None:
+    """The teacher's model name (older datasets kept it under `llm`)."""
+    return generation.get("model") or (generation.get("llm") or {}).get("model")
 
 
 def overview_table() -> list[list[Any]]:

@@ -9,7 +9,6 @@ import pytest
 
 from chemtune.datagen import batch as batch_api
 from chemtune.datagen.cache import ResponseCache
-from chemtune.datagen.client import LLMSettings
 from chemtune.datagen.pipeline import GenerateConfig, generate_dataset
 from chemtune.datagen.sources import Document
 from chemtune.jobs import JobAborted
@@ -35,7 +34,7 @@ def _docs(count: int) -> list[Document]:
 
 
 def _config(stub: OpenAIStub) -> GenerateConfig:
-    return GenerateConfig(task="keywords", llm=LLMSettings(base_url=stub.base_url), batch_api=True,
+    return GenerateConfig(task="keywords", base_url=stub.base_url, batch_api=True,
                           dedup=False, batch_poll_s=0.02)
 
 

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from chemtune import jobs
+from chemtune import jobs, workspace
 from chemtune.datagen import job as generate_job
 from chemtune.datagen.cache import ResponseCache
-from chemtune.datagen.client import LLMSettings
 from chemtune.datagen.pipeline import GenerateConfig
 from chemtune.records import list_datasets
 from tests.support.datagen_answers import task_answers
@@ -168,7 +167,7 @@ def test_cli_batch_api_collects_answers_by_custom_id(stub: OpenAIStub, tmp_path:
 
     def batch_run(out: str) -> dict:
         code, result, err = _run("generate", "--task", "keywords", "--source", str(source), "--out", out,
-                                 "--base-url", stub.base_url, "--batch-api", "--poll", "0.05", "--json")
+                                 "--base-url", stub.base_url, "--batch-api", "--batch-poll-s", "0.05", "--json")
         assert code == 0, err
         return result
 
@@ -204,8 +203,9 @@ def test_generate_job_gets_the_key_from_its_environment_only(
 ) -> None:
     stub.latency = 0.05
     source = _abstracts(tmp_path / "papers.jsonl", 8)
-    config = GenerateConfig(task="keywords", llm=LLMSettings(base_url=stub.base_url), concurrency=2)
-    run = generate_job.start("from-job", source, config, api_key=KEY, text_column="abstract")
+    config = GenerateConfig(task="keywords", base_url=stub.base_url, concurrency=2, out="from-job",
+                            source=str(source), text_column="abstract")
+    run = generate_job.start(config, api_key=KEY)
     status = jobs.wait(run, timeout=90)
     assert status["status"] == "done", run.log_tail()
     assert status["result"]["succeeded"] == 8
@@ -217,12 +217,30 @@ def test_generate_job_gets_the_key_from_its_environment_only(
     assert "api_key" not in run.config_file.read_text() and _no_key_in(isolated_workspace) == []
 
 
+def test_a_generate_job_config_repeats_it_from_the_cli(
+        stub: OpenAIStub, tmp_path: Path, isolated_workspace: Path) -> None:
+    source = _abstracts(tmp_path / "papers.jsonl", 3)
+    config = GenerateConfig(task="keywords", base_url=stub.base_url, concurrency=2, out="first",
+                            source=str(source), text_column="abstract", temperature=0.3, max_tokens=300)
+    run = generate_job.start(config, api_key=KEY)
+    assert jobs.wait(run, timeout=90)["status"] == "done", run.log_tail()
+    saved = workspace.read_yaml(run.config_file)
+    assert set(saved) == {"kind", *GenerateConfig.model_fields}
+    sent = stub.count("/v1/chat/completions")
+    code, result, err = _run("generate", "--config", str(run.config_file), "--out", "again", "--json")
+    assert code == 0, err
+    # The same requests (model, messages, temperature, max_tokens): every answer comes from the cache.
+    assert result["succeeded"] == 3 and result["cached"] == 3
+    assert stub.count("/v1/chat/completions") == sent
+
+
 def test_stopping_a_generate_job_saves_nothing_but_keeps_the_answers_for_a_rerun(
         stub: OpenAIStub, tmp_path: Path, isolated_workspace: Path) -> None:
     stub.latency = 0.2
     source = _abstracts(tmp_path / "papers.jsonl", 30)
-    config = GenerateConfig(task="keywords", llm=LLMSettings(base_url=stub.base_url), concurrency=2)
-    run = generate_job.start("stopped", source, config, api_key=KEY, text_column="abstract")
+    config = GenerateConfig(task="keywords", base_url=stub.base_url, concurrency=2, out="stopped",
+                            source=str(source), text_column="abstract")
+    run = generate_job.start(config, api_key=KEY)
     cache = ResponseCache(isolated_workspace / "cache" / "llm")
     deadline = time.monotonic() + 30
     while len(cache) < 3 and time.monotonic() < deadline:
@@ -238,8 +256,9 @@ def test_a_failed_job_records_its_error_without_the_key(
         stub: OpenAIStub, tmp_path: Path, isolated_workspace: Path) -> None:
     stub.on(lambda body: True, *[Fail(401, message=f"Incorrect API key provided: {KEY}")] * 20)
     source = _abstracts(tmp_path / "papers.jsonl", 4)
-    config = GenerateConfig(task="keywords", llm=LLMSettings(base_url=stub.base_url), concurrency=2)
-    run = generate_job.start("refused", source, config, api_key=KEY, text_column="abstract")
+    config = GenerateConfig(task="keywords", base_url=stub.base_url, concurrency=2, out="refused",
+                            source=str(source), text_column="abstract")
+    run = generate_job.start(config, api_key=KEY)
     status = jobs.wait(run, timeout=60)
     assert status["status"] == "failed"
     assert "HTTP 401: Incorrect API key provided: ***" in status["error"]

@@ -1,4 +1,4 @@
-"""Bad option values on the command line end as one line naming the flag, with exit code 1."""
+"""Bad option values on the command line end as one line naming the option, with exit code 1."""
 
 from __future__ import annotations
 
@@ -27,15 +27,18 @@ def doc(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--concurrency", "0"], "error: --concurrency: must be at least 1"),
-    (["--dedup-threshold", "1.5"], "error: --dedup-threshold: must be at most 1"),
-    (["--temperature", "-1"], "error: --temperature: must be at least 0"),
-    (["--limit", "0"], "error: --limit: must be at least 1"),
+    (["--concurrency", "0"], "Requests at once (concurrency): Input should be greater than or equal to 1"),
+    (["--dedup-threshold", "1.5"], "Duplicate similarity (dedup_threshold): Input should be less than or "
+                                   "equal to 1"),
+    (["--temperature", "-1"], "Temperature (temperature): Input should be greater than or equal to 0"),
+    (["--limit", "0"], "Documents to use (limit): Input should be greater than or equal to 1"),
+    (["--prices", "gpt-4o=cheap"], "Prices (USD per 1M tokens) (prices): 'gpt-4o=cheap': write "
+                                   "MODEL=INPUT/OUTPUT"),
 ])
-def test_generate_names_the_flag_with_a_bad_value(
+def test_generate_names_the_option_with_a_bad_value(
         capsys: pytest.CaptureFixture, doc: Path, flags: list[str], message: str) -> None:
     argv = ["generate", "--task", "keywords", "--source", str(doc), "--out", "x", *flags]
-    assert _error_line(capsys, argv).startswith(message)
+    assert _error_line(capsys, argv).startswith("error: generation options: " + message)
 
 
 def test_import_checks_the_dedup_threshold_before_importing(
@@ -45,7 +48,8 @@ def test_import_checks_the_dedup_threshold_before_importing(
             {"instruction": "What is NaCl?", "output": "Salt"}]
     source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     line = _error_line(capsys, ["import", str(source), "--out", "two", "--dedup-threshold", "0"])
-    assert line.startswith("error: --dedup-threshold: must be more than 0 and at most 1")
+    assert line.startswith("error: import options: Duplicate similarity (dedup_threshold): Input should be "
+                           "greater than 0")
     assert not (isolated_workspace / "datasets" / "two").exists()
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from chemtune.datagen.client import LLMSettings
 from chemtune.datagen.pipeline import GenerateConfig, generate_dataset, preview
 from chemtune.datagen.sources import Document
 from chemtune.errors import ChemtuneError
@@ -25,11 +24,9 @@ def stub():
 
 
 def _config(stub: OpenAIStub, **changes) -> GenerateConfig:
-    llm = {"base_url": stub.base_url, "model": "gpt-4o-mini", "backoff_s": 0.01, "timeout_s": 2.0,
-           "max_attempts": 3, **changes.pop("llm", {})}
-    return GenerateConfig(
-        task=changes.pop("task", "keywords"), llm=LLMSettings(**llm), concurrency=4, **changes
-    )
+    teacher = {"base_url": stub.base_url, "model": "gpt-4o-mini", "backoff_s": 0.01, "timeout": 2.0,
+               "max_attempts": 3}
+    return GenerateConfig(**{"task": "keywords", "concurrency": 4, **teacher, **changes})
 
 
 def _docs(count: int) -> list[Document]:
@@ -73,7 +70,7 @@ def test_429_waits_for_retry_after_then_succeeds(stub: OpenAIStub) -> None:
 
 def test_server_errors_and_timeouts_are_retried(stub: OpenAIStub) -> None:
     stub.script(Fail(500), Slow(5))  # the second try outlives the 0.5 s client timeout
-    summary = generate_dataset("retry", _docs(1), _config(stub, llm={"timeout_s": 0.5}), KEY)
+    summary = generate_dataset("retry", _docs(1), _config(stub, timeout=0.5), KEY)
     assert summary["succeeded"] == 1
     assert stub.count("/v1/chat/completions") == 3
 
@@ -99,7 +96,7 @@ def test_every_document_ends_up_in_the_dataset_or_the_failures(stub: OpenAIStub)
     stub.on("Doc5:", Slow(5), Slow(5), Slow(5))
     stub.on("Doc6:", Reply('{"words": ["wrong key"]}'))
     stub.on("Doc7:", Fail(429, retry_after=0.1))
-    summary = generate_dataset("mixed", docs, _config(stub, llm={"timeout_s": 0.4}), KEY)
+    summary = generate_dataset("mixed", docs, _config(stub, timeout=0.4), KEY)
 
     folder = Path(summary["path"])
     records, failures = _lines(folder / "records.jsonl"), _lines(folder / "failures.jsonl")
@@ -188,9 +185,10 @@ def test_refused_key_stops_the_run_with_a_message_that_hides_the_key(
 
 
 def test_unreachable_server_fails_fast_with_its_address(free_port: int) -> None:
-    llm = LLMSettings(base_url=f"http://127.0.0.1:{free_port}/v1", backoff_s=0.01, max_attempts=2)
+    config = GenerateConfig(task="keywords", base_url=f"http://127.0.0.1:{free_port}/v1", backoff_s=0.01,
+                            max_attempts=2)
     with pytest.raises(ChemtuneError, match=f"cannot reach http://127.0.0.1:{free_port}/v1"):
-        generate_dataset("nowhere", _docs(20), GenerateConfig(task="keywords", llm=llm), KEY)
+        generate_dataset("nowhere", _docs(20), config, KEY)
 
 
 def test_a_chosen_property_is_what_the_answers_are_checked_for(stub: OpenAIStub) -> None:

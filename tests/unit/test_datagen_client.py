@@ -32,8 +32,8 @@ def test_another_model_that_only_shares_a_prefix_has_no_price(model: str) -> Non
 def test_live_cost_is_at_the_batch_price_when_the_batch_api_is_used() -> None:
     stats = Stats(requested=4, succeeded=2, prompt_tokens=1_000_000, completion_tokens=100_000)
     prices = {"gpt-4o": {"input": 2.5, "output": 10.0}}
-    live = stats_dict(stats, GenerateConfig(llm=LLMSettings(model="gpt-4o"), prices=prices))
-    batch = stats_dict(stats, GenerateConfig(llm=LLMSettings(model="gpt-4o"), prices=prices, batch_api=True))
+    live = stats_dict(stats, GenerateConfig(model="gpt-4o", prices=prices))
+    batch = stats_dict(stats, GenerateConfig(model="gpt-4o", prices=prices, batch_api=True))
     assert (live["cost_usd"], batch["cost_usd"]) == (3.5, 1.75)
 
 
@@ -45,12 +45,11 @@ def test_redact_blanks_the_key_and_its_common_shortenings() -> None:
     assert redact("nothing secret", "EMPTY") == "nothing secret"
 
 
-def test_backoff_waits_for_retry_after_capped_else_grows() -> None:
-    client = LLMClient(LLMSettings(base_url="http://127.0.0.1:9/v1", backoff_s=1.0, max_backoff_s=30), "k")
-    assert client._wait(1, 7.0) == 7.0
-    assert client._wait(1, 120.0) == 30.0
-    first, third = client._wait(1, None), client._wait(3, None)
-    assert 0.75 <= first <= 1.25 and 3.0 <= third <= 5.0
+def test_the_client_retries_by_the_one_rule_with_the_run_s_tries_and_waits() -> None:
+    from chemtune.retry import RetryPolicy
+
+    settings = LLMSettings(base_url="http://127.0.0.1:9/v1", max_attempts=4, backoff_s=0.5, max_backoff_s=30)
+    assert LLMClient(settings, "k").policy == RetryPolicy(attempts=4, backoff_s=0.5, max_wait_s=30)
 
 
 def test_cache_key_ignores_nothing_but_the_secret(isolated_workspace) -> None:
