@@ -8,6 +8,7 @@ from typing import Any
 
 from chemtune.chat.engine import Reply, Settings, clean_messages
 from chemtune.errors import ChemtuneError
+from chemtune.retry import CHAT, RetryPolicy
 
 
 def _explain(base_url: str, exc: Exception) -> ChemtuneError:
@@ -36,9 +37,14 @@ def _message(exc: Any) -> str:
 
 
 class RemoteChat:
-    """Streams answers from an OpenAI-compatible `/v1/chat/completions`, with the engine's interface."""
+    """Streams answers from an OpenAI-compatible `/v1/chat/completions`, with the engine's interface.
 
-    def __init__(self, base_url: str, model: str = "", api_key: str = "", timeout: float = 120.0) -> None:
+    Requests follow the one retry rule (chemtune.retry) with a chat turn's numbers: a person is waiting,
+    so one more try after a short wait. Only the start of a turn is retried, never a half-streamed answer.
+    """
+
+    def __init__(self, base_url: str, model: str = "", api_key: str = "", timeout: float = 120.0,
+                 retry: RetryPolicy = CHAT) -> None:
         from openai import OpenAI
 
         base_url = (base_url or "").strip().rstrip("/")
@@ -47,12 +53,13 @@ class RemoteChat:
                                 "(for example http://127.0.0.1:8000/v1).")
         self.base_url = base_url
         self.model = (model or "").strip()
+        self.retry = retry
         # Local servers often need no key, but the client insists on one.
         self.client = OpenAI(base_url=base_url, api_key=api_key or "none", timeout=timeout, max_retries=0)
 
     def model_names(self) -> list[str]:
         try:
-            return [m.id for m in self.client.models.list()]
+            return [m.id for m in self.retry.call(self.client.models.list)]
         except Exception as exc:
             raise _explain(self.base_url, exc) from None
 
@@ -76,7 +83,7 @@ class RemoteChat:
             request["stop"] = list(settings.stop)
         reply = Reply(model=model)
         try:
-            response = self.client.chat.completions.create(**request)
+            response = self.retry.call(lambda: self.client.chat.completions.create(**request))
         except Exception as exc:
             raise _explain(self.base_url, exc) from None
         usage = None
