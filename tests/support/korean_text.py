@@ -63,6 +63,17 @@ def english_words(text: str, names: Iterable[str] = ()) -> list[str]:
     return found
 
 
+def names_in_workspace() -> set[str]:
+    """What pickers list by name in $CHEMTUNE_HOME: models, datasets and runs (shown as they are called)."""
+    from chemtune import models, records
+    from chemtune.train import monitor
+
+    found = set(models.PRESETS) | {p.hub_id for p in models.PRESETS.values()} | set(models.model_choices())
+    found |= {row["name"] for row in records.list_datasets()}
+    found |= {row["run_id"] for row in monitor.train_runs()}
+    return found
+
+
 def findings(texts: Iterable[tuple[str, str]], names: Iterable[str] = ()) -> list[str]:
     """'where: "text" → English words' for every (where, text) with English UI text in it."""
     names = set(names)

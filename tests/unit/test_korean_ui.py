@@ -17,7 +17,7 @@ import gradio as gr
 import pytest
 
 import pages
-from tests.support.korean_text import findings
+from tests.support.korean_text import findings, names_in_workspace
 
 PAGE_NAMES = [page.__name__.rsplit(".", 1)[-1] for page in pages.PAGES]
 CHOICE_KINDS = (gr.Radio, gr.Dropdown, gr.CheckboxGroup)
@@ -33,17 +33,6 @@ def korean_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[gr.Blocks]:
         mp.setenv("CHEMTUNE_LANG", "ko")
         mp.setenv("HF_HUB_OFFLINE", "1")
         yield app.build_app()
-
-
-def names_in_workspace() -> set[str]:
-    """What pickers list by name: models, datasets and runs (a name is shown as it is called)."""
-    from chemtune import models, records
-    from chemtune.train import monitor
-
-    found = set(models.PRESETS) | {p.hub_id for p in models.PRESETS.values()} | set(models.model_choices())
-    found |= {row["name"] for row in records.list_datasets()}
-    found |= {row["run_id"] for row in monitor.train_runs()}
-    return found
 
 
 def descendants(block: gr.blocks.Block) -> list[gr.blocks.Block]:
