@@ -7,6 +7,8 @@ limits and default come from the declared field, so a tab can never disagree wit
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gradio as gr
@@ -61,3 +63,27 @@ def option_widget(text: PageText, config: type[BaseModel], name: str, prefix: st
     component = cls(label=text.text(f"{prefix}_{name}"), info=text.text(f"{prefix}_{name}_help"),
                     **(common | overrides))
     return text.register(component, label=f"{prefix}_{name}", info=f"{prefix}_{name}_help", choices=choices)
+
+
+def by_name(handler: Callable, widgets: Mapping[str, Any]) -> tuple[Callable, set]:
+    """(fn, inputs) for an event whose handler takes its values by name: `handler(values, …)` gets
+    {name: value} for the named widgets, so reordering the layout cannot swap two arguments.
+
+        send.click(*by_name(send_message, {"message": box, "lang": text.language}), outputs=[…])
+
+    Gradio's set-style inputs hand the wrapper {component: value}; a `request` parameter of the handler
+    still receives the gr.Request."""
+    names = {component: name for name, component in widgets.items()}
+    wants_request = "request" in inspect.signature(handler).parameters
+
+    def named(data: dict) -> dict[str, Any]:
+        return {names[component]: value for component, value in data.items()}
+
+    if inspect.isgeneratorfunction(handler):
+        def call(data: dict, request: gr.Request) -> Any:
+            yield from (handler(named(data), request=request) if wants_request else handler(named(data)))
+    else:
+        def call(data: dict, request: gr.Request) -> Any:
+            return handler(named(data), request=request) if wants_request else handler(named(data))
+    call.__name__ = call.__qualname__ = handler.__name__
+    return call, set(widgets.values())
