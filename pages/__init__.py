@@ -9,6 +9,6 @@ Import heavy libraries (torch, transformers) inside handlers, not at the top of 
 app starts in seconds. See pages/i18n.py for how text follows the language switch.
 """
 
-from pages import chat, data, evaluate, train
+from pages import chat, data, evaluate, study, train
 
-PAGES = (data, train, evaluate, chat)
+PAGES = (data, train, evaluate, chat, study)

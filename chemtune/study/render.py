@@ -18,7 +18,7 @@ HEADERS = {
     "average": {"en": "Average", "ko": "평균(전체 문항)"},
     "mean": {"en": "Mean of sub-categories", "ko": "세부 분류 평균"},
     "delta": {"en": "Δ accuracy vs none [95% CI]", "ko": "정확도 차이(튜닝 없음 대비) [95% 신뢰구간]"},
-    "p": {"en": "McNemar p", "ko": "McNemar p값"},
+    "p": {"en": "McNemar p", "ko": "맥니마 p값"},
     "overlap": {"en": "Overlap with tuning data", "ko": "학습 데이터와 겹침"},
     "not_checked": {"en": "not checked", "ko": "확인 못 함"},
     "macro_f1": {"en": "macro-F1", "ko": "매크로 F1"},
