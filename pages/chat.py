@@ -10,7 +10,8 @@ import gradio as gr
 
 from chemtune.chat import presets
 from chemtune.errors import ChemtuneError
-from pages.i18n import PageText
+from pages.i18n import PageText, lookup
+from pages.widgets import by_name
 
 STRINGS = {
     "tab": {"en": "Chat", "ko": "채팅"},
@@ -45,7 +46,8 @@ STRINGS = {
     "preset": {"en": "Preset", "ko": "프리셋"},
     "preset_lang": {"en": "Preset language", "ko": "프리셋 언어"},
     "decoding": {"en": "Decoding", "ko": "디코딩"},
-    "sampling": {"en": "Sample (off = greedy, as in the paper)", "ko": "샘플링 (끄면 논문처럼 greedy)"},
+    "sampling": {"en": "Sample (off = greedy, as in the paper)",
+                 "ko": "샘플링 (끄면 논문처럼 가장 확률 높은 토큰을 고름)"},
     "temperature": {"en": "Temperature", "ko": "온도"},
     "top_p": {"en": "Top-p", "ko": "Top-p"},
     "max_new": {"en": "Max new tokens", "ko": "최대 생성 토큰"},
@@ -59,120 +61,178 @@ STRINGS = {
     "stop": {"en": "Stop", "ko": "중지"},
     "clear": {"en": "Clear", "ko": "지우기"},
     "examples": {"en": "Example prompts (one per task type)", "ko": "예시 프롬프트 (작업 유형별)"},
+    "example_ko": {"en": "KO", "ko": "한국어"},
+    "example_en": {"en": "EN", "ko": "영어"},
     "compare_remote": {"en": "Compare mode needs a model loaded here, not a remote endpoint.",
                        "ko": "비교 모드는 원격 엔드포인트가 아니라 여기서 불러온 모델에서만 됩니다."},
+    "preset_chemist": {"en": "Chemistry expert", "ko": "화학 전문가"},
+    "preset_tutor": {"en": "Teacher", "ko": "화학 교사"},
+    "preset_none": {"en": "None", "ko": "없음"},
+    "lang_ko": {"en": "Korean", "ko": "한국어"},
+    "lang_en": {"en": "English", "ko": "영어"},
+    # what the handlers write
+    "loaded": {"en": "Loaded **{base}** on {device}{adapter}.",
+               "ko": "**{base}** 모델을 {device}에 불러왔습니다{adapter}."},
+    "with_adapter": {"en": " with adapter **{name}**", "ko": " (어댑터 **{name}**)"},
+    "unloaded": {"en": "No model loaded; memory freed.",
+                 "ko": "불러온 모델이 없습니다. 메모리를 비웠습니다."},
+    "stats": {"en": "**{who}:** first token {ttft} · {speed} · {tokens} tokens",
+              "ko": "**{who}:** 첫 토큰 {ttft} · {speed} · {tokens} 토큰"},
+    "speed": {"en": "{rate} tokens/s", "ko": "초당 {rate} 토큰"},
+    "who_tuned": {"en": "Tuned", "ko": "튜닝 모델"},
+    "who_base": {"en": "Base", "ko": "기본 모델"},
+    "who_answer": {"en": "Answer", "ko": "답변"},
+    "stopped": {"en": " · stopped", "ko": " · 중지됨"},
 }
 
-PRESET_CHOICES = [("Chemistry expert / 화학 전문가", "chemist"), ("Teacher / 화학 교사", "tutor"),
-                  ("None / 없음", "none")]
+PRESETS = {"chemist": "preset_chemist", "tutor": "preset_tutor", "none": "preset_none"}
+PRESET_LANGS = {"ko": "lang_ko", "en": "lang_en"}
+# How often a streaming answer is redrawn: a browser update per token would cost more time than the token
+# itself on a fast model, and the generation thread would wait for the UI.
+REDRAW_S = 0.05
 STOPS: Any = None  # StopSignals, made on first build (chemtune.chat imports torch lazily)
 
 
 def _say(key: str, lang: str, **args: Any) -> str:
-    texts = STRINGS[key]
-    return (texts.get(lang) or texts["en"]).format(**args)
+    return lookup(STRINGS, key, lang if lang in STRINGS[key] else "en", args or None)
 
 
-def _error(exc: Exception) -> gr.Error:
-    return gr.Error(str(exc), print_exception=False)
+def _error(exc: ChemtuneError, lang: str) -> gr.Error:
+    return gr.Error(exc.text(lang), print_exception=False)
 
 
-# ---- handlers ------------------------------------------------------------------------------------
+def describe(engine: Any, active: str, lang: str) -> str:
+    """The status line: which model (and adapter) is loaded, on which device."""
+    if not engine.loaded:
+        return _say("unloaded", lang)
+    info = engine.info()
+    device = str(info["device"])
+    device = f"GPU ({device})" if device.startswith("cuda") else device.upper()
+    extra = _say("with_adapter", lang, name=active) if active != engine.base else ""
+    return _say("loaded", lang, base=info["base"], device=device, adapter=extra)
+
+
+def speeds(answers: list, lang: str) -> str:
+    """One line per answer so far: time to the first token, tokens per second, tokens."""
+    lines = []
+    for answer in answers:
+        reply = answer.reply
+        ttft = f"{reply.ttft_ms:.0f} ms" if reply.ttft_ms is not None else "–"
+        rate = f"{reply.tokens_per_second:.1f}" if reply.tokens_per_second else "–"
+        line = _say("stats", lang, who=_say(f"who_{answer.who}", lang), ttft=ttft,
+                    speed=_say("speed", lang, rate=rate), tokens=reply.tokens)
+        lines.append(line + (_say("stopped", lang) if reply.stopped else ""))
+    return "  \n".join(lines)
+
+
+def example_labels(lang: str) -> list[str]:
+    return [f"{_say(f'example_{ex_lang}', lang)} · {presets.TASK_LABELS[task][lang]}"
+            for ex_lang, task in EXAMPLE_PAIRS]
+
+
+EXAMPLE_PAIRS = [(lang, task) for lang in ("ko", "en") for task in presets.EXAMPLES]
+
+
+# ---- handlers: each takes its inputs by name (pages.widgets.by_name) ---------------------------------
 def refresh_adapters(current: str) -> dict:
     from chemtune.chat.session import adapter_choices
 
-    choices = adapter_choices()
-    return gr.update(choices=choices, value=current or "")
+    return gr.update(choices=adapter_choices(), value=current or "")
 
 
-def adapter_picked(adapter: str, base: str) -> str:
+def adapter_picked(form: dict) -> str:
+    """A picked train run brings its base model along; a folder path leaves the model as it is."""
     from chemtune.chat.adapters import run_base_model
 
+    adapter, base = form["adapter"], form["base"]
     try:
         return run_base_model(adapter) or base if adapter and "/" not in adapter else base
     except ChemtuneError:
         return base
 
 
-def load(base: str, adapter: str, trust: bool, lang: str) -> tuple[str, str]:
-    from chemtune.chat.session import describe, load_local
+def load(form: dict) -> tuple[str, str]:
+    from chemtune.chat.session import load_local
 
     try:
-        engine, active = load_local(base, adapter, trust_remote_code=bool(trust))
+        engine, active = load_local(form["base"], form["adapter"], trust_remote_code=bool(form["trust"]))
     except ChemtuneError as exc:
-        raise _error(exc) from None
-    return active, describe(engine, active, lang)
+        raise _error(exc, form["lang"]) from None
+    return active, describe(engine, active, form["lang"])
 
 
-def _resident_or_default() -> str:
-    """The model the app serves under /v1 when it does (the tab shares it), else the best one offline."""
+def unload(form: dict) -> tuple[Any, str]:
     from chemtune.chat.engine import shared_engine
-    from chemtune.models import default_model
-
-    return shared_engine().pinned or default_model()
-
-
-def unload(lang: str) -> tuple[str, str]:
-    from chemtune.chat.engine import shared_engine
-    from chemtune.chat.session import describe
 
     engine = shared_engine()
     try:
         engine.unload()
     except ChemtuneError as error:
-        return gr.update(), f"⚠️ {error}"
-    return "", describe(engine, "", lang)
+        return gr.update(), f"⚠️ {error.text(form['lang'])}"
+    return "", describe(engine, "", form["lang"])
 
 
-def check_remote(url: str, key: str, lang: str) -> str:
+def redraw_status(form: dict) -> str:
+    """The status line again, in the language just picked."""
+    from chemtune.chat.engine import shared_engine
+
+    return describe(shared_engine(), form["active"], form["lang"])
+
+
+def check_remote(form: dict) -> str:
     from chemtune.chat.remote import RemoteChat
 
     try:
-        names = RemoteChat(url, "", key).model_names()
+        names = RemoteChat(form["url"], "", form["key"]).model_names()
     except ChemtuneError as exc:
-        raise _error(exc) from None
-    return _say("remote_models", lang, names=", ".join(names) or "—")
+        raise _error(exc, form["lang"]) from None
+    return _say("remote_models", form["lang"], names=", ".join(names) or "—")
 
 
-def send(message: str, history: list, base_history: list, active: str, base: str, adapter: str,
-         trust: bool, use_remote: bool, url: str, remote_model: str, key: str, system: str, sampling: bool,
-         temperature: float, top_p: float, max_new: int, compare: bool, lang: str,
-         request: gr.Request) -> Any:
+def send(form: dict, request: gr.Request) -> Any:
     """Stream one turn; yields (message box, chatbot, base chatbot, stats, active model, status)."""
     from chemtune.chat.engine import Settings
-    from chemtune.chat.session import Turn, describe, load_local, respond
+    from chemtune.chat.session import Turn, load_local, respond
 
-    if not (message or "").strip():
+    lang, active = form["lang"], form["active"]
+    if not (form["message"] or "").strip():
         return
     status = gr.update()
     try:
-        settings = Settings(max_new_tokens=int(max_new), temperature=float(temperature) if sampling else 0.0,
-                            top_p=float(top_p), fit_context=True).check()
-        if use_remote:
-            if compare:
-                raise ChemtuneError(_say("compare_remote", lang))
+        settings = Settings(max_new_tokens=int(form["max_new"]),
+                            temperature=float(form["temperature"]) if form["sampling"] else 0.0,
+                            top_p=float(form["top_p"]), fit_context=True).check()
+        if form["use_remote"]:
+            if form["compare"]:
+                raise ChemtuneError(_say("compare_remote", "en"), ko=_say("compare_remote", "ko"))
             from chemtune.chat.remote import RemoteChat
 
-            backend, model, compare_with = RemoteChat(url, remote_model, key), remote_model, None
+            backend = RemoteChat(form["url"], form["remote_model"], form["key"])
+            model, compare_with = form["remote_model"], None
         else:
             # What the pickers show is what answers: loads it if Load was not pressed (a no-op otherwise).
-            engine, active = load_local(base, adapter, trust_remote_code=bool(trust))
+            engine, active = load_local(form["base"], form["adapter"], trust_remote_code=bool(form["trust"]))
             status = describe(engine, active, lang)
             backend, model = engine, active
-            compare_with = engine.base if compare else None
-        turn = Turn(backend, model, system, settings, compare_with, lang, STOPS.fresh(request.session_hash))
-        for chat, base_chat, stats in respond(turn, message, history, base_history):
-            yield "", chat, base_chat, stats, active, status
+            compare_with = engine.base if form["compare"] else None
+        turn = Turn(backend, model, form["system"], settings, compare_with, STOPS.fresh(request.session_hash))
+        for chat, base_chat, answers in respond(turn, form["message"], form["history"],
+                                                form["base_history"], redraw_s=REDRAW_S):
+            yield "", chat, base_chat, speeds(answers, lang), active, status
     except ChemtuneError as exc:
-        raise _error(exc) from None
+        raise _error(exc, lang) from None
 
 
 def stop(request: gr.Request) -> None:
     STOPS.stop(request.session_hash)
 
 
-def fill_system(preset: str, preset_lang: str) -> str:
-    return presets.system_prompt(preset, preset_lang)
+def fill_system(form: dict) -> str:
+    return presets.system_prompt(form["preset"], form["preset_lang"])
+
+
+def relabel_examples(lang: str) -> dict:
+    return gr.update(sample_labels=example_labels(lang), label=_say("examples", lang))
 
 
 # ---- layout and wiring ---------------------------------------------------------------------------
@@ -182,86 +242,121 @@ def build(text: PageText) -> None:
 
     STOPS = STOPS or StopSignals()
     text.markdown("intro")
-    active = gr.State("")
+    w: dict[str, Any] = {"active": gr.State(""), "lang": text.language}
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            with gr.Group():
-                base = _fixed(text, gr.Dropdown, "model", "model_info", choices=_model_choices(),
-                              value=_resident_or_default(), allow_custom_value=True, elem_id="chat-model")
-                adapter = _fixed(text, gr.Dropdown, "adapter", "adapter_info", choices=[("—", "")], value="",
-                                 allow_custom_value=True, elem_id="chat-adapter")
-                trust = text.add(gr.Checkbox, label="trust", info="trust_info", value=False,
-                                 elem_id="chat-trust-remote-code")
-                with gr.Row():
-                    refresh = text.add(gr.Button, value="refresh", size="sm")
-                    load_btn = text.add(gr.Button, value="load", variant="primary", size="sm",
-                                        elem_id="chat-load")
-                    unload_btn = text.add(gr.Button, value="unload", size="sm", elem_id="chat-unload")
-                status = gr.Markdown(text.text("no_model"), elem_id="chat-status")
-            use_remote = text.add(gr.Checkbox, label="use_remote", value=False, elem_id="chat-use-remote")
+            _model_box(text, w)
+            w["use_remote"] = text.add(gr.Checkbox, label="use_remote", value=False,
+                                       elem_id="chat-use-remote")
             with gr.Group(visible=False) as remote_box:
-                url = text.register(gr.Textbox(label=text.text("remote_url"), placeholder="http://127.0.0.1:8000/v1",
-                                               elem_id="chat-remote-url"), label="remote_url")
-                remote_model = text.add(gr.Textbox, label="remote_model", elem_id="chat-remote-model")
-                key = text.add(gr.Textbox, label="remote_key", type="password", elem_id="chat-remote-key")
-                check = text.add(gr.Button, value="remote_check", size="sm")
-                remote_status = gr.Markdown()
+                _remote_box(text, w)
             with text.add(gr.Accordion, label="system_box", open=True):
-                with gr.Row():
-                    preset = _fixed(text, gr.Dropdown, "preset", choices=PRESET_CHOICES, value="chemist")
-                    preset_lang = _fixed(text, gr.Radio, "preset_lang", value=text.lang,
-                                         choices=[("KO", "ko"), ("EN", "en")],
-                                         elem_id="chat-preset-lang")
-                system = text.register(gr.Textbox(label=text.text("system_box"), lines=3,
-                                                  value=presets.system_prompt("chemist", text.lang),
-                                                  elem_id="chat-system"), label="system_box")
+                _system_box(text, w)
             with text.add(gr.Accordion, label="decoding", open=False):
-                sampling = text.add(gr.Checkbox, label="sampling", value=False, elem_id="chat-sampling")
-                temperature = text.add(gr.Slider, label="temperature", minimum=0.05, maximum=2.0, value=0.7,
-                                       step=0.05)
-                top_p = text.add(gr.Slider, label="top_p", minimum=0.05, maximum=1.0, value=0.95, step=0.05)
-                max_new = text.add(gr.Slider, label="max_new", minimum=1, maximum=2048, value=256, step=1,
-                                   elem_id="chat-max-new")
-            compare = text.add(gr.Checkbox, label="compare", value=False, elem_id="chat-compare")
+                _decoding_box(text, w)
+            w["compare"] = text.add(gr.Checkbox, label="compare", value=False, elem_id="chat-compare")
         with gr.Column(scale=3):
-            with gr.Row():
-                chatbot = text.add(gr.Chatbot, label="chat_tuned", height=460, elem_id="chat-tuned",
-                                   buttons=["copy"])
-                base_chatbot = text.add(gr.Chatbot, label="chat_base", height=460, visible=False,
-                                        elem_id="chat-base", buttons=["copy"])
-            message = text.add(gr.Textbox, label="message", placeholder="message_ph", lines=2,
-                               elem_id="chat-message")
-            with gr.Row():
-                send_btn = text.add(gr.Button, value="send", variant="primary", elem_id="chat-send")
-                stop_btn = text.add(gr.Button, value="stop", variant="stop", elem_id="chat-stop")
-                clear = text.add(gr.Button, value="clear", elem_id="chat-clear")
-            stats = gr.Markdown(elem_id="chat-stats")
-            text.markdown("examples")
-            pairs = [(lang, task) for lang in ("ko", "en") for task in presets.EXAMPLES]
-            gr.Examples(examples=[[presets.EXAMPLES[task][lang]] for lang, task in pairs],
-                        example_labels=[f"{lang.upper()} · {presets.TASK_LABELS[task][lang]}"
-                                        for lang, task in pairs],
-                        inputs=[message], examples_per_page=14)
+            examples = _conversation(text, w)
+    _wire(text, w, remote_box, examples)
 
-    lang = text.language
-    refresh.click(refresh_adapters, adapter, adapter, api_visibility="private")
-    adapter.change(adapter_picked, [adapter, base], base, api_visibility="private")
-    load_btn.click(load, [base, adapter, trust, lang], [active, status], api_visibility="private")
-    unload_btn.click(unload, [lang], [active, status], api_visibility="private")
-    use_remote.change(lambda on: gr.update(visible=on), use_remote, remote_box, api_visibility="private")
-    check.click(check_remote, [url, key, lang], remote_status, api_visibility="private")
-    preset.change(fill_system, [preset, preset_lang], system, api_visibility="private")
-    preset_lang.change(fill_system, [preset, preset_lang], system, api_visibility="private")
-    compare.change(lambda on: gr.update(visible=on), compare, base_chatbot, api_visibility="private")
-    inputs = [message, chatbot, base_chatbot, active, base, adapter, trust, use_remote, url, remote_model,
-              key, system, sampling, temperature, top_p, max_new, compare, lang]
-    outputs = [message, chatbot, base_chatbot, stats, active, status]
-    send_btn.click(send, inputs, outputs, api_visibility="private")
-    message.submit(send, inputs, outputs, api_visibility="private")
-    stop_btn.click(stop, None, None, queue=False, api_visibility="private")
-    clear.click(lambda: ([], [], ""), None, [chatbot, base_chatbot, stats], api_visibility="private")
+
+def _model_box(text: PageText, w: dict) -> None:
+    with gr.Group():
+        w["base"] = _fixed(text, gr.Dropdown, "model", "model_info", choices=_model_choices(),
+                           value=_resident_or_default(), allow_custom_value=True, elem_id="chat-model")
+        w["adapter"] = _fixed(text, gr.Dropdown, "adapter", "adapter_info", choices=[("—", "")], value="",
+                              allow_custom_value=True, elem_id="chat-adapter")
+        w["trust"] = text.add(gr.Checkbox, label="trust", info="trust_info", value=False,
+                              elem_id="chat-trust-remote-code")
+        with gr.Row():
+            w["refresh"] = text.add(gr.Button, value="refresh", size="sm")
+            w["load"] = text.add(gr.Button, value="load", variant="primary", size="sm", elem_id="chat-load")
+            w["unload"] = text.add(gr.Button, value="unload", size="sm", elem_id="chat-unload")
+        # Written by the handlers (so not registered); redrawn in the new language on a switch.
+        w["status"] = gr.Markdown(text.text("no_model"), elem_id="chat-status")
+
+
+def _remote_box(text: PageText, w: dict) -> None:
+    w["url"] = text.register(gr.Textbox(label=text.text("remote_url"), placeholder="http://127.0.0.1:8000/v1",
+                                        elem_id="chat-remote-url"), label="remote_url")
+    w["remote_model"] = text.add(gr.Textbox, label="remote_model", elem_id="chat-remote-model")
+    w["key"] = text.add(gr.Textbox, label="remote_key", type="password", elem_id="chat-remote-key")
+    w["check"] = text.add(gr.Button, value="remote_check", size="sm")
+    w["remote_status"] = gr.Markdown()
+
+
+def _system_box(text: PageText, w: dict) -> None:
+    with gr.Row():
+        w["preset"] = text.register(gr.Dropdown(label=text.text("preset"), choices=text.choices(PRESETS),
+                                                value="chemist", elem_id="chat-preset"),
+                                    label="preset", choices=PRESETS)
+        w["preset_lang"] = text.register(gr.Radio(label=text.text("preset_lang"), value=text.lang,
+                                                  choices=text.choices(PRESET_LANGS),
+                                                  elem_id="chat-preset-lang"),
+                                         label="preset_lang", choices=PRESET_LANGS)
+    w["system"] = text.register(gr.Textbox(label=text.text("system_box"), lines=3,
+                                           value=presets.system_prompt("chemist", text.lang),
+                                           elem_id="chat-system"), label="system_box")
+
+
+def _decoding_box(text: PageText, w: dict) -> None:
+    w["sampling"] = text.add(gr.Checkbox, label="sampling", value=False, elem_id="chat-sampling")
+    w["temperature"] = text.add(gr.Slider, label="temperature", minimum=0.05, maximum=2.0, value=0.7,
+                                step=0.05)
+    w["top_p"] = text.add(gr.Slider, label="top_p", minimum=0.05, maximum=1.0, value=0.95, step=0.05)
+    w["max_new"] = text.add(gr.Slider, label="max_new", minimum=1, maximum=2048, value=256, step=1,
+                            elem_id="chat-max-new")
+
+
+def _conversation(text: PageText, w: dict) -> Any:
+    with gr.Row():
+        w["history"] = text.add(gr.Chatbot, label="chat_tuned", height=460, elem_id="chat-tuned",
+                                buttons=["copy"])
+        w["base_history"] = text.add(gr.Chatbot, label="chat_base", height=460, visible=False,
+                                     elem_id="chat-base", buttons=["copy"])
+    w["message"] = text.add(gr.Textbox, label="message", placeholder="message_ph", lines=2,
+                            elem_id="chat-message")
+    with gr.Row():
+        w["send"] = text.add(gr.Button, value="send", variant="primary", elem_id="chat-send")
+        w["stop"] = text.add(gr.Button, value="stop", variant="stop", elem_id="chat-stop")
+        w["clear"] = text.add(gr.Button, value="clear", elem_id="chat-clear")
+    w["stats"] = gr.Markdown(elem_id="chat-stats")
+    examples = gr.Examples(examples=[[presets.EXAMPLES[task][lang]] for lang, task in EXAMPLE_PAIRS],
+                           example_labels=example_labels(text.lang), label=text.text("examples"),
+                           inputs=[w["message"]], examples_per_page=14)
+    return examples.dataset
+
+
+def _wire(text: PageText, w: dict, remote_box: Any, examples: Any) -> None:
+    def inputs(*names: str) -> dict[str, Any]:
+        return {name: w[name] for name in names}
+
+    private = {"api_visibility": "private"}
+    conn = inputs("base", "adapter", "trust", "lang")
+    w["refresh"].click(refresh_adapters, w["adapter"], w["adapter"], **private)
+    w["adapter"].change(*by_name(adapter_picked, inputs("adapter", "base")), outputs=w["base"], **private)
+    w["load"].click(*by_name(load, conn), outputs=[w["active"], w["status"]], **private)
+    w["unload"].click(*by_name(unload, inputs("lang")), outputs=[w["active"], w["status"]], **private)
+    w["use_remote"].change(lambda on: gr.update(visible=on), w["use_remote"], remote_box, **private)
+    w["check"].click(*by_name(check_remote, inputs("url", "key", "lang")), outputs=w["remote_status"],
+                     **private)
+    for picker in (w["preset"], w["preset_lang"]):
+        picker.change(*by_name(fill_system, inputs("preset", "preset_lang")), outputs=w["system"], **private)
+    w["compare"].change(lambda on: gr.update(visible=on), w["compare"], w["base_history"], **private)
+    turn = inputs("message", "history", "base_history", "active", "base", "adapter", "trust", "use_remote",
+                  "url", "remote_model", "key", "system", "sampling", "temperature", "top_p", "max_new",
+                  "compare", "lang")
+    shown = [w[name] for name in ("message", "history", "base_history", "stats", "active", "status")]
+    for event in (w["send"].click, w["message"].submit):
+        event(*by_name(send, turn), outputs=shown, **private)
+    w["stop"].click(stop, None, None, queue=False, **private)
+    w["clear"].click(lambda: ([], [], ""), None, [w["history"], w["base_history"], w["stats"]], **private)
+    if text.language is not None:
+        text.language.change(*by_name(redraw_status, inputs("active", "lang")), outputs=w["status"],
+                             show_progress="hidden", **private)
+        text.language.change(relabel_examples, text.language, examples, show_progress="hidden", **private)
     # No triggers: runs when the page opens, so the picker lists the runs there are now.
-    gr.on(None, lambda: refresh_adapters(""), None, adapter, api_visibility="private")
+    gr.on(None, lambda: refresh_adapters(""), None, w["adapter"], **private)
 
 
 def _fixed(text: PageText, cls: type, label: str, info: str | None = None, **kwargs: Any) -> Any:
@@ -275,6 +370,14 @@ def _model_choices() -> list[str]:
     from chemtune.models import model_choices
 
     return model_choices()
+
+
+def _resident_or_default() -> str:
+    """The model the app serves under /v1 when it does (the tab shares it), else the best one offline."""
+    from chemtune.chat.engine import shared_engine
+    from chemtune.models import default_model
+
+    return shared_engine().pinned or default_model()
 
 
 # ---- the API under /v1 (optional) --------------------------------------------------------------------

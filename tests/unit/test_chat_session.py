@@ -58,44 +58,61 @@ def test_conversation_flattens_gradio_history_and_drops_notes() -> None:
 def test_respond_streams_a_turn_onto_a_gradio_history(engine: ChatEngine) -> None:
     turn = Turn(engine, "chem", SYSTEM_KO, SHORT)
     updates = list(respond(turn, QUESTION_KO, gradio_history()))
-    history, base_history, stats = updates[-1]
+    history, base_history, answers = updates[-1]
     assert len(history) == 5 and base_history == []
     assert history[-2] == {"role": "user", "content": QUESTION_KO}
     expected = engine.generate(conversation(SYSTEM_KO, gradio_history(), QUESTION_KO), "chem", SHORT).text
     assert history[-1] == {"role": "assistant", "content": expected}
-    assert "first token" in stats and "tokens/s" in stats and "10 tokens" in stats
+    assert [answer.who for answer in answers] == ["answer"]
+    assert answers[0].reply.tokens == 10 and answers[0].reply.ttft_ms > 0
+    from pages.chat import speeds
+
+    line = speeds(answers, "en")
+    assert "first token" in line and "tokens/s" in line and "10 tokens" in line
     assert updates[0][0][-1] == {"role": "assistant", "content": ""}  # the bubble appears before tokens
 
 
 def test_compare_mode_answers_with_adapter_on_then_off(engine: ChatEngine) -> None:
-    turn = Turn(engine, "chem", SYSTEM_KO, SHORT, compare_with=engine.base, lang="ko")
-    history, base_history, stats = list(respond(turn, QUESTION_KO, [], []))[-1]
+    turn = Turn(engine, "chem", SYSTEM_KO, SHORT, compare_with=engine.base)
+    history, base_history, answers = list(respond(turn, QUESTION_KO, [], []))[-1]
     messages = [{"role": "system", "content": SYSTEM_KO}, {"role": "user", "content": QUESTION_KO}]
     assert history[-1]["content"] == engine.generate(messages, "chem", SHORT).text
     assert base_history[-1]["content"] == engine.generate(messages, None, SHORT).text
     assert history[-1]["content"] != base_history[-1]["content"]
-    assert "튜닝 모델" in stats and "기본 모델" in stats and "첫 토큰" in stats
+    assert [answer.who for answer in answers] == ["tuned", "base"]
+    from pages.chat import speeds
+
+    line = speeds(answers, "ko")
+    assert "튜닝 모델" in line and "기본 모델" in line and "첫 토큰" in line and "초당" in line
 
 
 def test_compare_mode_without_an_adapter_says_so(engine: ChatEngine) -> None:
     turn = Turn(engine, engine.base, "", SHORT, compare_with=engine.base)
-    with pytest.raises(ChemtuneError, match="needs an adapter"):
+    with pytest.raises(ChemtuneError, match="needs an adapter") as raised:
         list(respond(turn, "hi", []))
+    assert raised.value.text("ko").startswith("비교 모드에는 어댑터가 필요합니다")
 
 
 def test_stop_signal_ends_only_that_sessions_answer(engine: ChatEngine) -> None:
     signals = StopSignals()
     mine, theirs = signals.fresh("mine"), signals.fresh("theirs")
     turn = Turn(engine, "chem", "", Settings(max_new_tokens=400), stop_event=mine)
-    stats = ""
+    answers = []
     for _, _, latest in respond(turn, "hi", []):
         signals.stop("mine")  # pressed as soon as the answer bubble appears
-        stats = latest
+        answers = latest
     assert mine.is_set() and not theirs.is_set()
-    assert "stopped" in stats
-    history, _, stats = list(respond(Turn(engine, "chem", "", SHORT, stop_event=signals.fresh("mine")),
-                                     "hi", []))[-1]
-    assert "stopped" not in stats and history[-1]["content"]
+    assert answers[-1].reply.stopped and answers[-1].reply.tokens < 400
+    history, _, answers = list(respond(Turn(engine, "chem", "", SHORT, stop_event=signals.fresh("mine")),
+                                       "hi", []))[-1]
+    assert not answers[-1].reply.stopped and history[-1]["content"]
+
+
+def test_respond_redraws_at_most_every_redraw_s(engine: ChatEngine) -> None:
+    every_token = list(respond(Turn(engine, "chem", "", SHORT), "hi", []))
+    throttled = list(respond(Turn(engine, "chem", "", SHORT), "hi", [], redraw_s=60.0))
+    assert len(every_token) > len(throttled) == 4  # bubble, first token, last token, final
+    assert throttled[-1][0] == every_token[-1][0]
 
 
 def test_cli_chat_prompt_json_with_an_adapter_from_a_run(built, isolated_workspace: Path, capsys) -> None:
