@@ -11,6 +11,7 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no internet: no phoning home
 
 import sys
+from types import ModuleType
 
 import gradio as gr
 
@@ -45,13 +46,19 @@ def build_app(lang: str | None = None) -> gr.Blocks:
                 ui.language_switch()
         with gr.Tabs():
             for page in PAGES:
-                name = page.__name__.rsplit(".", 1)[-1]
-                text = ui.page(page.STRINGS, page.__name__)
-                with text.add(gr.Tab, label="tab", id=name, elem_id=f"tab-{name}"):
-                    page.build(text)
+                build_tab(ui, page)
         shell.markdown("footer", format_args=footer, elem_id="chemtune-footer")
         ui.connect()
     return demo
+
+
+def build_tab(ui: Translator, page: ModuleType) -> gr.Tab:
+    """One page's tab (elem_id "tab-<page>"), laid out and wired by the page's own build()."""
+    name = page.__name__.rsplit(".", 1)[-1]
+    text = ui.page(page.STRINGS, page.__name__)
+    with text.add(gr.Tab, label="tab", id=name, elem_id=f"tab-{name}") as tab:
+        page.build(text)
+    return tab
 
 
 def parse_auth(value: str) -> tuple[str, str]:
