@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from chemtune import gguf, workspace
+from chemtune import gguf, hardware, workspace
 from chemtune.errors import ChemtuneError
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -258,16 +258,15 @@ def resolve(spec: str) -> tuple[str, ModelPreset | None]:
 
 
 def pick_device(device: str = "auto", dtype: str = "auto") -> tuple[str, Any]:
-    """CUDA with bf16 when there is a GPU, else CPU with fp32 (overridable)."""
+    """CUDA when there is a GPU, else the CPU; dtype "auto" by hardware.auto_precision for that device."""
     import torch
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if dtype == "auto":
-        torch_dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    else:
-        torch_dtype = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16,
-                       "float16": torch.float16, "fp32": torch.float32, "float32": torch.float32}[dtype]
+        dtype = hardware.auto_precision(device)
+    torch_dtype = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16,
+                   "float16": torch.float16, "fp32": torch.float32, "float32": torch.float32}[dtype]
     return device, torch_dtype
 
 

@@ -177,13 +177,9 @@ def export_merged(run_dir: Path, model_spec: str, adapter_dir: Path, precision: 
     """Reload the base in full precision on the CPU, merge the adapter in and save a standalone model.
 
     Reloading (rather than merging the training copy) keeps a 4-bit QLoRA base from being merged lossy."""
-    import torch
+    from chemtune import hardware, models
 
-    from chemtune import models
-
-    dtype = precision
-    if precision == "auto":  # the dtype it trained in: bf16 on a GPU, fp32 on the CPU
-        dtype = "bf16" if torch.cuda.is_available() else "fp32"
+    dtype = hardware.resolve_precision(precision)  # the dtype it trained in, by the training rule
     model, tokenizer = models.load_model(model_spec, adapters=str(adapter_dir), device="cpu", dtype=dtype,
                                          trust_remote_code=trust_remote_code)
     merged = model.merge_and_unload()

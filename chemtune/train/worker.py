@@ -16,7 +16,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from chemtune import jobs, workspace
+from chemtune import hardware, jobs, workspace
 from chemtune.errors import ChemtuneError
 from chemtune.train import checkpoint, data
 from chemtune.train.config import TrainConfig, make_config
@@ -34,15 +34,13 @@ MAX_GRAD_NORM = 1.0  # gradient clipping, as in the paper's and most LoRA recipe
 
 
 def resolve_precision(precision: str) -> str:
-    """'auto' → bf16 on a GPU that has it (else fp16), fp32 on the CPU."""
+    """The precision a run trains in (hardware.resolve_precision's rule); fp16 needs a CUDA GPU."""
     import torch
 
-    cuda = torch.cuda.is_available()
-    if precision == "auto":
-        return ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if cuda else "fp32"
-    if precision == "fp16" and not cuda:
-        raise ChemtuneError("Precision fp16 needs a CUDA GPU; use 'auto' or 'fp32' on the CPU.")
-    return precision
+    if precision == "fp16" and not torch.cuda.is_available():
+        raise ChemtuneError("Precision fp16 needs a CUDA GPU; use 'auto' or 'fp32' on the CPU.",
+                            ko="fp16 정밀도에는 CUDA GPU가 필요합니다. CPU에서는 '자동'이나 fp32를 쓰세요.")
+    return hardware.resolve_precision(precision)
 
 
 def check_hardware(config: TrainConfig) -> None:
@@ -55,7 +53,7 @@ def check_hardware(config: TrainConfig) -> None:
         if config.qlora:
             raise ChemtuneError("FSDP cannot shard a 4-bit QLoRA model; choose ddp as the multi-process "
                                 "mode, or turn QLoRA off.")
-        precision = resolve_precision("auto") if config.precision == "auto" else config.precision
+        precision = hardware.resolve_precision(config.precision)
         if precision == "fp16":
             raise ChemtuneError("FSDP trains in bf16 or fp32, and fp16 was chosen (or is what 'auto' gives "
                                 "on this GPU); choose fp32, or ddp as the multi-process mode.")
