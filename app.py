@@ -36,8 +36,7 @@ STRINGS = {
 def build_app(lang: str | None = None) -> gr.Blocks:
     """The whole app: header with language switch, one tab per page, device and workspace footer."""
     ui = Translator(lang or initial_language())
-    shell = ui.page(STRINGS, "app")
-    footer = {"device": describe_device()["text"], "workspace": workspace.home()}
+    shell = ui.page(shell_strings(), "app")
     with gr.Blocks(title="chemtune") as demo:
         with gr.Row(equal_height=True):
             with gr.Column(scale=4):
@@ -47,9 +46,17 @@ def build_app(lang: str | None = None) -> gr.Blocks:
         with gr.Tabs():
             for page in PAGES:
                 build_tab(ui, page)
-        shell.markdown("footer", format_args=footer, elem_id="chemtune-footer")
+        shell.markdown("footer", elem_id="chemtune-footer")
         ui.connect()
     return demo
+
+
+def shell_strings() -> dict[str, dict[str, str]]:
+    """STRINGS with the footer filled in: the device described in each language, the workspace folder."""
+    home = workspace.home()
+    footer = {lang: text.format(device=describe_device(lang)["text"], workspace=home)
+              for lang, text in STRINGS["footer"].items()}
+    return {**STRINGS, "footer": footer}
 
 
 def build_tab(ui: Translator, page: ModuleType) -> gr.Tab:

@@ -12,6 +12,7 @@ import pages
 from chemtune.errors import ChemtuneError
 from pages.i18n import LANGUAGES, Translator, check_strings, initial_language
 
+# The first four tabs, in order; a tab added later (Study) comes after them.
 EN_TABS = ["Data", "Train", "Evaluate", "Chat"]
 KO_TABS = ["데이터", "학습", "평가", "채팅"]
 
@@ -26,17 +27,19 @@ def markdown_texts(demo: gr.Blocks) -> str:
     return "\n".join(str(block.value) for block in demo.blocks.values() if isinstance(block, gr.Markdown))
 
 
-def test_app_builds_with_four_tabs_in_order() -> None:
+def test_app_builds_with_a_tab_per_page_in_order() -> None:
     demo = app.build_app()
     assert isinstance(demo, gr.Blocks)
     assert demo.title == "chemtune"
-    assert tab_labels(demo) == EN_TABS
+    assert tab_labels(demo) == [page.STRINGS["tab"]["en"] for page in pages.PAGES]
+    assert tab_labels(demo)[:4] == EN_TABS
 
 
 def test_chemtune_lang_ko_opens_in_korean(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHEMTUNE_LANG", "ko_KR.UTF-8")
     demo = app.build_app()
-    assert tab_labels(demo) == KO_TABS
+    assert tab_labels(demo)[:4] == KO_TABS
+    assert tab_labels(demo) == [page.STRINGS["tab"]["ko"] for page in pages.PAGES]
     texts = markdown_texts(demo)
     assert "범용 LLM을 한국어·영어 화학 전문 모델로 인스트럭션 튜닝합니다." in texts
     if any("not_yet" in page.STRINGS for page in pages.PAGES):  # only while some tab is unfinished
@@ -53,6 +56,14 @@ def test_footer_shows_device_and_workspace(isolated_workspace: Path) -> None:
     texts = markdown_texts(app.build_app())
     assert f"`{isolated_workspace.resolve()}`" in texts
     assert "**Device:** " in texts
+
+
+def test_footer_describes_the_device_in_the_page_language(isolated_workspace: Path) -> None:
+    from chemtune.hardware import describe_device
+
+    texts = markdown_texts(app.build_app("ko"))
+    device = describe_device("ko")["text"]
+    assert f"**장치:** {device} · **작업 폴더:** `{isolated_workspace.resolve()}`" in texts
 
 
 def descendants(block: gr.blocks.Block) -> list[gr.blocks.Block]:
