@@ -112,19 +112,40 @@ def _shown(value: Any) -> str:
 
 def explain(config: type[BaseModel], error: ValidationError, where: str,
             noun: str = "option") -> ChemtuneError:
-    """A pydantic error as one sentence naming each refused option by its label and key."""
-    parts = []
+    """A pydantic error as one sentence naming each refused option by its label and key (the Korean
+    sentence, `.ko`, by its Korean label)."""
+    parts, parts_ko = [], []
     for item in error.errors():
         name = ".".join(str(p) for p in item["loc"]) or "options"
         if item["type"] == "extra_forbidden":
             known = ", ".join(config.model_fields)
             parts.append(f"'{name}' is not {_article(noun)} {noun} (options: {known})")
+            parts_ko.append(f"'{name}'은(는) 알 수 없는 옵션입니다 (옵션: {known})")
             continue
         field = config.model_fields.get(item["loc"][0]) if item["loc"] else None
         label = field.title if field is not None and field.title else name
+        ko_label = ((field.json_schema_extra or {}).get("ko") if field is not None else None) or label
         message = item["msg"].removeprefix("Value error, ")
         parts.append(f"{label} ({name}): {message}")
-    return ChemtuneError(f"{where}: " + "; ".join(parts))
+        parts_ko.append(f"{ko_label} ({name}): {_korean_reason(item) or message}")
+    return ChemtuneError(f"{where}: " + "; ".join(parts), ko="옵션 오류: " + "; ".join(parts_ko))
+
+
+def _korean_reason(item: dict[str, Any]) -> str | None:
+    """The common pydantic refusals in Korean (None: keep the English message)."""
+    ctx = {key: str(value).replace(" or ", ", ") for key, value in (item.get("ctx") or {}).items()}
+    reasons = {
+        "greater_than_equal": "{ge} 이상이어야 합니다", "greater_than": "{gt}보다 커야 합니다",
+        "less_than_equal": "{le} 이하여야 합니다", "less_than": "{lt}보다 작아야 합니다",
+        "literal_error": "다음 중 하나여야 합니다: {expected}", "int_parsing": "정수여야 합니다",
+        "int_from_float": "정수여야 합니다", "float_parsing": "숫자여야 합니다",
+        "bool_parsing": "켜기/끄기 값이어야 합니다", "missing": "값이 필요합니다",
+    }
+    reason = reasons.get(item["type"])
+    try:
+        return reason.format(**ctx) if reason else None
+    except (KeyError, IndexError):
+        return None
 
 
 def _article(noun: str) -> str:
