@@ -1,42 +1,38 @@
-"""The Data tab's event handlers: small functions that call chemtune.datagen and return component values."""
+"""The Data tab's Generate handlers: small functions that call chemtune.datagen and return component values.
+
+A handler wired to many components takes one dict of named values (`values["concurrency"]`, …): the
+declared options under their field names plus the page's own inputs ("api_key", "kind", "pasted",
+"upload", "hf_id", "preview_n", "language"), so a reordered widget cannot swap two arguments.
+"""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from chemtune.datagen.config import GenerateConfig
 from chemtune.errors import ChemtuneError
-from pages.data_text import STRINGS
-from pages.i18n import lookup
+from pages.data_form import make, refusal, rows_of, t, table
+from pages.data_text import PREVIEW_COLUMNS, PRICE_COLUMNS, STRINGS
 
-PREVIEW_HEADERS = ["source", "instruction", "output", "valid?", "reason"]
-ROW_HEADERS = ["id", "task", "lang", "instruction", "input", "output", "source"]
-OVERVIEW_HEADERS = ["name", "records", "by task", "by language", "origin", "created"]
-FAILURE_HEADERS = ["kind", "source", "reason", "raw answer", "input"]
-PRICE_HEADERS = ["model", "input", "output"]
-MIX_HEADERS = ["dataset", "languages", "tasks", "ratio"]
-
-
-def _t(key: str, lang: str, **args: Any) -> str:
-    return lookup(STRINGS, key, lang if lang in ("en", "ko") else "en", args or None)
-
-
-def _cost(value: float | None, lang: str) -> str:
-    return _t("no_price", lang) if value is None else f"${value:.4f}"
-
-
-# ---- generate --------------------------------------------------------------------------------------
+# The source option is made from these page inputs (pasted text, an uploaded file, or a dataset id).
+SOURCE_INPUTS = ("kind", "pasted", "upload", "hf_id")
 
 
 def task_choices(lang: str = "en") -> list[tuple[str, str]]:
-    """(label, name) for every task: "keywords — Keywords"; the user's own tasks by name."""
+    """(label, name) for every task: its title in the page's language; the user's own tasks by name."""
     from chemtune.datagen.tasks import all_tasks
 
-    return [(name if task.custom else f"{name} — {task.title.get(lang) or task.title['en']}", name)
+    lang = lang if lang in ("en", "ko") else "en"
+    return [(name if task.custom else f"{task.title.get(lang) or task.title['en']}", name)
             for name, task in all_tasks().items()]
+
+
+def retitle_tasks(lang: str):
+    """The task picker's labels after a language switch (the chosen task stays)."""
+    return gr.update(choices=task_choices(lang))
 
 
 def task_problems() -> str:
@@ -46,7 +42,7 @@ def task_problems() -> str:
     return "\n\n".join(f"⚠️ {problem}" for problem in read_custom_tasks()[1])
 
 
-def fill_instruction(task_name: str, lang: str, prop: str):
+def fill_instruction(task_name: str, lang: str | None, prop: str | None):
     """The catalogue's instruction for a task and language; the property picker only for extract_property."""
     from chemtune.datagen.tasks import get_task, property_params
 
@@ -60,12 +56,6 @@ def fill_instruction(task_name: str, lang: str, prop: str):
     )
 
 
-def source_choices(lang: str):
-    """The 'documents from' choices in the page's language."""
-    return gr.update(choices=[(_t(key, lang), value) for key, value in
-                              (("src_paste", "paste"), ("src_file", "file"), ("src_hf", "hf"))])
-
-
 def task_language(task_name: str):
     """A task's usual instruction language (Korean for the Korean-answer tasks)."""
     from chemtune.datagen.tasks import get_task
@@ -76,8 +66,15 @@ def task_language(task_name: str):
         return gr.skip()
 
 
+def source_inputs(kind: str):
+    """Show the inputs of the chosen source: pasted text, a file, or a dataset id (with its split)."""
+    return (gr.update(visible=kind == "paste"), gr.update(visible=kind == "file"),
+            gr.update(visible=kind == "hf"), gr.update(visible=kind == "hf"),
+            gr.update(visible=kind != "paste"))
+
+
 def file_columns(upload: str | None):
-    from chemtune.datagen.sources import table_columns
+    from chemtune.datagen.sources import TEXT_COLUMNS, table_columns
 
     if not upload or Path(upload).suffix.lower() not in (".jsonl", ".json", ".csv", ".ndjson"):
         return gr.update(choices=[], value=None)
@@ -85,8 +82,6 @@ def file_columns(upload: str | None):
         columns = table_columns(upload)
     except ChemtuneError:
         return gr.update(choices=[], value=None)
-    from chemtune.datagen.sources import TEXT_COLUMNS
-
     guess = next((c for c in TEXT_COLUMNS if c in columns), columns[0] if columns else None)
     return gr.update(choices=columns, value=guess)
 
@@ -97,97 +92,98 @@ def save_task(name: str, instruction: str, keys: str, lang: str):
     try:
         save_custom_task((name or "").strip(), instruction or "", keys or "")
     except ChemtuneError as error:
-        return f"⚠️ {error}", gr.update()
-    return _t("own_saved", lang, name=name.strip()), gr.update(choices=task_choices(lang), value=name.strip())
+        return f"⚠️ {error.text(lang)}", gr.update()
+    return t("own_saved", lang, name=name.strip()), gr.update(choices=task_choices(lang), value=name.strip())
 
 
-def _config(task, lang, prop, instruction, base_url, model, temperature, concurrency, max_tokens, dedup,
-            threshold, prices, batch_api=False):
-    from chemtune.datagen.client import LLMSettings
-    from chemtune.datagen.pipeline import GenerateConfig
-    from chemtune.datagen.tasks import get_task
+def price_rows(prices: dict[str, dict[str, float]] | None = None, lang: str = "en") -> Any:
+    """The price table as the page shows it (the built-in prices unless given)."""
+    from chemtune.datagen.client import DEFAULT_PRICES
 
-    table = {}
-    rows = prices.values.tolist() if hasattr(prices, "values") else (prices or [])
-    for row in rows:
+    rows = [[name, p["input"], p["output"]] for name, p in (prices or DEFAULT_PRICES).items()]
+    return table(rows, PRICE_COLUMNS, lang)
+
+
+def _prices(value: Any) -> dict[str, dict[str, float]]:
+    prices = {}
+    for row in rows_of(value):
         if row and str(row[0]).strip():
             try:
-                table[str(row[0]).strip()] = {"input": float(row[1]), "output": float(row[2])}
+                prices[str(row[0]).strip()] = {"input": float(row[1]), "output": float(row[2])}
             except (TypeError, ValueError, IndexError):
-                raise ChemtuneError(f"Price table, model {row[0]!r}: prices must be numbers.") from None
-    default = get_task(task).instruction_text(lang, None) if task != "extract_property" else None
-    edited = (instruction or "").strip()
-    llm = LLMSettings(
-        base_url=(base_url or "").strip() or LLMSettings().base_url,
-        model=(model or "").strip() or LLMSettings().model,
-        temperature=float(temperature),
-        max_tokens=int(max_tokens),
-    )
-    return GenerateConfig(
-        task=task,
-        lang=lang,
-        property=prop if task == "extract_property" else None,
-        instruction=edited if edited and edited != default else None,
-        llm=llm,
-        concurrency=int(concurrency),
-        dedup=bool(dedup),
-        dedup_threshold=float(threshold),
-        prices=table,
-        batch_api=bool(batch_api),
-    )
+                raise refusal("bad_price", model=row[0]) from None
+    return prices
 
 
-def _source(kind: str, pasted: str, upload: str | None, column: str | None, hf_id: str, split: str):
-    """(source for load_documents / the job config, text column, split)."""
+def _source(values: dict[str, Any]) -> dict[str, Any]:
+    """The source options (source, text_column, split) from the page's source inputs."""
     from chemtune import workspace
     from chemtune.datagen.sources import HF_PREFIX, save_pasted_text
 
+    kind, column = values.get("kind") or "paste", values.get("text_column") or None
     if kind == "hf":
-        if not (hf_id or "").strip():
-            raise ChemtuneError("Enter a Hugging Face dataset id (or a local dataset folder).")
-        return HF_PREFIX + hf_id.strip(), (column or None), (split or "train")
+        if not (values.get("hf_id") or "").strip():
+            raise refusal("need_hf_id")
+        return {"source": HF_PREFIX + values["hf_id"].strip(), "text_column": column,
+                "split": values.get("split") or "train"}
     if kind == "file":
-        if not upload:
-            raise ChemtuneError("Upload a file with the documents first.")
-        return str(workspace.keep_upload(upload)), (column or None), "train"
-    return str(save_pasted_text(pasted or "")), None, "train"
+        if not values.get("upload"):
+            raise refusal("need_upload")
+        return {"source": str(workspace.keep_upload(values["upload"])), "text_column": column,
+                "split": "train"}
+    return {"source": str(save_pasted_text(values.get("pasted") or "")), "text_column": None,
+            "split": "train"}
 
 
-def run_preview(n, api_key, lang, kind, pasted, upload, column, hf_id, split, *settings):
+def generate_config(values: dict[str, Any]) -> GenerateConfig:
+    """The form's named values as a GenerateConfig; a refused value names its option."""
+    from chemtune.datagen.tasks import get_task
+
+    given = {name: values[name] for name in GenerateConfig.model_fields if name in values}
+    given["prices"] = _prices(values.get("prices")) if "prices" in values else None
+    task_name = given.get("task")
+    extract = task_name == "extract_property"
+    if not extract:
+        given["property"] = None
+    edited = (given.get("instruction") or "").strip()
+    try:
+        task = get_task(task_name)
+        default = None if extract else task.instruction_text(given.get("lang") or task.default_lang, None)
+    except ChemtuneError:
+        default = None  # an unknown task is refused below, by its option's name
+    given["instruction"] = edited if edited and edited != default else None
+    given.update(_source(values))
+    config = make(GenerateConfig, given, "gen_where")
+    get_task(config.task)
+    return config
+
+
+def run_preview(values: dict[str, Any]):
     from chemtune.datagen.pipeline import preview
     from chemtune.datagen.sources import load_documents
 
+    lang, n = values.get("language") or "en", int(values.get("preview_n") or 3)
     try:
-        config = _config(*settings)
-        source, text_column, split = _source(kind, pasted, upload, column, hf_id, split)
-        docs = load_documents(source, text_column, int(n), split)
-        rows = preview(docs, config, (api_key or "").strip() or None, int(n))
+        config = generate_config(values)
+        docs = load_documents(config.source, config.text_column, n, config.split)
+        rows = preview(docs, config, (values.get("api_key") or "").strip() or None, n)
     except ChemtuneError as error:
-        return f"⚠️ {error}", gr.update()
-    table = [
-        [r["source"], r["instruction"], r["output"], "✓" if r["valid"] else "✗", r["reason"]] for r in rows
-    ]
+        return f"⚠️ {error.text(lang)}", gr.update()
+    shown = [[r["source"], r["instruction"], r["output"], "✓" if r["valid"] else "✗", r["reason"]]
+             for r in rows]
     ok = sum(r["valid"] for r in rows)
-    return _t("previewed", lang, n=len(rows), ok=ok, bad=len(rows) - ok), table
+    return t("previewed", lang, n=len(rows), ok=ok, bad=len(rows) - ok), table(shown, PREVIEW_COLUMNS, lang)
 
 
-def start_run(name, api_key, lang, kind, pasted, upload, column, hf_id, split, *settings):
+def start_run(values: dict[str, Any]):
     from chemtune.datagen import job
 
+    lang = values.get("language") or "en"
     try:
-        config = _config(*settings)
-        source, text_column, split = _source(kind, pasted, upload, column, hf_id, split)
-        run = job.start(
-            (name or "").strip(),
-            source,
-            config,
-            api_key=(api_key or "").strip() or None,
-            text_column=text_column,
-            split=split,
-        )
+        run = job.start(generate_config(values), api_key=(values.get("api_key") or "").strip() or None)
     except ChemtuneError as error:
-        return gr.update(), f"⚠️ {error}"
-    return run.run_id, _t("started", lang, run=run.run_id)
+        return gr.update(), f"⚠️ {error.text(lang)}"
+    return run.run_id, t("started", lang, run=run.run_id)
 
 
 def abort_run(run_id):
@@ -210,9 +206,19 @@ def progress_html(done: int, total: int | None) -> str:
     )
 
 
+def _cost(value: float | None, lang: str) -> str:
+    return t("no_price", lang) if value is None else f"${value:.4f}"
+
+
+def _state(state: str | None, lang: str) -> str:
+    """A job's status in the page's language."""
+    return t(f"state_{state}", lang) if f"state_{state}" in STRINGS else str(state)
+
+
 def poll(run_id, seen, lang):
     """Timer tick: reattach to the newest generate run, show live counts, then the saved dataset."""
     from chemtune import jobs
+    from pages.data_datasets import refresh_datasets
 
     if not run_id:
         runs = jobs.list_runs(kind="generate")
@@ -232,197 +238,21 @@ def poll(run_id, seen, lang):
         return run_id, gr.skip(), gr.skip(), seen, gr.skip(), gr.skip()
     bar = progress_html(last.get("done", 0), last.get("total"))
     if state in jobs.ACTIVE:
-        message = _t(
-            "running",
-            lang,
-            run=run_id,
-            status=state,
-            done=last.get("done", 0),
-            total=last.get("total", "?"),
-            ok=last.get("succeeded", 0),
-            failed=last.get("failed", 0),
-            cached=last.get("cached", 0),
-            tokens=last.get("prompt_tokens", 0) + last.get("completion_tokens", 0),
-            cost=_cost(last.get("cost_usd", 0.0), lang),
-        )
+        message = t("running", lang, run=run_id, status=_state(state, lang), done=last.get("done", 0),
+                    total=last.get("total", "?"), ok=last.get("succeeded", 0), failed=last.get("failed", 0),
+                    cached=last.get("cached", 0),
+                    tokens=last.get("prompt_tokens", 0) + last.get("completion_tokens", 0),
+                    cost=_cost(last.get("cost_usd", 0.0), lang))
         return run_id, message, bar, key, gr.skip(), gr.skip()
     if state != "done":
-        message = _t("failed_run", lang, run=run_id, status=state, error=status.get("error") or "")
+        message = t("failed_run", lang, run=run_id, status=_state(state, lang),
+                    error=status.get("error") or "")
         return run_id, message, bar, key, gr.skip(), gr.skip()
     result = status.get("result") or {}
-    message = _t(
-        "finished",
-        lang,
-        name=result.get("dataset"),
-        ok=result.get("succeeded"),
-        failed=result.get("failed"),
-        dup=result.get("deduplicated"),
-        cached=result.get("cached"),
-        tokens=result.get("prompt_tokens", 0) + result.get("completion_tokens", 0),
-        cost=_cost(result.get("cost_usd"), lang),
-    )
-    overview, picker = refresh_datasets()
-    return (
-        run_id,
-        message,
-        progress_html(result.get("requested", 1), result.get("requested", 1)),
-        key,
-        overview,
-        picker,
-    )
-
-
-# ---- datasets, import, export -------------------------------------------------------------------------
-
-
-def refresh_datasets(selected: str | None = None):
-    from chemtune.datagen.views import overview_table
-
-    rows = overview_table()
-    names = [row[0] for row in rows]
-    return rows, gr.update(choices=names, value=selected if selected in names else None)
-
-
-def show_dataset(name, page, lang):
-    from chemtune.datagen import views
-
-    if not name:
-        return "", None, None, [], []
-    try:
-        info = views.dataset_overview(name)
-        records = views.load(name)
-        failed, problems = views.read_failures(name)
-    except ChemtuneError as error:
-        return f"⚠️ {error}", None, None, [], []
-    tokens = (info.get("prompt_tokens") or 0) + (info.get("completion_tokens") or 0)
-    summary = _t(
-        "summary",
-        lang,
-        name=name,
-        count=info["count"],
-        origin=info["origin"],
-        failed=info["failed"],
-        dup=info["duplicates_removed"],
-        tokens=tokens,
-        cost=_cost(info.get("cost_usd"), lang),
-    )
-    failures = [
-        [
-            f.get("kind", ""),
-            f.get("source", ""),
-            f.get("reason", ""),
-            str(f.get("raw") or "")[:300],
-            str(f.get("input") or "")[:200],
-        ]
-        for f in failed
-    ]
-    summary = "\n\n".join([summary, *(f"⚠️ {problem}" for problem in problems)])
-    return (
-        summary,
-        views.counts_figure(records),
-        views.length_figure(records),
-        views.rows_page(records, int(page or 1)),
-        failures,
-    )
-
-
-def delete_dataset(name, confirm, lang):
-    from chemtune.records import delete_dataset as delete
-
-    if not confirm:
-        return _t("confirm_first", lang), gr.skip(), gr.skip(), False
-    try:
-        delete(name)
-    except ChemtuneError as error:
-        return f"⚠️ {error}", gr.skip(), gr.skip(), False
-    overview, picker = refresh_datasets()
-    return (
-        _t("deleted", lang, name=name),
-        overview,
-        gr.update(choices=[r[0] for r in overview], value=None),
-        False,
-    )
-
-
-def export_file(name, fmt, lang):
-    from chemtune.datagen.export import export_dataset
-
-    try:
-        folder = Path(tempfile.mkdtemp(prefix="chemtune-export-"))
-        result = export_dataset(name, folder / f"{name}-{fmt}.jsonl", fmt)
-    except ChemtuneError as error:
-        return None, f"⚠️ {error}"
-    return result["path"], _t("done_to", lang, count=result["count"], where=Path(result["path"]).name)
-
-
-def save_disk(name, path, lang):
-    from chemtune.datagen.export import save_to_disk
-
-    try:
-        if not (path or "").strip():
-            raise ChemtuneError("Enter a folder to save into.")
-        result = save_to_disk(name, path.strip())
-    except ChemtuneError as error:
-        return f"⚠️ {error}"
-    return _t("done_to", lang, count=result["count"], where=result["path"])
-
-
-def push(name, repo, token, private, lang):
-    import os
-
-    from chemtune.datagen.export import push_to_hub
-
-    try:
-        result = push_to_hub(
-            name,
-            (repo or "").strip(),
-            token=(token or "").strip() or os.environ.get("HF_TOKEN"),
-            private=bool(private),
-        )
-    except ChemtuneError as error:
-        return f"⚠️ {error}"
-    return _t("done_to", lang, count=result["count"], where=result["url"])
-
-
-def do_import(upload, hf_id, fmt, name, dedup, lang):
-    from chemtune.datagen.importers import import_dataset
-
-    try:
-        source = f"hf:{hf_id.strip()}" if (hf_id or "").strip() else upload
-        if not source:
-            raise ChemtuneError("Upload a file or enter a Hugging Face dataset id.")
-        result = import_dataset(source, (name or "").strip(), kind=fmt, dedup=bool(dedup))
-    except ChemtuneError as error:
-        return f"⚠️ {error}", gr.skip(), gr.skip()
-    overview, picker = refresh_datasets()
-    return (
-        _t("imported", lang, n=result["imported"], name=result["dataset"], dup=result["deduplicated"]),
-        overview,
-        picker,
-    )
-
-
-def build_mix(parts, name, seed, lang):
-    from chemtune.datagen.mixtures import build_mixture
-
-    rows = parts.values.tolist() if hasattr(parts, "values") else (parts or [])
-    try:
-        spec = []
-        for row in rows:
-            if not row or not str(row[0]).strip():
-                continue
-            split = [x.strip() for x in str(row[1] or "").split(",") if x.strip()]
-            tasks = [x.strip() for x in str(row[2] or "").split(",") if x.strip()]
-            spec.append(
-                {
-                    "dataset": str(row[0]).strip(),
-                    "langs": split,
-                    "tasks": tasks,
-                    "ratio": float(row[3] if row[3] not in ("", None) else 1),
-                }
-            )
-        result = build_mixture((name or "").strip(), spec, seed=int(seed or 0))
-    except (ChemtuneError, ValueError) as error:
-        return f"⚠️ {error}", gr.skip(), gr.skip()
-    overview, picker = refresh_datasets()
-    return _t("mixed", lang, name=result["dataset"], count=result["count"]), overview, picker
+    message = t("finished", lang, name=result.get("dataset"), ok=result.get("succeeded"),
+                failed=result.get("failed"), dup=result.get("deduplicated"), cached=result.get("cached"),
+                tokens=result.get("prompt_tokens", 0) + result.get("completion_tokens", 0),
+                cost=_cost(result.get("cost_usd"), lang))
+    overview, picker = refresh_datasets(None, lang)
+    done = result.get("requested", 1)
+    return run_id, message, progress_html(done, done), key, overview, picker

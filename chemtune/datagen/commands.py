@@ -48,7 +48,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     for name in ("source", "out"):
         if not getattr(config, name):
             raise ChemtuneError(f"generate needs {options.flag(name)} (or --config RUN/config.yaml).")
-    docs = load_documents(config.source, config.text_column, config.limit, config.split)
+    docs = load_documents(config.source, config.text_column, config.limit or None, config.split)
 
     def progress(stats: Stats) -> None:
         if sys.stderr.isatty() or stats.done == stats.requested:
@@ -80,8 +80,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     from chemtune.datagen.importers import import_dataset
 
     config = generation.make_import_config(options.from_args(generation.ImportConfig, args))
-    result = import_dataset(args.source, args.out, kind=config.format, split=config.split, limit=config.limit,
-                            dedup=config.dedup, threshold=config.dedup_threshold, overwrite=args.overwrite)
+    result = import_dataset(args.source, args.out, kind=config.format, split=config.split,
+                            limit=config.limit or None, dedup=config.dedup, threshold=config.dedup_threshold,
+                            overwrite=args.overwrite)
     emit(
         args,
         result,

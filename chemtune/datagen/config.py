@@ -32,7 +32,7 @@ class LLMSettings(BaseModel):
 
     base_url: str = option(
         DEFAULT_BASE_URL, "Base URL", "OpenAI-compatible API URL (OpenAI, vLLM, Ollama …).",
-        "Base URL", "OpenAI 호환 API 주소(OpenAI, vLLM, Ollama …).", "teacher")
+        "서버 URL", "OpenAI 호환 API 주소(OpenAI, vLLM, Ollama …).", "teacher")
     model: str = option(
         DEFAULT_MODEL, "Teacher model", "Model name on that server.",
         "교사 모델", "그 서버의 모델 이름.", "teacher")
@@ -54,7 +54,8 @@ class LLMSettings(BaseModel):
         ge=1, le=20)
     backoff_s: float = option(
         1.0, "First wait (s)", "Wait before the first retry; doubles each try (a server's Retry-After wins).",
-        "첫 대기(초)", "첫 재시도 전 대기 시간. 시도마다 두 배(서버의 Retry-After가 우선).", "retry", ge=0)
+        "첫 대기(초)", "첫 재시도 전 대기 시간. 시도마다 두 배(서버가 알려 준 대기 시간이 우선).", "retry",
+        ge=0)
     max_backoff_s: float = option(
         60.0, "Longest wait (s)", "Longest wait between two tries.",
         "최대 대기(초)", "두 시도 사이의 가장 긴 대기 시간.", "retry", ge=0)
@@ -76,7 +77,8 @@ class DedupOptions(BaseModel):
     dedup_threshold: float = option(
         DEFAULT_THRESHOLD, "Duplicate similarity",
         "Similarity at or above which a record is a duplicate (character 3-gram Jaccard).",
-        "중복 유사도 기준", "이 유사도 이상이면 중복으로 봅니다(문자 3-gram 자카드).", "output", gt=0, le=1)
+        "중복 유사도 기준", "이 유사도 이상이면 중복으로 봅니다(세 글자 조각의 자카드 유사도).", "output",
+        gt=0, le=1)
 
 
 class GenerateConfig(LLMSettings, DedupOptions):
@@ -87,16 +89,16 @@ class GenerateConfig(LLMSettings, DedupOptions):
     # -- documents
     source: str = option(
         "", "Documents", "A .txt .md .jsonl .csv .pdf file, or hf:DATASET_ID.",
-        "문서", ".txt .md .jsonl .csv .pdf 파일 또는 hf:데이터셋_ID.", "documents")
+        "문서", ".txt .md .jsonl .csv .pdf 파일 또는 `hf:데이터셋_ID`.", "documents")
     text_column: str | None = option(
         None, "Text column", "Column holding the text (.jsonl / .csv / dataset).",
         "텍스트 열", "텍스트가 든 열(.jsonl / .csv / 데이터셋).", "documents")
     split: str = option(
         "train", "Split", "Split of a Hugging Face dataset.",
         "분할", "Hugging Face 데이터셋의 분할.", "documents")
-    limit: int | None = option(
-        None, "Documents to use", "Only the first N documents (empty = all).",
-        "사용할 문서 수", "앞의 N개 문서만 사용(비우면 전체).", "documents", ge=1)
+    limit: int = option(
+        0, "Documents to use", "Only the first N documents (0 = all).",
+        "사용할 문서 수", "앞의 N개 문서만 사용(0이면 전체).", "documents", ge=0)
     # -- task
     task: str = option(
         "summarize_extract", "Task",
@@ -133,10 +135,10 @@ class GenerateConfig(LLMSettings, DedupOptions):
         "모델별 가격표, 예: gpt-4o=2.5/10,gpt-4o-mini=0.15/0.6 (비우면 기본 가격표).", "cost")
     batch_api: bool = option(
         False, "Use the OpenAI Batch API", "Half price, answers within 24 h; the preview always asks live.",
-        "OpenAI Batch API 사용", "가격은 절반, 답변은 24시간 이내. 미리 보기는 항상 바로 요청합니다.", "cost")
+        "OpenAI 배치 API 사용", "가격은 절반, 답변은 24시간 이내. 미리 보기는 항상 바로 요청합니다.", "cost")
     batch_poll_s: float = option(
         10.0, "Batch status every (s)", "Seconds between Batch API status checks.",
-        "배치 상태 확인 간격(초)", "Batch API 상태를 확인하는 간격(초).", "cost", gt=0)
+        "배치 상태 확인 간격(초)", "배치 API 상태를 확인하는 간격(초).", "cost", gt=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -194,20 +196,20 @@ class ImportConfig(DedupOptions):
         "auto (Alpaca, ShareGPT or messages files), one of those, or a public set's converter: hydra, camel, "
         "chemrxiv.",
         "형식",
-        "auto(Alpaca, ShareGPT, messages 파일), 그중 하나, 또는 공개 데이터셋 변환기: hydra, camel, "
-        "chemrxiv.",
+        "자동 감지(Alpaca, ShareGPT, OpenAI 메시지 파일), 그중 하나, 또는 공개 데이터셋 변환기: `hydra`, "
+        "`camel`, `chemrxiv`.",
         "import",
         labels={"auto": ("auto-detect", "자동 감지"), "alpaca": ("Alpaca", "Alpaca"),
-                "sharegpt": ("ShareGPT", "ShareGPT"), "messages": ("OpenAI messages", "OpenAI messages"),
-                "chemtune": ("chemtune", "chemtune"), "hydra": ("HydraLM chemistry", "HydraLM 화학"),
+                "sharegpt": ("ShareGPT", "ShareGPT"), "messages": ("OpenAI messages", "OpenAI 메시지"),
+                "chemtune": ("chemtune", "chemtune"), "hydra": ("HydraLM chemistry", "하이드라LM 화학"),
                 "camel": ("CAMEL chemistry", "CAMEL 화학"),
-                "chemrxiv": ("ChemRxiv keywords", "ChemRxiv 키워드")})
+                "chemrxiv": ("ChemRxiv keywords", "켐아카이브 키워드")})
     split: str = option(
         "train", "Split", "Split of a Hugging Face dataset.",
         "분할", "Hugging Face 데이터셋의 분할.", "import")
-    limit: int | None = option(
-        None, "Records to import", "Only the first N rows (empty = all).",
-        "가져올 레코드 수", "앞의 N개 행만 가져옵니다(비우면 전체).", "import", ge=1)
+    limit: int = option(
+        0, "Records to import", "Only the first N rows (0 = all).",
+        "가져올 레코드 수", "앞의 N개 행만 가져옵니다(0이면 전체).", "import", ge=0)
 
 
 def make_generate_config(values: dict[str, Any] | None, where: str = "generation options") -> GenerateConfig:

@@ -30,7 +30,7 @@ def check(config: GenerateConfig) -> None:
     workspace.check_name(config.out, "dataset name")
     if (workspace.folder("datasets", config.out) / RECORDS_FILE).exists() and not config.overwrite:
         raise ChemtuneError(f"A dataset named {config.out!r} already exists; choose another name.")
-    load_documents(config.source, config.text_column, config.limit, config.split)
+    load_documents(config.source, config.text_column, config.limit or None, config.split)
 
 
 def start(config: GenerateConfig, api_key: str | None = None) -> jobs.RunFolder:
@@ -43,7 +43,7 @@ def start(config: GenerateConfig, api_key: str | None = None) -> jobs.RunFolder:
 def run(ctx: jobs.JobContext) -> dict[str, Any]:
     """Worker of the generate job kind."""
     config = GenerateConfig.model_validate({k: v for k, v in ctx.config.items() if k != "kind"})
-    docs = load_documents(config.source, config.text_column, config.limit, config.split)
+    docs = load_documents(config.source, config.text_column, config.limit or None, config.split)
     ctx.log(
         f"generate: {len(docs)} documents, task {config.task}, model {config.llm.model} at "
         f"{config.llm.base_url}, concurrency {config.concurrency}"

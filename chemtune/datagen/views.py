@@ -18,6 +18,10 @@ from chemtune.records import (
 )
 
 COLOURS = {"en": "#1f77b4", "ko": "#d62728"}
+# What the plots say, in English; a page passes its own language's words (same keys).
+FIGURE_TEXT = {"records": "records", "language": "language", "chars": "{field} (characters)",
+               "fields": {"instruction": "instruction", "input": "input", "output": "output"},
+               "langs": {"en": "English", "ko": "Korean"}}
 ROW_COLUMNS = ("id", "task", "lang", "instruction", "input", "output", "source")
 
 
@@ -117,20 +121,22 @@ def _short(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def length_figure(records: list[Record], title: str = "") -> Any:
+def length_figure(records: list[Record], title: str = "", text: dict[str, Any] | None = None) -> Any:
     """Histograms of instruction, input and output lengths (characters), one colour per language."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
+    text = {**FIGURE_TEXT, **(text or {})}
     fields = ("instruction", "input", "output")
-    figure = make_subplots(rows=1, cols=3, subplot_titles=[f"{field} (characters)" for field in fields])
+    figure = make_subplots(rows=1, cols=3, subplot_titles=[
+        text["chars"].format(field=text["fields"].get(field, field)) for field in fields])
     for lang in sorted({record.lang for record in records}):
         chosen = [record for record in records if record.lang == lang]
         for column, field in enumerate(fields, start=1):
             figure.add_trace(
                 go.Histogram(
                     x=[len(getattr(r, field)) for r in chosen],
-                    name=lang,
+                    name=text["langs"].get(lang, lang),
                     marker_color=COLOURS.get(lang),
                     opacity=0.7,
                     nbinsx=30,
@@ -145,26 +151,28 @@ def length_figure(records: list[Record], title: str = "") -> Any:
         height=300,
         margin={"l": 30, "r": 10, "t": 50, "b": 30},
         title=title or None,
-        legend_title_text="language",
+        legend_title_text=text["language"],
     )
     return figure
 
 
-def counts_figure(records: list[Record]) -> Any:
+def counts_figure(records: list[Record], text: dict[str, Any] | None = None) -> Any:
     """Records per task, stacked by language."""
     import plotly.graph_objects as go
 
+    text = {**FIGURE_TEXT, **(text or {})}
     tasks = sorted({record.task for record in records})
     figure = go.Figure()
     for lang in sorted({record.lang for record in records}):
         counts = [sum(1 for r in records if r.task == t and r.lang == lang) for t in tasks]
-        figure.add_trace(go.Bar(x=tasks, y=counts, name=lang, marker_color=COLOURS.get(lang)))
+        figure.add_trace(go.Bar(x=tasks, y=counts, name=text["langs"].get(lang, lang),
+                                marker_color=COLOURS.get(lang)))
     figure.update_layout(
         barmode="stack",
         height=280,
         margin={"l": 30, "r": 10, "t": 30, "b": 30},
-        yaxis_title="records",
-        legend_title_text="language",
+        yaxis_title=text["records"],
+        legend_title_text=text["language"],
     )
     return figure
 

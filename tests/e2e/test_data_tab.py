@@ -36,7 +36,7 @@ def test_preview_three_documents_then_generate_and_see_the_dataset(
         page.goto(app_server)
         page.get_by_role("tab", name="Generate", exact=True).click()
         _field(page, "data-pasted").fill(DOCUMENTS)
-        _field(page, "data-base-url").fill(stub.base_url)
+        _field(page, "gen-base-url").fill(stub.base_url)
         _field(page, "data-api-key").fill(KEY)
 
         page.locator("#data-preview").click()
@@ -47,7 +47,7 @@ def test_preview_three_documents_then_generate_and_see_the_dataset(
         assert stub.count("/v1/chat/completions") == 3
         page.screenshot(path=tmp_path / "data-preview.png", full_page=True)
 
-        _field(page, "data-name").fill("e2e-set")
+        _field(page, "gen-out").fill("e2e-set")
         page.locator("#data-run").click()
         status = page.locator("#data-run-status")
         expect(status).to_contain_text("3/4 documents · 3 ok · 0 failed · 3 cached", timeout=15_000)
@@ -63,7 +63,7 @@ def test_preview_three_documents_then_generate_and_see_the_dataset(
     page.locator("#data-picker").locator("input").first.click()
     page.get_by_role("option", name="e2e-set").click()
     expect(page.locator("#data-summary")).to_contain_text("3 records")
-    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=15_000)
     expect(page.get_by_text("Error", exact=True)).to_have_count(0)  # no handler raised
     assert (app_home / "datasets" / "e2e-set" / "records.jsonl").is_file()
     leaks = [p for p in app_home.rglob("*") if p.is_file() and KEY.encode() in p.read_bytes()]
@@ -74,4 +74,6 @@ def test_preview_three_documents_then_generate_and_see_the_dataset(
     expect(page.get_by_role("tab", name="데이터셋", exact=True)).to_be_visible()
     page.get_by_role("tab", name="생성", exact=True).click()
     expect(page.get_by_text("교사 LLM", exact=True)).to_be_visible()
+    page.get_by_role("tab", name="데이터셋", exact=True).click()
+    expect(page.locator("#data-overview")).to_contain_text("레코드 수")  # headers follow the language
     page.screenshot(path=tmp_path / "data-ko.png", full_page=True)

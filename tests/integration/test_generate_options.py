@@ -31,7 +31,7 @@ def doc(tmp_path: Path) -> Path:
     (["--dedup-threshold", "1.5"], "Duplicate similarity (dedup_threshold): Input should be less than or "
                                    "equal to 1"),
     (["--temperature", "-1"], "Temperature (temperature): Input should be greater than or equal to 0"),
-    (["--limit", "0"], "Documents to use (limit): Input should be greater than or equal to 1"),
+    (["--limit", "-1"], "Documents to use (limit): Input should be greater than or equal to 0"),
     (["--prices", "gpt-4o=cheap"], "Prices (USD per 1M tokens) (prices): 'gpt-4o=cheap': write "
                                    "MODEL=INPUT/OUTPUT"),
 ])
