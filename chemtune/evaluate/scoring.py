@@ -300,7 +300,8 @@ def generate_greedy(
 
 
 def endpoint_client(base_url: str, api_key: str | None = None, timeout: float = 120.0) -> Any:
-    """An `openai` client for any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, chemtune serve)."""
+    """An `openai` client for any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, chemtune serve); it
+    does not retry itself: `ask_endpoint` retries by the one rule (chemtune.retry)."""
     from openai import OpenAI
 
     if not base_url:
@@ -308,7 +309,7 @@ def endpoint_client(base_url: str, api_key: str | None = None, timeout: float = 
             "The endpoint method needs a base URL, e.g. https://api.openai.com/v1 or "
             "http://localhost:8000/v1."
         )
-    return OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout, max_retries=2)
+    return OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout, max_retries=0)
 
 
 def ask_endpoint(
@@ -319,10 +320,12 @@ def ask_endpoint(
     concurrency: int = 4,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    retry: Any = None,
 ) -> list[tuple[str, str | None]]:
     """Greedy (temperature 0) chat completions for each conversation, a few requests in flight.
 
-    Returns (reply, error) per conversation. A request that still fails after the client's retries (a
+    Returns (reply, error) per conversation. Requests are retried by the one rule (chemtune.retry) with
+    `retry`'s numbers (an evaluation's by default). A request that still fails (a
     refused prompt, a rate limit, a timeout) is that question's error and the others go on; a refused key,
     a forbidden or unknown model, or a server that never answered at all stops the whole run.
     """
@@ -331,6 +334,9 @@ def ask_endpoint(
 
     import openai
 
+    from chemtune.retry import EVALUATION
+
+    policy = retry or EVALUATION
     answered = threading.Event()  # a connection error before any answer means the server is not there
     stopping = threading.Event()
 
@@ -345,11 +351,11 @@ def ask_endpoint(
 
     def ask_one(messages: list[dict]) -> tuple[str, str | None]:
         try:
-            reply = client.chat.completions.create(
+            reply = policy.call(lambda: client.chat.completions.create(
                 model=model, messages=messages, temperature=0, max_tokens=max_tokens
-            )
+            ))
         except openai.APITimeoutError:  # before APIConnectionError: it is a subclass
-            return "", f"no answer within {client.timeout} s (after {client.max_retries} retries)"
+            return "", f"no answer within {client.timeout} s (after {policy.attempts} tries)"
         except openai.APIConnectionError as exc:
             if not answered.is_set():
                 raise ChemtuneError(
