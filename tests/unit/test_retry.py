@@ -108,3 +108,15 @@ def test_the_teacher_client_gives_up_after_the_run_s_tries(stub: OpenAIStub) -> 
     with pytest.raises(LLMRequestError, match="gave up after 2 attempt"):
         run_coroutine(ask())
     assert stub.count("/v1/chat/completions") == 2
+
+
+def test_endpoint_evaluation_scores_a_question_that_keeps_failing_as_its_error(stub: OpenAIStub) -> None:
+    from chemtune.evaluate.scoring import ask_endpoint, endpoint_client
+
+    stub.on("second", Fail(503), Fail(503))
+    conversations = [[{"role": "user", "content": text}] for text in ("first", "second")]
+    answers = ask_endpoint(endpoint_client(stub.base_url), "stub-model", conversations, concurrency=1,
+                           retry=RetryPolicy(attempts=2, backoff_s=0.01))
+    assert answers[0] == ("fine", None)
+    assert answers[1][0] == "" and "HTTP 503" in answers[1][1]
+    assert stub.count("/v1/chat/completions") == 3  # the failing question was asked twice
