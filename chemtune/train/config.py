@@ -41,7 +41,7 @@ class TrainConfig(BaseModel):
         "Dataset names, each optionally with a weight: 'chem-ko:2' uses every record twice per epoch, "
         "'chem-en:0.5' half of them.",
         "데이터셋",
-        "데이터셋 이름. 가중치를 붙일 수 있습니다: 'chem-ko:2'는 에포크마다 두 번, 'chem-en:0.5'는 절반만 "
+        "데이터셋 이름. 가중치를 붙일 수 있습니다: `chem-ko:2`는 에포크마다 두 번, `chem-en:0.5`는 절반만 "
         "사용합니다.",
         "data",
     )
@@ -59,7 +59,7 @@ class TrainConfig(BaseModel):
         "Longer examples",
         "What to do with an example longer than the max length.",
         "긴 예제 처리",
-        "최대 길이보다 긴 예제를 자를지(truncate) 버릴지(drop).",
+        "최대 길이보다 긴 예제를 자를지 버릴지.",
         "data",
         labels={"truncate": ("truncate", "자르기"), "drop": ("drop", "버리기")},
     )
@@ -170,7 +170,7 @@ class TrainConfig(BaseModel):
         "LoRA alpha",
         "Scaling numerator: updates are scaled by alpha / r.",
         "LoRA 알파",
-        "스케일 분자: 업데이트에 alpha / r을 곱합니다.",
+        "스케일 분자: 업데이트에 α / r을 곱합니다.",
         "lora",
         gt=0,
     )
@@ -188,7 +188,7 @@ class TrainConfig(BaseModel):
         "Target modules",
         "'all-linear' (every attention and MLP projection) or a comma list such as q_proj,v_proj.",
         "대상 모듈",
-        "'all-linear'(모든 어텐션·MLP 투영) 또는 q_proj,v_proj 같은 쉼표 목록.",
+        "`all-linear`(모든 어텐션·MLP 투영) 또는 q_proj,v_proj 같은 쉼표 목록.",
         "lora",
     )
     use_rslora: bool = option(
@@ -196,7 +196,7 @@ class TrainConfig(BaseModel):
         "rsLoRA",
         "Rank-stabilised scaling alpha / sqrt(r).",
         "rsLoRA",
-        "랭크 안정화 스케일 alpha / sqrt(r).",
+        "랭크 안정화 스케일 α / √r.",
         "lora",
     )
     use_dora: bool = option(
@@ -211,9 +211,9 @@ class TrainConfig(BaseModel):
     precision: Literal["auto", "bf16", "fp16", "fp32"] = option(
         "auto",
         "Precision",
-        "auto = bf16 on a GPU, fp32 on the CPU.",
+        "auto = bf16 on a GPU that supports it, fp16 on an older GPU, fp32 on the CPU.",
         "정밀도",
-        "auto는 GPU에서 bf16, CPU에서 fp32.",
+        "자동: bf16을 지원하는 GPU에서는 bf16, 이전 GPU에서는 fp16, CPU에서는 fp32.",
         "hardware",
         labels={"auto": ("auto", "자동"), "bf16": ("bf16", "bf16"), "fp16": ("fp16", "fp16"),
                 "fp32": ("fp32", "fp32")},
@@ -240,8 +240,8 @@ class TrainConfig(BaseModel):
         "group_by_length pads each batch only to its longest example; padding_free packs examples into one "
         "row with no padding (best with flash attention on a GPU).",
         "배치 구성",
-        "group_by_length는 배치를 가장 긴 예제 길이까지만 채우고, padding_free는 패딩 없이 예제를 한 줄로 "
-        "이어 붙입니다(GPU의 flash attention에 적합).",
+        "길이별 묶음은 배치를 가장 긴 예제 길이까지만 채우고, 패딩 없음은 예제를 패딩 없이 한 줄로 "
+        "이어 붙입니다(GPU의 플래시 어텐션에 적합).",
         "hardware",
         labels={"group_by_length": ("group by length", "길이별 묶음"),
                 "padding_free": ("padding free", "패딩 없음")},
@@ -251,7 +251,7 @@ class TrainConfig(BaseModel):
         "Processes (GPUs)",
         "Training processes started by accelerate launch: one per GPU (see Multi-process mode).",
         "프로세스(GPU) 수",
-        "accelerate launch가 시작하는 학습 프로세스 수. GPU마다 하나(다중 프로세스 방식 참고).",
+        "`accelerate launch`가 시작하는 학습 프로세스 수. GPU마다 하나(다중 프로세스 방식 참고).",
         "hardware",
         ge=1, le=64,
     )
@@ -262,8 +262,8 @@ class TrainConfig(BaseModel):
         "on one GPU); fsdp: weights, gradients and optimizer state are sharded across the processes, so a "
         "model too big for one GPU fits (bf16 or fp32, no QLoRA). One process ignores it.",
         "다중 프로세스 방식",
-        "여러 프로세스가 모델을 나누는 방식. ddp: 프로세스마다 모델 전체를 둡니다(모델이 GPU 하나에 "
-        "들어가면 가장 빠름). fsdp: 가중치·그래디언트·옵티마이저 상태를 프로세스들에 나눠 두어 GPU 하나에 "
+        "여러 프로세스가 모델을 나누는 방식. DDP: 프로세스마다 모델 전체를 둡니다(모델이 GPU 하나에 "
+        "들어가면 가장 빠름). FSDP: 가중치·그래디언트·옵티마이저 상태를 프로세스들에 나눠 두어 GPU 하나에 "
         "들어가지 않는 모델도 학습합니다(bf16 또는 fp32, QLoRA 불가). 프로세스가 하나면 쓰이지 않습니다.",
         "hardware",
         labels={"ddp": ("DDP", "DDP"), "fsdp": ("FSDP", "FSDP")},

@@ -101,7 +101,10 @@ def prepare(config: TrainConfig, tokenizer: Any) -> PreparedData:
         raise ChemtuneError(
             f"No training example is left: all {len(train_records)} are longer than the max length "
             f"({config.max_length} tokens) or have no answer inside it. Raise the max length or set "
-            "longer examples to 'truncate'.")
+            "longer examples to 'truncate'.",
+            ko=f"남은 학습 예제가 없습니다: {len(train_records)}개 모두 최대 길이"
+               f"({config.max_length} 토큰)보다 길거나 그 안에 답이 없습니다. 최대 길이를 늘리거나 "
+               "긴 예제 처리를 '자르기'로 바꾸세요.")
     stats = {
         "datasets": per_dataset,
         "train_examples": len(train),

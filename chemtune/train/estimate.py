@@ -51,13 +51,14 @@ def model_parameters(spec: str) -> float | None:
     return None
 
 
-def _device_flops(processes: int = 1) -> tuple[float, str]:
+def _device_flops(processes: int = 1) -> tuple[float, str, int | None]:
+    """Usable FLOP/s, the device's name (a GPU's, or "CPU") and, on the CPU, the threads per process."""
     import torch
 
     if torch.cuda.is_available():
         name = torch.cuda.get_device_name(0)
         peak = next((v for k, v in GPU_PEAK_FLOPS.items() if k in name), 100e12)
-        return peak * GPU_EFFICIENCY * torch.cuda.device_count(), name
+        return peak * GPU_EFFICIENCY * torch.cuda.device_count(), name, None
     # Timed on the threads each training process will have (not this process's own count), once per
     # process: CPU processes split the cores between them.
     threads, before = hardware.cpu_threads(processes), torch.get_num_threads()
@@ -71,7 +72,7 @@ def _device_flops(processes: int = 1) -> tuple[float, str]:
         seconds = (time.perf_counter() - start) / 8
     finally:
         torch.set_num_threads(before)
-    return 2 * 384**3 / seconds * CPU_EFFICIENCY * processes, f"CPU with {threads} threads per process"
+    return 2 * 384**3 / seconds * CPU_EFFICIENCY * processes, "CPU", threads
 
 
 def _past_rate(config: TrainConfig) -> tuple[float, str] | None:
@@ -112,11 +113,16 @@ def estimate(values: dict[str, Any] | TrainConfig, tokenizer: Any = None) -> dic
     tokens_per_step = sum(lengths) / max(1e-9, plan["steps_per_epoch"])
     run_tokens = int(tokens_per_step * plan["steps"])
     past = _past_rate(config)
+    # How the speed was found, as data (the pages word it in their language) and as an English phrase.
+    how: dict[str, Any] = {"basis_run": None, "basis_device": None, "basis_threads": None}
     if past:
         rate, basis = past[0], f"measured in run {past[1]}"
+        how["basis_run"] = past[1]
     else:
         params = model_parameters(config.model)
-        flops, device = _device_flops(config.num_processes)
+        flops, device, threads = _device_flops(config.num_processes)
+        how.update(basis_device=device, basis_threads=threads)
+        device = f"CPU with {threads} threads per process" if threads else device
         # LoRA training: forward 2N and backward 2N FLOPs per token (frozen weights need no weight gradient);
         # gradient checkpointing repeats the forward.
         per_token = (6 if config.gradient_checkpointing else 4) * (params or 7e9)
@@ -128,7 +134,7 @@ def estimate(values: dict[str, Any] | TrainConfig, tokenizer: Any = None) -> dic
         "run_tokens": run_tokens, "truncated": stats["truncated"], "dropped": stats["dropped"],
         "no_response": stats["no_response"], "length_note": data.describe_length_handling(stats),
         **plan, "tokens_per_second": round(rate, 1), "seconds": round(run_tokens / rate, 1) if rate else None,
-        "basis": basis, "datasets": stats["datasets"],
+        "basis": basis, **how, "max_length": config.max_length, "datasets": stats["datasets"],
     }
 
 

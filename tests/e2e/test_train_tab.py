@@ -44,8 +44,8 @@ def test_tiny_run_started_from_the_train_tab_draws_its_loss_curve(app_server: st
         field.press("Tab")
         expect(field).to_have_value(value)
     panel.locator("#train-distributed input").click()
-    page.get_by_role("option", name="fsdp", exact=True).click()
-    expect(panel.locator("#train-distributed input")).to_have_value("fsdp")
+    page.get_by_role("option", name="FSDP", exact=True).click()
+    expect(panel.locator("#train-distributed input")).to_have_value("FSDP")
     expect(processes).to_have_value("2")
 
     panel.locator("#train-estimate").click()

@@ -77,3 +77,14 @@ def test_estimate_counts_records_longer_than_the_max_length(tiny_path: str) -> N
     assert (est["micro_batches_per_epoch"], est["steps"]) == (3, 2)
     assert "3 examples longer than 128 tokens were dropped" in estimate.summary_text(est)
     assert est["seconds"] > 0 and est["run_tokens"] > 0
+
+
+def test_a_refused_option_is_named_in_korean_too() -> None:
+    from chemtune.train.config import make_config
+
+    with pytest.raises(ChemtuneError) as raised:
+        make_config({"model": "tiny", "data": ["sample"], "max_steps": -3, "precision": "fp8"})
+    assert "Max steps (max_steps): Input should be greater than or equal to 0" in str(raised.value)
+    korean = raised.value.text("ko")
+    assert "최대 스텝 (max_steps): 0 이상이어야 합니다" in korean
+    assert "정밀도 (precision): 다음 중 하나여야 합니다: 'auto', 'bf16', 'fp16', 'fp32'" in korean
