@@ -130,18 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=3600.0)
     p.set_defaults(func=cmd_job)
 
-    for module_name in FEATURE_COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # that feature has not landed in this checkout
-            raise
-        module.register(sub, common)
+    for module_name in FEATURE_COMMANDS:  # every feature is there: a missing one is an error, not skipped
+        importlib.import_module(module_name).register(sub, common)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; no subcommand or an unknown one prints the usage and exits with code 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "job":
