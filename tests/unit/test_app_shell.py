@@ -42,8 +42,6 @@ def test_chemtune_lang_ko_opens_in_korean(monkeypatch: pytest.MonkeyPatch) -> No
     assert tab_labels(demo) == [page.STRINGS["tab"]["ko"] for page in pages.PAGES]
     texts = markdown_texts(demo)
     assert "범용 LLM을 한국어·영어 화학 전문 모델로 인스트럭션 튜닝합니다." in texts
-    if any("not_yet" in page.STRINGS for page in pages.PAGES):  # only while some tab is unfinished
-        assert "아직 사용할 수 없습니다" in texts
 
 
 def test_unknown_chemtune_lang_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,18 +69,16 @@ def descendants(block: gr.blocks.Block) -> list[gr.blocks.Block]:
     return children + [grandchild for child in children for grandchild in descendants(child)]
 
 
-def test_unfinished_tabs_say_so_and_have_no_controls() -> None:
-    # A page keeps its "not_yet" string until its feature lands; until then nothing on it may look usable.
+def test_every_tab_is_finished_and_has_controls() -> None:
+    # No page is a placeholder any more: none says "not available yet", each has buttons and inputs.
     demo = app.build_app()
-    tabs = {block.label: block for block in demo.blocks.values() if isinstance(block, gr.Tab)}
+    tabs = {block.elem_id: block for block in demo.blocks.values() if isinstance(block, gr.Tab)}
     for page in pages.PAGES:
-        if "not_yet" not in page.STRINGS:
-            continue
-        inside = descendants(tabs[page.STRINGS["tab"]["en"]])
-        assert page.STRINGS["not_yet"]["en"] in [
-            block.value for block in inside if isinstance(block, gr.Markdown)
-        ]
-        assert all(isinstance(block, gr.Markdown) for block in inside), page.__name__
+        assert "not_yet" not in page.STRINGS, page.__name__
+        inside = descendants(tabs[f"tab-{page.__name__.rsplit('.', 1)[-1]}"])
+        assert any(isinstance(block, gr.Button) for block in inside), page.__name__
+        assert any(isinstance(block, (gr.Textbox, gr.Dropdown, gr.Number, gr.File)) for block in inside), \
+            page.__name__
 
 
 def test_language_switch_updates_every_translated_component_including_tab_titles() -> None:
