@@ -1,4 +1,5 @@
-"""Where everything lives: $CHEMTUNE_HOME (default ./workspace), safe user names, atomic writes."""
+"""Where everything lives: $CHEMTUNE_HOME (default ./workspace, or persistent storage on a Hugging Face
+Space), safe user names, atomic writes."""
 
 from __future__ import annotations
 
@@ -20,9 +21,45 @@ KINDS = ("datasets", "runs", "evals", "models")
 MAX_NAME_LENGTH = 120
 
 
+# A Space's persistent storage is mounted here when the Space has it; $CHEMTUNE_SPACE_DATA moves it (tests).
+SPACE_DATA = "/data"
+
+
+def space_data() -> Path:
+    """Where a Hugging Face Space mounts persistent storage."""
+    return Path(os.environ.get("CHEMTUNE_SPACE_DATA") or SPACE_DATA)
+
+
+def on_space() -> bool:
+    """Running on a Hugging Face Space (the Space sets SPACE_ID)."""
+    return bool(os.environ.get("SPACE_ID", "").strip())
+
+
+def persistent_storage() -> Path | None:
+    """The Space's persistent storage folder when it is mounted and writable, else None."""
+    data = space_data()
+    return data if on_space() and data.is_dir() and os.access(data, os.W_OK | os.X_OK) else None
+
+
+def default_home() -> Path:
+    """$CHEMTUNE_HOME when set; on a Space with persistent storage `<storage>/chemtune`; else ./workspace."""
+    if os.environ.get("CHEMTUNE_HOME"):
+        return Path(os.environ["CHEMTUNE_HOME"])
+    storage = persistent_storage()
+    return storage / "chemtune" if storage is not None else Path("workspace")
+
+
+def lost_on_restart() -> bool:
+    """On a Space, whether the workspace lies outside persistent storage (a restart empties it)."""
+    if not on_space():
+        return False
+    root, data = home(), space_data().resolve()
+    return persistent_storage() is None or (root != data and data not in root.parents)
+
+
 def home() -> Path:
     """The workspace root, created with its sub-folders on first use."""
-    root = Path(os.environ.get("CHEMTUNE_HOME") or "workspace").expanduser().resolve()
+    root = default_home().expanduser().resolve()
     for kind in KINDS:
         (root / kind).mkdir(parents=True, exist_ok=True)
     return root
