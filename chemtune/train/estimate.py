@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ GPU_PEAK_FLOPS = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40": 181e12,
                   "4090": 165e12, "3090": 71e12, "L4": 121e12, "A10": 125e12, "V100": 125e12, "T4": 65e12}
 GPU_EFFICIENCY = 0.35
 CPU_EFFICIENCY = 0.3
+CPU_WARNING_S = 3600  # on the CPU, a run estimated longer than this is flagged before it starts
 
 
 def plan_steps(lengths: list[int], config: TrainConfig, processes: int = 1) -> dict[str, Any]:
@@ -128,14 +130,35 @@ def estimate(values: dict[str, Any] | TrainConfig, tokenizer: Any = None) -> dic
         per_token = (6 if config.gradient_checkpointing else 4) * (params or 7e9)
         rate, basis = flops / per_token, f"rough guess from the model size and the speed of the {device}"
     stats = prepared.stats
+    seconds = round(run_tokens / rate, 1) if rate else None
     return {
         "train_examples": stats["train_examples"], "val_examples": stats["val_examples"],
         "epoch_tokens": stats["train_tokens"], "response_tokens": stats["response_tokens"],
         "run_tokens": run_tokens, "truncated": stats["truncated"], "dropped": stats["dropped"],
         "no_response": stats["no_response"], "length_note": data.describe_length_handling(stats),
-        **plan, "tokens_per_second": round(rate, 1), "seconds": round(run_tokens / rate, 1) if rate else None,
+        **plan, "tokens_per_second": round(rate, 1), "seconds": seconds,
         "basis": basis, **how, "max_length": config.max_length, "datasets": stats["datasets"],
+        "warnings": warnings(config, seconds),
     }
+
+
+def warnings(config: TrainConfig, seconds: float | None) -> list[dict[str, str]]:
+    """What to know before starting, in English and Korean: a CPU run of hours, a gated base model."""
+    found = []
+    if seconds is not None and seconds > CPU_WARNING_S and not _cuda_available():
+        space = bool(os.environ.get("SPACE_ID"))
+        where = " (this Space runs on CPU hardware: pick a GPU in the Space's settings)" if space else ""
+        where_ko = " (이 Space는 CPU 하드웨어입니다. Space 설정에서 GPU를 고르세요)" if space else ""
+        found.append({
+            "en": f"This run would take about {format_seconds(seconds)} on the CPU{where}; for a first try "
+                  "lower max steps, epochs or max length, or pick a smaller model.",
+            "ko": f"이 학습은 CPU에서 약 {format_seconds(seconds)} 걸립니다{where_ko}. 처음에는 최대 "
+                  "스텝, 에포크, 최대 길이를 줄이거나 더 작은 모델을 고르세요."})
+    gated = getattr(models, "gated_notice", None)
+    notice = gated(config.model) if gated else None
+    if notice:
+        found.append(notice)
+    return found
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -158,4 +181,6 @@ def summary_text(est: dict[str, Any]) -> str:
             f"at {est['tokens_per_second']:,.0f} tokens/s ({est['basis']}).")
     if est.get("length_note"):
         text += " " + est["length_note"]
+    for warning in est.get("warnings") or []:
+        text += " ⚠️ " + warning["en"]
     return text
