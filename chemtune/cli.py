@@ -23,6 +23,7 @@ FEATURE_COMMANDS = (
     "chemtune.evaluate.commands",
     "chemtune.chat.commands",
     "chemtune.study.commands",
+    "chemtune.share.commands",
 )
 
 
