@@ -154,8 +154,7 @@ def warnings(config: TrainConfig, seconds: float | None) -> list[dict[str, str]]
                   "lower max steps, epochs or max length, or pick a smaller model.",
             "ko": f"이 학습은 CPU에서 약 {format_seconds(seconds)} 걸립니다{where_ko}. 처음에는 최대 "
                   "스텝, 에포크, 최대 길이를 줄이거나 더 작은 모델을 고르세요."})
-    gated = getattr(models, "gated_notice", None)
-    notice = gated(config.model) if gated else None
+    notice = models.gated_notice(config.model)
     if notice:
         found.append(notice)
     return found
