@@ -27,8 +27,8 @@ def eval_results(facts: RunFacts, model_name: str) -> list[Any]:
         common = {"task_type": "multiple-choice", "task_name": "Multiple choice (chemistry)",
                   "dataset_type": str(ev.get("benchmark")), "dataset_name": str(ev.get("exam") or
                                                                                ev.get("benchmark")),
-                  "source_name": f"chemtune eval {ev.get('eval_id')} ({ev.get('method')}, "
-                                 f"{ev.get('shots')}-shot)"}
+                  "dataset_args": {"method": ev.get("method"), "shots": ev.get("shots")},
+                  "metric_args": {"eval_id": ev.get("eval_id")}}
         for metric, name in (("macro_f1", "macro-F1"), ("accuracy", "accuracy")):
             if average.get(metric) is not None:
                 results.append(EvalResult(metric_type="f1" if metric == "macro_f1" else "accuracy",

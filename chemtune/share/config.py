@@ -49,9 +49,9 @@ class ExportConfig(BaseModel):
         "merged: a safetensors model folder; gguf-f16 / gguf-q8_0: one GGUF file (16-bit, or 8-bit "
         "quantized at about half the size) with a Modelfile for Ollama.",
         "내보내기 형식",
-        "merged: safetensors 모델 폴더, gguf-f16 / gguf-q8_0: GGUF 파일 하나(16비트, 또는 약 절반 "
-        "크기의 8비트 양자화)와 Ollama용 Modelfile.",
-        labels={"merged": ("merged model (safetensors)", "병합 모델(safetensors)"),
+        "병합 모델: `.safetensors` 모델 폴더, GGUF f16 / q8_0: GGUF 파일 하나(16비트, 또는 약 절반 "
+        "크기의 8비트 양자화)와 Ollama용 `Modelfile`.",
+        labels={"merged": ("merged model (safetensors)", "병합 모델(.safetensors)"),
                 "gguf-f16": ("GGUF f16", "GGUF f16"), "gguf-q8_0": ("GGUF q8_0", "GGUF q8_0")})
     out: str = option(
         "", "Output folder", "Where the files go (default: the run's export/ folder).",
