@@ -14,6 +14,7 @@ from chemtune.models import default_model
 from chemtune.train import config as train_config
 from chemtune.train import monitor
 from chemtune.train.config import TrainConfig
+from pages import train_publish
 from pages.i18n import PageText, lookup
 from pages.widgets import by_name, option_strings, option_widget
 
@@ -120,6 +121,7 @@ STRINGS: dict[str, dict[str, str]] = {
                   "ko": "⚠️ 학습이 오류로 멈췄습니다: {error}"},
 }
 STRINGS.update(option_strings(TrainConfig, PREFIX))
+STRINGS.update(train_publish.STRINGS)  # the Publish and export section's own text
 
 
 def _t(key: str, lang: str, **args: Any) -> str:
@@ -213,7 +215,8 @@ def _estimate_text(values: dict[str, Any], lang: str) -> str:
               epoch_tokens=f"{est['epoch_tokens']:,}", val=f"{est['val_examples']:,}",
               steps=f"{est['steps']:,}", tokens=f"{est['run_tokens']:,}",
               time=_duration(est["seconds"], lang), rate=f"{est['tokens_per_second']:,.0f}",
-              basis=_basis(est, lang), note=_length_note(est, lang))
+              basis=_basis(est, lang), note=_length_note(est, lang)) \
+        + "".join(f"  \n⚠️ {warning[lang]}" for warning in est.get("warnings") or [])
 
 
 def show_estimate(form: dict[str, Any]) -> str:
@@ -373,6 +376,7 @@ def build(text: PageText) -> None:
                                            elem_id="train-runs"), label="past_runs")
     w["timer"] = gr.Timer(2.0)
     _wire(w)
+    train_publish.build(text, w["run"])
 
 
 def _options_form(text: PageText, w: dict[str, Any]) -> None:
