@@ -18,6 +18,7 @@ import gradio as gr
 from chemtune import jobs, workspace
 from chemtune.errors import ChemtuneError
 from chemtune.hardware import describe_device
+from chemtune.share import spaces
 from pages import PAGES, chat
 from pages.i18n import Translator, initial_language
 
@@ -29,6 +30,17 @@ STRINGS = {
     "footer": {
         "en": "**Device:** {device} · **Workspace:** `{workspace}`",
         "ko": "**장치:** {device} · **작업 폴더:** `{workspace}`",
+    },
+    "space_lost": {
+        "en": "⚠️ **This Space loses its workspace on every restart.** Add persistent storage in the "
+              "Space's settings: chemtune then keeps everything in `/data/chemtune` (or set CHEMTUNE_HOME "
+              "to a folder there).",
+        "ko": "⚠️ **이 Space는 다시 시작할 때마다 작업 폴더를 잃습니다.** Space 설정에서 영구 저장소를 "
+              "추가하면 chemtune이 모든 것을 `/data/chemtune`에 보관합니다(또는 CHEMTUNE_HOME을 그 안의 "
+              "폴더로 설정하세요).",
+    },
+    "space_secrets": {
+        "en": "**Space secrets:** {secrets}", "ko": "**Space 비밀 값:** {secrets}",
     },
 }
 
@@ -47,6 +59,11 @@ def build_app(lang: str | None = None) -> gr.Blocks:
             for page in PAGES:
                 build_tab(ui, page)
         shell.markdown("footer", elem_id="chemtune-footer")
+        if workspace.on_space():  # which secrets are set, never their values
+            names = ", ".join(f"{name} {'✓' if on else '–'}" for name, on in spaces.secrets_set().items())
+            shell.markdown("space_secrets", format_args={"secrets": names}, elem_id="space-secrets")
+        if workspace.lost_on_restart():
+            shell.markdown("space_lost", elem_id="space-warning")
         ui.connect()
     return demo
 
