@@ -23,10 +23,18 @@ pytestmark = pytest.mark.e2e
 PAGE_NAMES = [page.__name__.rsplit(".", 1)[-1] for page in pages.PAGES]
 TAB_TITLES = {page.__name__.rsplit(".", 1)[-1]: page.STRINGS["tab"]["ko"] for page in pages.PAGES}
 
-# Visible text, placeholders and what each picker shows, inside one element.
+# Visible text, placeholders and what each picker shows, inside one element. Code (rendered from Markdown
+# backticks) comes back in backticks, as it was written; chat messages are the conversation, not UI text.
 READ_TEXT = """(root) => {
   const shown = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
-  const out = [["text", root.innerText]];
+  const content = "[data-testid='bot'], [data-testid='user'], textarea, script, style";
+  const out = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement, text = node.textContent.trim();
+    if (!text || !parent || parent.closest(content) || !shown(parent)) continue;
+    out.push(["text", parent.closest("code, pre") ? "`" + text + "`" : text]);
+  }
   for (const el of root.querySelectorAll("input, textarea")) {
     if (!shown(el)) continue;
     if (el.placeholder) out.push(["placeholder", el.placeholder]);
@@ -46,7 +54,8 @@ def korean_page(browser, app_server: str) -> Iterator[object]:
     page.set_default_timeout(15_000)
     page.goto(app_server)
     page.get_by_label("한국어").check()
-    expect(page.get_by_role("tab", name=TAB_TITLES["chat"], exact=True)).to_be_visible()
+    # One update re-labels every tab at once; on a busy two-core machine that takes seconds.
+    expect(page.get_by_role("tab", name=TAB_TITLES["chat"], exact=True)).to_be_visible(timeout=30_000)
     yield page
     context.close()
 
@@ -76,7 +85,8 @@ def english_on(page, where, home: Path, monkeypatch: pytest.MonkeyPatch, label: 
     names = names_in_workspace()
     texts = [(f"{label} {kind}", text) for kind, block in where.evaluate(READ_TEXT)
              for text in block.splitlines() if text.strip()]
-    toasts = page.locator(".toast-body")
+    # A toast's message is the app's; its header ("Error") is Gradio's own, shown whatever the locale.
+    toasts = page.locator("[data-testid='toast-text']")
     texts += [(f"{label} toast", toasts.nth(i).inner_text()) for i in range(toasts.count())]
     return findings(texts, names)
 
@@ -102,7 +112,7 @@ def chat_actions(page, panel) -> None:
     panel.locator("#chat-compare input").check()
     panel.locator("#chat-message textarea").fill("촉매란 무엇인가요?")
     panel.locator("#chat-send").click()
-    expect(page.locator(".toast-body").first).to_be_visible(timeout=30_000)
+    expect(page.locator("[data-testid='toast-text']").first).to_be_visible(timeout=30_000)
 
 
 def train_actions(page, panel) -> None:
