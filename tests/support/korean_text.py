@@ -66,11 +66,13 @@ def english_words(text: str, names: Iterable[str] = ()) -> list[str]:
 def names_in_workspace() -> set[str]:
     """What pickers list by name in $CHEMTUNE_HOME: models, datasets and runs (shown as they are called)."""
     from chemtune import models, records
+    from chemtune.datagen.client import DEFAULT_PRICES
     from chemtune.train import monitor
 
     found = set(models.PRESETS) | {p.hub_id for p in models.PRESETS.values()} | set(models.model_choices())
     found |= {row["name"] for row in records.list_datasets()}
     found |= {row["run_id"] for row in monitor.train_runs()}
+    found |= set(DEFAULT_PRICES)  # the teacher models the Data tab's price table lists
     return found
 
 
