@@ -70,6 +70,10 @@ register(JobKind(name="generate", worker="chemtune.datagen.job:run", home="runs"
 register(JobKind(name="train", worker="chemtune.train.job:run", uses_gpu=True,
                  command="chemtune.train.job:command"))
 register(JobKind(name="eval", worker="chemtune.evaluate.job:run", uses_gpu=True, home="evals"))
+register(JobKind(name="export-model", worker="chemtune.share.job:export_worker",
+                 description="Exports a train run's merged model (safetensors or GGUF with a Modelfile)."))
+register(JobKind(name="publish", worker="chemtune.share.job:publish_worker",
+                 description="Publishes a train run's adapter or merged model to the Hugging Face Hub."))
 
 
 def get_kind(name: str) -> JobKind:
