@@ -46,6 +46,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "pub_exported": {"en": "✅ Exported **{run}** as {format}: {files}",
                      "ko": "✅ **{run}**을(를) {format}(으)로 내보냈습니다: {files}"},
     "pub_ollama": {"en": "For Ollama: `{command}`", "ko": "Ollama에서: `{command}`"},
+    "pub_failed": {"en": "⚠️ Job {run} did not finish: {error}",
+                   "ko": "⚠️ 작업 {run}이(가) 끝나지 못했습니다: {error}"},
 }
 STRINGS.update(option_strings(PublishConfig, "pub"))
 STRINGS.update(option_strings(ExportConfig, "exp"))
@@ -59,43 +61,66 @@ def _error(error: ChemtuneError, lang: str) -> str:
     return f"⚠️ {error.text(lang) if hasattr(error, 'text') else error}"
 
 
+POLL_S = 0.5
+
+
+def _follow(run: Any, lang: str) -> Iterator[str]:
+    """A progress line per poll while the job runs (the caller reads its final status after)."""
+    import time
+
+    from chemtune import jobs
+    from chemtune.share.job import last_step
+
+    while (status := run.status()).get("status") not in jobs.FINISHED:
+        yield _t("pub_working", lang, step=last_step(run) or status.get("status"))
+        time.sleep(POLL_S)
+
+
 def publish_run(form: dict[str, Any]) -> Iterator[str]:
-    """Publish the chosen run; yields progress lines, then the result (or the error) in the page language."""
-    from chemtune.share.config import make_publish
-    from chemtune.share.hub import publish
+    """Publish the chosen run as a job; yields its progress, then the result (or error) in the page's
+    language. The job keeps going if the page is closed; its folder holds the result."""
+    from chemtune.share.job import start_publish
 
     lang = form.get("lang") or "en"
     if not form.get("run"):
         yield _t("pub_no_run", lang)
         return
-    steps: list[str] = []
     try:
-        options = make_publish({"repo": form.get("repo") or "", "merged": bool(form.get("merged")),
-                                "private": bool(form.get("private"))})
-        yield _t("pub_working", lang, step=options.repo)
-        result = publish(form["run"], options, token=form.get("token") or None, progress=steps.append)
+        job = start_publish(form["run"], {"repo": form.get("repo") or "", "merged": bool(form.get("merged")),
+                                          "private": bool(form.get("private"))}, token=form.get("token"))
     except ChemtuneError as error:
         yield _error(error, lang)
+        return
+    yield from _follow(job, lang)
+    status = job.status()
+    result = status.get("result") or {}
+    if status.get("status") != "done":
+        yield _t("pub_failed", lang, run=job.run_id, error=status.get("error") or status.get("status"))
         return
     yield _t("pub_done", lang, run=result["run_id"], repo=result["repo"], url=result["url"],
              n=len(result["files"]), files=", ".join(result["files"]))
 
 
 def export_run(form: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    """Export the chosen run into its export/ folder; the files are offered for download."""
-    from chemtune.share.config import make_export
-    from chemtune.share.export import export_model
+    """Export the chosen run into its export/ folder as a job; the files are then offered for download."""
+    from chemtune.share.job import start_export
 
     lang = form.get("lang") or "en"
     if not form.get("run"):
         yield _t("pub_no_run", lang), gr.update()
         return
     try:
-        options = make_export({"format": form.get("format")})
-        yield _t("pub_working", lang, step=options.format), gr.update()
-        result = export_model(form["run"], options)
+        job = start_export(form["run"], {"format": form.get("format")})
     except ChemtuneError as error:
         yield _error(error, lang), gr.update()
+        return
+    for line in _follow(job, lang):
+        yield line, gr.update()
+    status = job.status()
+    result = status.get("result") or {}
+    if status.get("status") != "done":
+        yield _t("pub_failed", lang, run=job.run_id, error=status.get("error") or status.get("status")), \
+            gr.update()
         return
     names = ", ".join(f"`{path.rsplit('/', 1)[-1]}`" for path in result["files"])
     message = _t("pub_exported", lang, run=result["run_id"], format=result["format"], files=names)
