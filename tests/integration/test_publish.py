@@ -180,3 +180,30 @@ def test_publish_merged_uploads_a_standalone_model(workspace_of: dict, hub: HubS
     assert {"config.json", "model.safetensors", "tokenizer.json", "README.md", "loss.png"} <= set(files)
     assert "adapter_config.json" not in files and result["merged"] is True
     assert "library_name: transformers" in files["README.md"].decode()
+
+
+def test_train_tab_publishes_and_exports_as_jobs_with_the_typed_token_kept_out_of_files(
+        workspace_of: dict, hub: HubStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pages import train_publish
+
+    online(monkeypatch, hub)  # the job processes inherit the stand-in's address
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    home, run_id = workspace_of["home"], workspace_of["run_id"]
+    form = {"run": run_id, "repo": "chem-lab/from-the-page", "merged": False, "private": True,
+            "token": TOKEN, "lang": "ko"}
+    lines = list(train_publish.publish_run(form))
+    assert lines[-1].startswith("✅") and "chem-lab/from-the-page" in lines[-1], lines
+    assert hub.repos["chem-lab/from-the-page"].private
+    job = next(r for r in jobs.list_runs(kind="publish"))
+    assert job["status"] == "done" and jobs.RunFolder(Path(job["run_dir"])).config()["repo"] == \
+        "chem-lab/from-the-page"
+    assert files_containing(home, TOKEN) == []
+
+    refused = list(train_publish.publish_run(form | {"token": "", "repo": "chem-lab/other"}))
+    assert refused == ["⚠️ 게시하려면 쓰기 권한이 있는 Hugging Face 토큰이 필요합니다. HF_TOKEN을 설정하거나 "
+                       "토큰 칸에 붙여 넣으세요(저장되지 않습니다)."]
+
+    outputs = list(train_publish.export_run({"run": run_id, "format": "merged", "lang": "en"}))
+    message, files = outputs[-1]
+    assert message.startswith("✅ Exported") and "`model.safetensors`" in message
+    assert any(path.endswith("/export/" + run_id + "-merged/config.json") for path in files["value"])
