@@ -226,7 +226,8 @@ def _overview_section(text: PageText):
 def _view_section(text: PageText, picker: Any, page: Any) -> None:
     summary = gr.Markdown(elem_id="data-summary")
     with gr.Row():
-        counts_plot, lengths_plot = gr.Plot(scale=1), gr.Plot(scale=2)
+        counts_plot = text.add(gr.Plot, label="counts_plot", scale=1)
+        lengths_plot = text.add(gr.Plot, label="lengths_plot", scale=2)
     rows = text.register(gr.Dataframe(headers=headers(ROW_COLUMNS, text.lang), interactive=False, wrap=True,
                                       max_height=400, label=text.text("rows"),
                                       column_widths=["9%", "10%", "5%", "24%", "24%", "20%", "8%"]),
@@ -247,7 +248,7 @@ def _export_section(text: PageText, picker: Any) -> None:
                                             label=text.text("export_format")),
                                 label="export_format", choices=EXPORT_FORMATS)
             export_btn = text.add(gr.Button, value="export_file")
-            download = gr.File(interactive=False)
+            download = text.add(gr.File, label="download", interactive=False)
         with gr.Row(equal_height=True):
             disk_path = text.add(gr.Textbox, label="disk_path", max_lines=1)
             disk_btn = text.add(gr.Button, value="save_disk")

@@ -15,6 +15,7 @@ import gradio as gr
 from chemtune.datagen.config import ImportConfig
 from chemtune.errors import ChemtuneError
 from pages.data_form import make, refusal, rows_of, t, table
+from pages.data_handlers import task_choices
 from pages.data_text import FAILURE_COLUMNS, OVERVIEW_COLUMNS, ROW_COLUMNS, STRINGS
 
 
@@ -27,7 +28,7 @@ def refresh_datasets(selected: str | None = None, lang: str = "en"):
     """The overview table and the picker's names (the chosen one kept if it is still there)."""
     from chemtune.datagen.views import overview_table
 
-    rows = [[*row[:4], _origin(row[4], lang), *row[5:]] for row in overview_table()]
+    rows = [[*row[:4], _origin(row[4], lang), *row[5:]] for row in overview_table(figure_text(lang))]
     names = [row[0] for row in rows]
     return table(rows, OVERVIEW_COLUMNS, lang), gr.update(choices=names,
                                                           value=selected if selected in names else None)
@@ -39,7 +40,8 @@ def figure_text(lang: str) -> dict[str, Any]:
             "chars": t("fig_chars", lang, field="{field}"),
             "fields": {"instruction": t("col_instruction", lang), "input": t("col_input", lang),
                        "output": t("col_output", lang)},
-            "langs": {"en": t("lang_en", lang), "ko": t("lang_ko", lang)}}
+            "langs": {"en": t("lang_en", lang), "ko": t("lang_ko", lang)},
+            "tasks": {name: title for title, name in task_choices(lang)}}
 
 
 def show_dataset(name, page, lang):

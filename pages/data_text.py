@@ -132,6 +132,8 @@ STRINGS = {
     "dataset": {"en": "Dataset", "ko": "데이터셋"},
     "page": {"en": "Page", "ko": "페이지"},
     "rows": {"en": "Records", "ko": "레코드"},
+    "counts_plot": {"en": "Records by task and language", "ko": "과제·언어별 레코드"},
+    "lengths_plot": {"en": "Lengths by language", "ko": "언어별 길이"},
     "failures": {"en": "Failures and removed duplicates", "ko": "실패 및 제거된 중복"},
     "delete_confirm": {"en": "Yes, delete it", "ko": "삭제 확인"},
     "delete": {"en": "Delete dataset", "ko": "데이터셋 삭제"},
@@ -147,6 +149,7 @@ STRINGS = {
                   "ko": "Hugging Face 데이터셋 save_to_disk 폴더"},
     "need_folder": {"en": "Enter a folder to save into.", "ko": "저장할 폴더를 입력하세요."},
     "export_file": {"en": "Export JSONL", "ko": "JSONL 내보내기"},
+    "download": {"en": "Exported file", "ko": "내보낸 파일"},
     "save_disk": {"en": "Save to disk", "ko": "디스크에 저장"},
     "hub_token": {
         "en": "Hub token (blank: $HF_TOKEN; never saved)",

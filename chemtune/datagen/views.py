@@ -21,7 +21,7 @@ COLOURS = {"en": "#1f77b4", "ko": "#d62728"}
 # What the plots say, in English; a page passes its own language's words (same keys).
 FIGURE_TEXT = {"records": "records", "language": "language", "chars": "{field} (characters)",
                "fields": {"instruction": "instruction", "input": "input", "output": "output"},
-               "langs": {"en": "English", "ko": "Korean"}}
+               "langs": {"en": "English", "ko": "Korean"}, "tasks": {}}
 ROW_COLUMNS = ("id", "task", "lang", "instruction", "input", "output", "source")
 
 
@@ -91,12 +91,14 @@ def _teacher_model(generation: dict[str, Any]) -> str | None:
     return generation.get("model") or (generation.get("llm") or {}).get("model")
 
 
-def overview_table() -> list[list[Any]]:
-    """One row per dataset: name, records, by task, by language, origin, created."""
+def overview_table(text: dict[str, Any] | None = None) -> list[list[Any]]:
+    """One row per dataset: name, records, by task, by language, origin, created (task and language names
+    as `text` words them, as for the plots)."""
+    text = {**FIGURE_TEXT, **(text or {})}
     rows = []
     for info in list_datasets():
-        tasks = ", ".join(f"{k} {v}" for k, v in (info.get("tasks") or {}).items())
-        langs = ", ".join(f"{k} {v}" for k, v in (info.get("langs") or {}).items())
+        tasks = ", ".join(f"{text['tasks'].get(k, k)} {v}" for k, v in (info.get("tasks") or {}).items())
+        langs = ", ".join(f"{text['langs'].get(k, k)} {v}" for k, v in (info.get("langs") or {}).items())
         if info.get("builtin"):
             origin = "bundled"
         elif info.get("error"):
@@ -165,7 +167,8 @@ def counts_figure(records: list[Record], text: dict[str, Any] | None = None) -> 
     figure = go.Figure()
     for lang in sorted({record.lang for record in records}):
         counts = [sum(1 for r in records if r.task == t and r.lang == lang) for t in tasks]
-        figure.add_trace(go.Bar(x=tasks, y=counts, name=text["langs"].get(lang, lang),
+        figure.add_trace(go.Bar(x=[text["tasks"].get(t, t) for t in tasks], y=counts,
+                                name=text["langs"].get(lang, lang),
                                 marker_color=COLOURS.get(lang)))
     figure.update_layout(
         barmode="stack",
