@@ -79,13 +79,13 @@ class Handlers:
         """The pickers as a study YAML (the editor then holds what will run)."""
         import yaml
 
-        conditions = {}
-        for row in _rows(values["conditions"]):
-            if row and str(row[0]).strip():
-                datasets = [d.strip() for d in str(row[1] if len(row) > 1 else "").split(",") if d.strip()]
-                conditions[str(row[0]).strip()] = datasets
+        conditions: dict[str, list[str]] = {"none": []} if values.get("untuned", True) else {}
+        for line in str(values["conditions"] or "").splitlines():
+            name, _, datasets = line.partition(":")
+            if name.strip():
+                conditions[name.strip()] = [d.strip() for d in datasets.split(",") if d.strip()]
         study: dict[str, Any] = {"name": values["name"] or "study", "models": list(values["models"] or []),
-                                 "conditions": conditions or {"none": []},
+                                 "conditions": conditions,
                                  "benchmarks": [{"benchmark": b} for b in values["benchmarks"] or []]}
         seeds = [int(s) for s in str(values["seeds"] or "").replace(" ", "").split(",") if s]
         if seeds:
@@ -146,8 +146,8 @@ class Handlers:
         """The study's state, its cells and (when a cell has changed) its tables and figure."""
         from chemtune.study import render, runner, tables
 
-        if not study_id:
-            return self.t("no_study", lang), gr.skip(), gr.skip(), gr.skip(), seen
+        if not study_id:  # the grid's headers still follow the language
+            return self.t("no_study", lang), self.cell_frame([], lang), "", None, None
         try:
             current = runner.status(study_id)
         except ChemtuneError as error:
@@ -208,16 +208,6 @@ class Handlers:
         return gr.update(choices=self.study_choices(lang), value=chosen)
 
 
-def _rows(value: Any) -> list[list[Any]]:
-    if value is None:
-        return []
-    if hasattr(value, "values") and hasattr(value, "columns"):
-        return value.values.tolist()
-    if isinstance(value, dict):
-        return value.get("data") or []
-    return list(value)
-
-
 def build(text: PageText) -> None:
     from chemtune import models
 
@@ -242,12 +232,12 @@ def build(text: PageText) -> None:
                 model_pick = text.add(gr.Dropdown, label="models", info="models_help", multiselect=True,
                                       allow_custom_value=True, choices=models.model_choices(),
                                       elem_id="study-models")
-                conditions = text.register(gr.Dataframe(
-                    value=[["none", ""], ["English", "sample-en"], ["Korean", "sample-ko"],
-                           ["Total", "sample"]],
-                    headers=[text.text("col_condition"), text.text("col_datasets")], column_count=2,
-                    interactive=True, label=text.text("conditions"), elem_id="study-conditions"),
-                    label="conditions")
+                untuned = text.add(gr.Checkbox, value=True, label="untuned", elem_id="study-untuned")
+                # A text box: condition names and dataset names are the user's own words.
+                conditions = text.register(gr.Textbox(
+                    value="Total: sample", lines=4, label=text.text("conditions"),
+                    info=text.text("conditions_help"), elem_id="study-conditions"),
+                    label="conditions", info="conditions_help")
                 bench_pick = text.add(gr.Dropdown, label="benchmarks", info="benchmarks_help",
                                       multiselect=True, choices=h.benchmark_choices(lang0), value=["sample"],
                                       elem_id="study-benchmarks")
@@ -255,9 +245,9 @@ def build(text: PageText) -> None:
                                                  info=text.text("seeds_help"), elem_id="study-seeds"),
                                       label="seeds", info="seeds_help")
                 compose_button = text.add(gr.Button, value="compose", elem_id="study-compose")
-            editor = text.register(gr.Code(value=h.open_template("paper-mini"), language="yaml",
-                                           label=text.text("yaml"), interactive=True, elem_id="study-yaml"),
-                                   label="yaml")
+            # A text box, not a code editor: the YAML is the user's content, in whatever words they write.
+            editor = text.register(gr.Textbox(value=h.open_template("paper-mini"), lines=18, max_lines=40,
+                                              label=text.text("yaml"), elem_id="study-yaml"), label="yaml")
             with gr.Row():
                 plan_button = text.add(gr.Button, value="plan", elem_id="study-plan")
                 start_button = text.add(gr.Button, value="start", variant="primary", elem_id="study-start")
@@ -298,12 +288,13 @@ def build(text: PageText) -> None:
     open_button.click(h.open_template, template, editor)
     upload.upload(h.open_upload, upload, editor)
 
-    def compose(name_value: str, models_value: list, conditions_value: Any, benchmarks_value: list,
-                seeds_value: str) -> str:
-        return h.compose({"name": name_value, "models": models_value, "conditions": conditions_value,
-                          "benchmarks": benchmarks_value, "seeds": seeds_value})
+    def compose(name_value: str, models_value: list, untuned_value: bool, conditions_value: str,
+                benchmarks_value: list, seeds_value: str) -> str:
+        return h.compose({"name": name_value, "models": models_value, "untuned": untuned_value,
+                          "conditions": conditions_value, "benchmarks": benchmarks_value,
+                          "seeds": seeds_value})
 
-    compose_button.click(compose, [name, model_pick, conditions, bench_pick, seeds], editor)
+    compose_button.click(compose, [name, model_pick, untuned, conditions, bench_pick, seeds], editor)
     plan_button.click(h.plan, [editor, lang], [message, cells, study_pick])
     start_button.click(h.start, [editor, lang], [message, study_pick])
     abort_button.click(h.abort, [study_pick, lang], message)
@@ -311,7 +302,7 @@ def build(text: PageText) -> None:
     poll_inputs = [study_pick, view, metric, lang, seen]
     poll_outputs = [state, cells, table_text, plot, seen]
     timer.tick(h.poll, poll_inputs, poll_outputs, show_progress="hidden")
-    for changed in (study_pick, view, metric):
+    for changed in (study_pick, view, metric, *([lang] if lang is not None else [])):
         changed.change(h.poll, poll_inputs, poll_outputs, show_progress="hidden")
     cells.select(h.cell_detail, study_pick, detail)
     export_button.click(h.export, [study_pick, view, metric, fmt, lang], export_file)

@@ -32,10 +32,14 @@ STRINGS = {
     "name_help": {"en": _NAME["help"], "ko": _NAME["ko_help"]},
     "models": {"en": _MODELS["label"], "ko": _MODELS["ko"]},
     "models_help": {"en": _MODELS["help"], "ko": _MODELS["ko_help"]},
-    "conditions": {"en": "Tuning conditions (name, datasets separated by commas; 'none' = no tuning)",
-                   "ko": "학습 조건 (이름, 쉼표로 구분한 데이터셋; `none`은 학습 없음)"},
+    "untuned": {"en": "Also evaluate each model untuned (the 'none' rows every difference is measured from)",
+                "ko": "각 모델을 학습 없이도 평가 (모든 차이의 기준이 되는 행)"},
+    "conditions": {"en": "Tuning conditions", "ko": "학습 조건"},
+    "conditions_help": {"en": "One per line: a name, a colon, datasets separated by commas, e.g. "
+                              "'Korean: chem-ko, chem-ko-extra:2'.",
+                        "ko": "한 줄에 하나씩: 이름, 쌍점, 쉼표로 구분한 데이터셋. "
+                              "예: `한국어: chem-ko, chem-ko-extra:2`"},
     "col_condition": {"en": "Condition", "ko": "조건"},
-    "col_datasets": {"en": "Datasets", "ko": "데이터셋"},
     "benchmarks": {"en": "Benchmarks", "ko": "벤치마크"},
     "benchmarks_help": {"en": "Each is evaluated with the default options; edit the YAML for others.",
                         "ko": "기본 옵션으로 평가합니다. 다른 옵션은 YAML에서 고치세요."},

@@ -17,14 +17,16 @@ def handlers() -> Handlers:
 
 
 def test_the_pickers_write_a_study_the_cli_reads(handlers: Handlers) -> None:
-    text = handlers.compose({"name": "picked", "models": ["tiny"], "seeds": "1, 2",
-                             "conditions": [["none", ""], ["English", "sample-en, sample:0.5"], ["", ""]],
-                             "benchmarks": ["sample"]})
+    text = handlers.compose({"name": "picked", "models": ["tiny"], "seeds": "1, 2", "untuned": True,
+                             "conditions": "English: sample-en, sample:0.5\n\n", "benchmarks": ["sample"]})
     study = config.from_yaml(text)
     assert study.models == ["tiny"] and study.seeds == [1, 2]
     assert {k: c.data for k, c in study.conditions.items()} == {"none": [], "English": ["sample-en",
                                                                                        "sample:0.5"]}
     assert study.benchmarks == [{"benchmark": "sample"}]
+    alone = handlers.compose({"name": "x", "models": ["tiny"], "seeds": "", "untuned": False,
+                              "conditions": "Total: sample", "benchmarks": ["sample"]})
+    assert list(config.from_yaml(alone).conditions) == ["Total"]
 
 
 def test_the_plan_shows_the_cells_or_names_the_bad_field(handlers: Handlers) -> None:
