@@ -126,3 +126,26 @@ def test_merged_export_is_a_model_folder_and_a_bad_format_is_refused(in_workspac
     assert AutoModelForCausalLM.from_pretrained(str(Path(result["files"][0]).parent)) is not None
     with pytest.raises(ChemtuneError, match="format"):
         make_export({"format": "gguf-q4"})
+
+
+@pytest.mark.real
+@pytest.mark.slow
+def test_smollm2_run_exports_to_gguf_f16_with_its_chat_template_and_answer(
+        smollm2: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real SmolLM2-135M-Instruct (Llama architecture, GPT-2-style BPE llama.cpp knows by its hash):
+    two LoRA steps, merged, exported as f16; the GGUF answers as the merged model does."""
+    from chemtune.share.config import make_export
+    from chemtune.share.export import export_model
+
+    monkeypatch.setenv("CHEMTUNE_HOME", str(tmp_path / "home"))
+    run_id = trained_run(tmp_path / "home", {"model": str(smollm2), "merge": True, "max_length": 64})
+    result = export_model(run_id, make_export({"format": "gguf-f16", "out": str(tmp_path / "out")}))
+    gguf = Path(result["gguf"])
+    reference, exported, tokenizer = load_pair(tmp_path / "home" / "runs" / run_id / "merged", gguf)
+    ids_ref, logits_ref = answer(reference, tokenizer, new_tokens=8)
+    ids_gguf, logits_gguf = answer(exported, tokenizer, new_tokens=8)
+    assert ids_gguf == ids_ref
+    assert float((logits_ref - logits_gguf).abs().max()) < 0.05
+    text = Path(result["modelfile"]).read_text(encoding="utf-8")
+    assert "<|im_start|>assistant\n{{ .Response }}<|im_end|>" in text
+    assert 'PARAMETER stop "<|im_end|>"' in text
