@@ -31,6 +31,11 @@ class Handlers:
     def t(self, key: str, lang: str | None, **blanks: Any) -> str:
         return self.text.text(key, lang=lang if lang in ("en", "ko") else "en", **blanks)
 
+    def error(self, error: Exception, lang: str | None) -> str:
+        """An error in the page's language where its source gave a Korean text too."""
+        detail = getattr(error, "ko", None) if lang == "ko" else None
+        return self.t("error", lang, error=detail or error)
+
     # -- choices
     def template_choices(self, lang: str | None) -> list[tuple[str, str]]:
         from chemtune.study.config import templates
@@ -104,7 +109,7 @@ class Handlers:
             rows = preview(cells)
             est = plan.estimate(study, cells)
         except ChemtuneError as error:
-            return self.t("error", lang, error=error), gr.skip(), gr.skip()
+            return self.error(error, lang), gr.skip(), gr.skip()
         message = self.t("planned", lang, study=folder.study_id, cells=len(cells), train=est["train_cells"],
                          evals=est["eval_cells"], reused=sum(r["status"] == "done" for r in rows),
                          seconds=format_seconds(est["train_seconds"]), tokens=f"{est['train_tokens']:,}")
@@ -117,7 +122,7 @@ class Handlers:
         try:
             folder = runner.start(config.from_yaml(source or "", "study YAML"))
         except ChemtuneError as error:
-            return self.t("error", lang, error=error), gr.skip()
+            return self.error(error, lang), gr.skip()
         return (self.t("started", lang, study=folder.study_id),
                 gr.update(choices=self.study_choices(lang), value=folder.study_id))
 
@@ -129,7 +134,7 @@ class Handlers:
         try:
             runner.abort(study_id)
         except ChemtuneError as error:
-            return self.t("error", lang, error=error)
+            return self.error(error, lang)
         return self.t("aborting", lang, study=study_id)
 
     # -- following
@@ -151,12 +156,13 @@ class Handlers:
         try:
             current = runner.status(study_id)
         except ChemtuneError as error:
-            return self.t("error", lang, error=error), gr.skip(), gr.skip(), gr.skip(), seen
+            return self.error(error, lang), gr.skip(), gr.skip(), gr.skip(), seen
         counts = ", ".join(f"{n} {self.status_word(s, lang)}" for s, n in sorted(current["counts"].items()))
         state = self.t("study_state", lang, study=study_id,
                        status=self.status_word(current["status"], lang), counts=counts)
-        if current.get("error") and current["status"] != "running":
-            state += "  \n" + self.t("error", lang, error=current["error"])
+        why = f"why_{current['status']}"
+        if current.get("error") and why in STRINGS:  # the driver's reasons, in the page's language
+            state += "  \n" + self.t(why, lang)
         signature = [study_id, view, metric, lang, [(c["key"], c["status"], c["run_id"])
                                                     for c in current["cells"]]]
         if signature == seen:

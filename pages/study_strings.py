@@ -100,7 +100,15 @@ STRINGS = {
                 "ko": "연구 **{study}**을(를) 시작했습니다. 셀은 작업으로 하나씩 실행됩니다."},
     "aborting": {"en": "Abort requested for **{study}**.", "ko": "**{study}** 중단을 요청했습니다."},
     "no_study": {"en": "No study selected yet.", "ko": "아직 고른 연구가 없습니다."},
-    "error": {"en": "⚠️ {error}", "ko": "⚠️ {error}"},
+    "error": {"en": "⚠️ The study cannot go on: {error}", "ko": "⚠️ 연구를 진행할 수 없습니다: {error}"},
     "study_state": {"en": "**{study}**: {status} · {counts}", "ko": "**{study}**: {status} · {counts}"},
     "run_dir": {"en": "Folder", "ko": "폴더"},
+    "why_failed": {"en": "Some cells failed; the others finished. Each failed cell's error is in the grid.",
+                   "ko": "일부 셀이 실패했고 나머지는 끝났습니다. 실패한 셀의 오류는 표에 있습니다."},
+    "why_aborted": {"en": "Stopped at your request; start it again to go on.",
+                    "ko": "요청에 따라 멈췄습니다. 다시 시작하면 이어서 합니다."},
+    "why_interrupted": {"en": "The study's driver ended before the last cell (killed or restarted); start "
+                              "it again to go on without redoing finished cells.",
+                        "ko": "마지막 셀 전에 연구 실행 프로세스가 끝났습니다(강제 종료 또는 재시작). 다시 "
+                              "시작하면 끝난 셀은 그대로 두고 이어서 합니다."},
 }

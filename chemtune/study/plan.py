@@ -99,9 +99,18 @@ def expand(study: StudyConfig) -> list[Cell]:
                     try:
                         cell.config = check_config({**options, "model": model})
                     except ChemtuneError as error:
-                        raise ChemtuneError(f"{where}: {error}") from None
+                        raise _named(where, error) from None
                     cells.append(cell)
     return cells
+
+
+def _named(where: str, error: ChemtuneError) -> ChemtuneError:
+    """The error prefixed with the cell and field; a Korean text (`.ko`, from an option's declaration)
+    is kept beside the English one."""
+    named = ChemtuneError(f"{where}: {error}")
+    if getattr(error, "ko", None):
+        named.ko = f"{where}: {error.ko}"  # type: ignore[attr-defined]
+    return named
 
 
 def check_model(spec: str, where: str) -> None:

@@ -39,6 +39,10 @@ def test_the_plan_shows_the_cells_or_names_the_bad_field(handlers: Handlers) -> 
     bad = "{name: p, models: [tiny], conditions: {none: []}, benchmarks: [{benchmark: nope}]}"
     message, _, _ = handlers.plan(bad, "en")
     assert message.startswith("⚠️") and "benchmarks[0]" in message and "nope" in message
+    # An option's own Korean refusal reaches a Korean page.
+    shots = "{name: p, models: [tiny], conditions: {none: []}, benchmarks: [{benchmark: sample, shots: 99}]}"
+    message, _, _ = handlers.plan(shots, "ko")
+    assert message.startswith("⚠️ 연구를 진행할 수 없습니다") and "25 이하여야 합니다" in message
 
 
 def test_a_page_without_a_study_says_so(handlers: Handlers) -> None:
