@@ -41,6 +41,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "pub_files": {"en": "Exported files", "ko": "내보낸 파일"},
     "pub_no_run": {"en": "Choose a finished run first.", "ko": "먼저 끝난 실행을 고르세요."},
     "pub_working": {"en": "⏳ {step}", "ko": "⏳ {step}"},
+    "pub_starting": {"en": "starting …", "ko": "시작하는 중 …"},
     "pub_done": {"en": "✅ Published **{run}** to [{repo}]({url}) ({n} files: {files}).",
                  "ko": "✅ **{run}**을(를) [{repo}]({url})에 게시했습니다(파일 {n}개: {files})."},
     "pub_exported": {"en": "✅ Exported **{run}** as {format}: {files}",
@@ -71,8 +72,8 @@ def _follow(run: Any, lang: str) -> Iterator[str]:
     from chemtune import jobs
     from chemtune.share.job import last_step
 
-    while (status := run.status()).get("status") not in jobs.FINISHED:
-        yield _t("pub_working", lang, step=last_step(run) or status.get("status"))
+    while run.status().get("status") not in jobs.FINISHED:
+        yield _t("pub_working", lang, step=last_step(run) or _t("pub_starting", lang))
         time.sleep(POLL_S)
 
 
