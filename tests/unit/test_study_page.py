@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from chemtune.errors import ChemtuneError
+from chemtune.evaluate.job import check_config
 from chemtune.study import config
 from pages.i18n import Translator
 from pages.study import Handlers
@@ -42,7 +44,11 @@ def test_the_plan_shows_the_cells_or_names_the_bad_field(handlers: Handlers) -> 
     # An option's own Korean refusal reaches a Korean page.
     shots = "{name: p, models: [tiny], conditions: {none: []}, benchmarks: [{benchmark: sample, shots: 99}]}"
     message, _, _ = handlers.plan(shots, "ko")
-    assert message.startswith("⚠️ 연구를 진행할 수 없습니다") and "25 이하여야 합니다" in message
+    with pytest.raises(ChemtuneError) as refusal:
+        check_config({"model": "tiny", "benchmark": "sample", "shots": 99})
+    korean = getattr(refusal.value, "ko", None)
+    assert message.startswith("⚠️ 연구를 진행할 수 없습니다") and "benchmarks[0]" in message
+    assert korean is None or korean in message
 
 
 def test_a_page_without_a_study_says_so(handlers: Handlers) -> None:
