@@ -72,7 +72,7 @@ def test_preview_three_documents_then_generate_and_see_the_dataset(
 
     page.get_by_label("한국어").check()
     # One switch re-labels every tab of the app: give it time on a busy two-core machine.
-    expect(page.get_by_role("tab", name="데이터셋", exact=True)).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("tab", name="데이터셋", exact=True)).to_be_visible(timeout=60_000)
     page.get_by_role("tab", name="생성", exact=True).click()
     expect(page.get_by_text("교사 LLM", exact=True)).to_be_visible()
     page.get_by_role("tab", name="데이터셋", exact=True).click()
