@@ -167,7 +167,8 @@ def test_cli_batch_api_collects_answers_by_custom_id(stub: OpenAIStub, tmp_path:
 
     def batch_run(out: str) -> dict:
         code, result, err = _run("generate", "--task", "keywords", "--source", str(source), "--out", out,
-                                 "--base-url", stub.base_url, "--batch-api", "--batch-poll-s", "0.05", "--json")
+                                 "--base-url", stub.base_url, "--batch-api", "--batch-poll-s", "0.05",
+                                 "--json")
         assert code == 0, err
         return result
 
