@@ -26,10 +26,15 @@ def check(config: GenerateConfig) -> None:
     from chemtune.records import RECORDS_FILE
 
     if not config.source:
-        raise ChemtuneError("Documents (source): give a file or hf:DATASET_ID.")
+        raise ChemtuneError("Documents (source): give a file or hf:DATASET_ID.",
+                            ko="문서 (source): 파일이나 `hf:데이터셋_ID`를 주세요.")
+    if not config.out.strip():
+        raise ChemtuneError("New dataset name (out): give the new dataset a name, such as 'chem-ko-v1'.",
+                            ko="새 데이터셋 이름 (out): 'chem-ko-v1'처럼 새 데이터셋의 이름을 입력하세요.")
     workspace.check_name(config.out, "dataset name")
     if (workspace.folder("datasets", config.out) / RECORDS_FILE).exists() and not config.overwrite:
-        raise ChemtuneError(f"A dataset named {config.out!r} already exists; choose another name.")
+        raise ChemtuneError(f"A dataset named {config.out!r} already exists; choose another name.",
+                            ko=f"{config.out!r} 데이터셋이 이미 있습니다. 다른 이름을 고르세요.")
     load_documents(config.source, config.text_column, config.limit or None, config.split)
 
 
