@@ -18,9 +18,12 @@ the CSVs offline through local task configs (YAML, `dataset_path: csv` with `dat
 - `--style chat`: a prompt function that renders exactly the prompt chemtune scores (chat template,
   k-shot as earlier turns), continuations "A"–"D".
 
+Each tool runs as the command a user types, in a fresh process, timed from start to exit (imports,
+model loading, data and outputs included): `python -m chemtune eval … --json` (the CLI queues the eval
+job and waits for it, as the Evaluate tab's jobs run) and `python -m lm_eval run --model hf …`.
 Reported per style: the share of identical predictions and of identical prompts, questions per second end
-to end (model loading included) for both; the two alternate and the best of `--repeats` runs counts.
-Targets: ≥ 99 % identical predictions, chemtune ≥ 2× faster end to end.
+to end for both, and chemtune's own scoring seconds; the two alternate and the best of `--repeats` runs
+counts. Targets: ≥ 99 % identical predictions, chemtune ≥ 2× faster end to end.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import argparse
 import csv
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,26 +68,35 @@ metric_list:
   - metric: acc
 """
 
-# The task's prompt function: the very prompt chemtune scores, rendered through chemtune.
-PROMPTS_PY = """import sys
-sys.path.insert(0, {repo!r})
-from chemtune.evaluate.benchmarks import load_exam
-from chemtune.evaluate.exam_files import Question
-from chemtune.prompting import render_messages
-from chemtune.evaluate.prompts import messages_for, pick_shots
-from chemtune.models import load_tokenizer
+# The task's prompt function: the very prompt chemtune scores, rendered through chemtune beforehand (so
+# the timed lm_eval process pays neither chemtune's imports nor a second tokenizer) and looked up by question.
+PROMPTS_PY = """import json
 
-_TOKENIZER = load_tokenizer({model!r})
-_EXAM = load_exam("mmlu-chemistry", {data_dir!r})
+_PROMPTS = json.load(open({prompts!r}, encoding="utf-8"))
 
 
-def _text(doc, subject, subset):
-    question = Question("q", subset, doc["question"], [str(doc[k]) for k in "ABCD"], doc["answer"], "en",
-                        subject.replace("_", " "))
-    shots = pick_shots(question, {shots}, _EXAM.dev, _EXAM.questions)
-    return render_messages(_TOKENIZER, messages_for(question, shots, "loglik")).prompt
+def _text(doc, subject):
+    return _PROMPTS[subject][json.dumps([str(doc[k]).strip() for k in ("question", "A", "B", "C", "D")])]
 {functions}
 """
+
+
+def chat_prompts(model_path: str, data_dir: Path, shots: int) -> dict[str, dict[str, str]]:
+    """Per subject, each question (as its CSV row's text) and the chat-style prompt chemtune scores for it."""
+    from chemtune.evaluate.benchmarks import load_exam
+    from chemtune.evaluate.prompts import messages_for, pick_shots
+    from chemtune.models import load_tokenizer
+    from chemtune.prompting import render_messages
+
+    tokenizer = load_tokenizer(model_path)
+    exam = load_exam("mmlu-chemistry", str(data_dir))
+    prompts: dict[str, dict[str, str]] = {subject: {} for subject in SUBJECTS}
+    for question in exam.questions:
+        subject = next(name for name, subset in SUBJECTS.items() if subset == question.subset)
+        messages = messages_for(question, pick_shots(question, shots, exam.dev, exam.questions), "loglik")
+        key = json.dumps([text.strip() for text in (question.question, *question.choices)])
+        prompts[subject][key] = render_messages(tokenizer, messages).prompt
+    return prompts
 
 
 def write_questions(folder: Path, count: int) -> Path:
@@ -130,34 +143,38 @@ def harness_task_yaml(subject: str, data_dir: Path) -> str:
     return template + f"task: harness_{subject}\ndescription: \"{description}\\n\\n\"\n"
 
 
-def run_chemtune(
-    model_path: str, data_dir: Path, batch_size: int, shots: int, style: str
-) -> tuple[list[str], list[str], float, float]:
-    from chemtune.evaluate.job import evaluate
-
+def timed(argv: list[str], log: Path) -> tuple[str, float]:
+    """Run one command in a fresh process (its stderr to `log`); return its stdout and wall seconds."""
     start = time.perf_counter()
-    results, rows = evaluate(
-        {
-            "model": model_path,
-            "benchmark": "mmlu-chemistry",
-            "data_dir": str(data_dir),
-            "batch_size": batch_size,
-            "shots": shots,
-            "prompt_style": style,
-            "device": "cpu",
-        },
-        log=lambda _: None,
-    )
+    with open(log, "w", encoding="utf-8") as errors:
+        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=errors, text=True, cwd=REPO)
     seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:4])} … failed ({done.returncode}); see {log}")
+    return done.stdout, seconds
+
+
+def run_chemtune(
+    model_path: str, data_dir: Path, batch_size: int, shots: int, style: str, work: Path
+) -> tuple[list[str], list[str], float, float]:
+    """chemtune's eval job as a user starts it: `python -m chemtune eval`, which queues the job and waits."""
+    stdout, seconds = timed(
+        [sys.executable, "-m", "chemtune", "eval", "--model", model_path, "--benchmark", "mmlu-chemistry",
+         "--data-dir", str(data_dir), "--batch-size", str(batch_size), "--shots", str(shots),
+         "--prompt-style", style, "--json"],
+        work / f"chemtune-{style}.log",
+    )
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    results = json.loads(Path(summary["results"]).read_text(encoding="utf-8"))
+    lines = Path(summary["predictions"]).read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line]
     return [row["pred"] for row in rows], [row["prompt"] for row in rows], seconds, results["seconds"]
 
 
 def run_lm_eval(
     model_path: str, data_dir: Path, batch_size: int, shots: int, work: Path, style: str
 ) -> tuple[list[str], list[str], float]:
-    import lm_eval
-    from lm_eval.tasks import TaskManager
-
+    """lm-evaluation-harness as a user starts it: `lm_eval run --model hf …` with the local task configs."""
     tasks_dir = work / f"tasks-{style}"
     tasks_dir.mkdir(exist_ok=True)
     if style == "harness":
@@ -167,47 +184,50 @@ def run_lm_eval(
     else:
         tasks = {subject: f"chemtune_{subject}" for subject in SUBJECTS}
         functions = "".join(
-            f"\n\ndef {subject}(doc):\n    return _text(doc, {subject!r}, {subset!r})\n"
-            for subject, subset in SUBJECTS.items()
+            f"\n\ndef {subject}(doc):\n    return _text(doc, {subject!r})\n" for subject in SUBJECTS
         )
-        (tasks_dir / "prompts.py").write_text(
-            PROMPTS_PY.format(
-                repo=str(REPO), model=model_path, data_dir=str(data_dir), shots=shots, functions=functions
-            )
-        )
+        prompts = tasks_dir / "prompts.json"
+        prompts.write_text(json.dumps(chat_prompts(model_path, data_dir, shots)), encoding="utf-8")
+        (tasks_dir / "prompts.py").write_text(PROMPTS_PY.format(prompts=str(prompts), functions=functions))
         for subject, task in tasks.items():
             (tasks_dir / f"{task}.yaml").write_text(
                 TASK_YAML.format(
                     task=task, function=subject, csv_path=data_dir / "test" / f"{subject}_test.csv"
                 )
             )
-    start = time.perf_counter()
-    output = lm_eval.simple_evaluate(
-        model="hf",
-        model_args=f"pretrained={model_path},dtype=float32",
-        device="cpu",
-        tasks=list(tasks.values()),
-        task_manager=TaskManager(include_path=str(tasks_dir)),
-        batch_size=batch_size,
-        log_samples=True,
-        # chat style: the k examples are already inside chemtune's rendered prompt
-        num_fewshot=shots if style == "harness" else 0,
+    out = Path(tempfile.mkdtemp(prefix=f"lm-eval-{style}-", dir=work))
+    _, seconds = timed(
+        [sys.executable, "-m", "lm_eval", "run", "--model", "hf",
+         "--model_args", f"pretrained={model_path},dtype=float32", "--device", "cpu",
+         "--tasks", ",".join(tasks.values()), "--include_path", str(tasks_dir),
+         "--batch_size", str(batch_size), "--log_samples", "--output_path", str(out),
+         # chat style: the k examples are already inside chemtune's rendered prompt
+         "--num_fewshot", str(shots if style == "harness" else 0)],
+        work / f"lm-eval-{style}.log",
     )
-    seconds = time.perf_counter() - start
     predictions, contexts = [], []
     for task in tasks.values():  # chemtune's order: subjects in turn, questions in file order
-        for sample in sorted(output["samples"][task], key=lambda s: s["doc_id"]):
+        (samples,) = out.glob(f"**/samples_{task}_*.jsonl")
+        lines = [json.loads(line) for line in samples.read_text(encoding="utf-8").splitlines() if line]
+        for sample in sorted(lines, key=lambda s: s["doc_id"]):
             scores = [float(resp[0]) for resp in sample["filtered_resps"]]
             predictions.append("ABCD"[max(range(4), key=scores.__getitem__)])
-            contexts.append(sample["arguments"][0][0] if sample.get("arguments") else "")
+            contexts.append(first_context(sample.get("arguments")))
     return predictions, contexts, seconds
+
+
+def first_context(arguments: object) -> str:
+    """The context of a sample's first request, as a samples file stores it (a dict) or as a list."""
+    if isinstance(arguments, dict):
+        return next(iter(arguments.values()))["arg_0"] if arguments else ""
+    return arguments[0][0] if arguments else ""
 
 
 def compare(style: str, model_path: str, data_dir: Path, args: argparse.Namespace, work: Path) -> dict:
     # The two alternate, so a busy machine slows both alike; the best of the repeats counts.
     ours_runs, theirs_runs = [], []
     for _ in range(args.repeats):
-        ours_runs.append(run_chemtune(model_path, data_dir, args.batch_size, args.shots, style))
+        ours_runs.append(run_chemtune(model_path, data_dir, args.batch_size, args.shots, style, work))
         theirs_runs.append(run_lm_eval(model_path, data_dir, args.batch_size, args.shots, work, style))
     ours, our_prompts, ours_s, ours_scoring_s = min(ours_runs, key=lambda run: run[2])
     theirs, their_prompts, theirs_s = min(theirs_runs, key=lambda run: run[2])
