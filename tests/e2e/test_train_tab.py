@@ -135,7 +135,7 @@ def test_a_run_outlives_an_app_restart_and_the_new_app_reattaches(browser, tmp_p
             first = shown.inner_text()
             expect(shown).not_to_have_text(first, timeout=15_000)  # the step count goes on
             points = panel.locator("#train-curve .scatterlayer .trace path")
-            expect(points.first).to_be_attached()
+            expect(points.first).to_be_attached(timeout=30_000)  # plotly loads on first use
             panel.locator("#train-abort").click()
             expect(panel.locator("#train-status")).to_contain_text("aborted", timeout=60_000)
             assert (run_dir / "adapter" / "adapter_model.safetensors").exists()
