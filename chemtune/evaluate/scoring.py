@@ -55,6 +55,40 @@ def _batches(order: list[int], batch_size: int) -> list[list[int]]:
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+MIN_SHARED_PREFIX = 8  # tokens; a shorter common beginning is scored as part of each row
+
+
+@dataclass
+class Part:
+    """Prompts scored together: `shared` leading tokens common to all of them (computed once, its cache
+    repeated per row; 0 for none), then batches of row indices, longest first."""
+
+    shared: int
+    batches: list[list[int]]
+
+
+def plan_parts(
+    token_ids: list[list[int]], keys: list[str], batch_size: int, share_prefix: bool
+) -> list[Part]:
+    """Each group whose members share a beginning of MIN_SHARED_PREFIX tokens or more is one part, its
+    prefix computed once for the whole group; all other prompts, whatever their group, are one part sorted
+    by length across groups, so the batches carry as little padding as the exam allows."""
+    parts, rest = [], []
+    for group in dict.fromkeys(keys):
+        members = [i for i, key in enumerate(keys) if key == group]
+        rows = [token_ids[i] for i in members]
+        shared = min(_common_prefix(rows), min(len(row) for row in rows) - 1) if share_prefix else 0
+        if len(members) > 1 and shared >= MIN_SHARED_PREFIX:
+            members.sort(key=lambda i: -len(token_ids[i]))
+            parts.append(Part(shared, _batches(members, batch_size)))
+        else:
+            rest += members
+    if rest:
+        rest.sort(key=lambda i: -len(token_ids[i]))  # longest first: a memory shortage shows early
+        parts.append(Part(0, _batches(rest, batch_size)))
+    return parts
+
+
 def next_token_logprobs(
     model: Any,
     token_ids: list[list[int]],
@@ -68,10 +102,11 @@ def next_token_logprobs(
 ) -> list[list[float]]:
     """For each prompt, the log-probabilities of its candidate next tokens (one forward pass per prompt).
 
-    `groups` names prompts that share a long beginning (same sub-category, same k-shot examples): batches
-    never mix groups, so each batch computes its shared prefix once. The first batch is checked against a
-    plain forward pass of one of its prompts; if the shortcuts (shared-prefix cache, logits of the last
-    positions only) disagree with it, the rest is scored with plain batched forward passes instead.
+    `groups` names prompts that share a long beginning (same sub-category, same k-shot examples): with
+    right padding that beginning is computed once per group and its cache repeated for every row of the
+    group's batches; prompts without one are batched across groups by length. The first batch is checked
+    against a plain forward pass of one of its prompts; if the shortcuts (shared-prefix cache, logits of
+    the last positions only) disagree with it, the rest is scored with plain batched forward passes.
     """
     import torch
 
@@ -81,35 +116,38 @@ def next_token_logprobs(
     pad_id = 0 if pad_id is None else int(pad_id)
     device = next(model.parameters()).device
     results: list[list[float]] = [[] for _ in token_ids]
-    keys = groups or [""] * len(token_ids)
-    batches = []
-    for group in dict.fromkeys(keys):  # longest first within a group: a memory shortage shows early
-        members = sorted(
-            (i for i in range(len(token_ids)) if keys[i] == group), key=lambda i: -len(token_ids[i])
-        )
-        batches += _batches(members, max(1, batch_size))
     shortcuts = Shortcuts.of(model)
-    done = 0
+    keys = groups or [""] * len(token_ids)
+    share = padding_side == "right" and shortcuts.prefix_cache
+    parts = plan_parts(token_ids, keys, max(1, batch_size), share)
+    done, checked = 0, False
     with torch.inference_mode():
-        for number, batch in enumerate(batches):
-            if should_stop and should_stop():
-                break
-            rows = [token_ids[i] for i in batch]
-            last = _last_logits(model, rows, pad_id, device, padding_side, shortcuts)
-            if number == 0 and shortcuts.any():
-                reference = _last_logits(model, rows[-1:], pad_id, device, "left", shortcuts.plain())
-                if not _agree(last[-1], reference[0], candidates[batch[-1]]):
-                    if log:
-                        log("the shared-prefix cache / last-position logits disagree with a plain forward "
-                            "pass on this model; scoring with plain forward passes")
-                    shortcuts = shortcuts.plain()
-                    last = _last_logits(model, rows, pad_id, device, "left", shortcuts)
-            logprobs = last.float().log_softmax(-1).cpu()
-            for row, i in enumerate(batch):
-                results[i] = [float(logprobs[row, token]) for token in candidates[i]]
-            done += len(batch)
-            if progress:
-                progress(done)
+        for part in parts:
+            prefix = None  # (length, cache) of the part's shared beginning, computed at its first batch
+            for batch in part.batches:
+                if should_stop and should_stop():
+                    return results
+                rows = [token_ids[i] for i in batch]
+                if part.shared and shortcuts.prefix_cache:
+                    prefix = prefix or (part.shared, _prefix_cache(model, rows[0][: part.shared], shortcuts))
+                    last = _last_logits_right_padded(model, rows, pad_id, device, shortcuts, prefix)
+                else:
+                    last = _last_logits(model, rows, pad_id, device, padding_side, shortcuts)
+                if not checked and shortcuts.any():
+                    checked = True
+                    reference = _last_logits(model, rows[-1:], pad_id, device, "left", shortcuts.plain())
+                    if not _agree(last[-1], reference[0], candidates[batch[-1]]):
+                        if log:
+                            log("the shared-prefix cache / last-position logits disagree with a plain "
+                                "forward pass on this model; scoring with plain forward passes")
+                        shortcuts = shortcuts.plain()
+                        last = _last_logits(model, rows, pad_id, device, "left", shortcuts)
+                logprobs = last.float().log_softmax(-1).cpu()
+                for row, i in enumerate(batch):
+                    results[i] = [float(logprobs[row, token]) for token in candidates[i]]
+                done += len(batch)
+                if progress:
+                    progress(done)
     return results
 
 
@@ -137,9 +175,6 @@ class Shortcuts:
         # Custom-code models may take no cache argument, or return a legacy tuple that cannot be expanded.
         takes_cache = "past_key_values" in parameters and "use_cache" in parameters
         return cls(keep, keep and takes_cache, "use_cache" in parameters)
-
-
-MIN_SHARED_PREFIX = 8  # tokens; below this, computing the prefix separately is not worth a second call
 
 
 def _agree(fast: Any, plain: Any, candidates: list[int]) -> bool:
@@ -194,31 +229,45 @@ def _last_logits_left_padded(
     return out.logits[:, -1, :]
 
 
-def _last_logits_right_padded(
-    model: Any, rows: list[list[int]], pad_id: int, device: Any, shortcuts: Shortcuts | None = None
-) -> Any:
-    """Next-token logits after each row, for a batch right-padded after the prefix all rows share.
+def _prefix_cache(model: Any, prefix: list[int], shortcuts: Shortcuts) -> Any:
+    """The key/value cache of a shared beginning, or None where it cannot be repeated per row (a legacy
+    tuple cache): the rows are then run whole."""
+    import torch
 
-    The shared prefix (system prompt, instructions, k-shot examples) runs once and its key/value cache is
-    repeated for every row. Attention is causal, so pads after a row's end never reach its real positions:
-    no attention mask is needed, which keeps the fast attention kernels. Only each row's last position goes
-    through the output layer (a 150k-token vocabulary would not fit otherwise). A model without
-    `logits_to_keep` computes every position's logits; one whose cache cannot be reused runs whole rows.
+    device = next(model.parameters()).device
+    keep_one = {"logits_to_keep": 1} if shortcuts.logits_to_keep else {}
+    past = model(input_ids=torch.tensor([prefix], device=device), use_cache=True, **keep_one).past_key_values
+    return past if hasattr(past, "batch_repeat_interleave") else None
+
+
+def _last_logits_right_padded(
+    model: Any,
+    rows: list[list[int]],
+    pad_id: int,
+    device: Any,
+    shortcuts: Shortcuts | None = None,
+    prefix: tuple[int, Any] | None = None,
+) -> Any:
+    """Next-token logits after each row, for a batch right-padded after `prefix` (its length, its cache).
+
+    The shared prefix (system prompt, instructions, k-shot examples) was run once; a copy of its
+    key/value cache is repeated for every row. Attention is causal, so pads after a row's end never reach
+    its real positions: no attention mask is needed, which keeps the fast attention kernels. Only each
+    row's last position goes through the output layer (a 150k-token vocabulary would not fit otherwise).
+    A model without `logits_to_keep` computes every position's logits. Without a prefix, or with one whose
+    cache cannot be reused, the rows run whole.
     """
+    import copy
+
     import torch
 
     shortcuts = shortcuts or Shortcuts(True, True, True)
-    keep_one = {"logits_to_keep": 1} if shortcuts.logits_to_keep else {}
-    shared = min(_common_prefix(rows), min(len(row) for row in rows) - 1)
     past = None
-    if shortcuts.prefix_cache and len(rows) > 1 and shared >= MIN_SHARED_PREFIX:
-        prefix = torch.tensor([rows[0][:shared]], device=device)
-        past = model(input_ids=prefix, use_cache=True, **keep_one).past_key_values
-        if hasattr(past, "batch_repeat_interleave"):
-            past.batch_repeat_interleave(len(rows))
-            rows = [row[shared:] for row in rows]
-        else:  # a legacy tuple cache cannot be repeated per row: run the whole rows instead
-            past = None
+    if prefix is not None and prefix[1] is not None:
+        shared, cache = prefix
+        past = copy.deepcopy(cache)  # the forward below extends the cache it is given
+        past.batch_repeat_interleave(len(rows))
+        rows = [row[shared:] for row in rows]
     lengths = [len(row) for row in rows]
     ids = torch.full((len(rows), max(lengths)), pad_id, dtype=torch.long)
     for index, row in enumerate(rows):
