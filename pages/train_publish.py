@@ -130,6 +130,19 @@ def export_run(form: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     yield message, gr.update(value=result["files"])
 
 
+def finished(run_id: str | None) -> bool:
+    """Whether `run_id` is a train run that finished (the section is shown for it)."""
+    from chemtune import jobs
+
+    if not run_id:
+        return False
+    try:
+        status = jobs.run_folder(run_id).status()
+    except ChemtuneError:
+        return False
+    return status.get("kind") == "train" and status.get("status") == "done"
+
+
 def token_note(lang: str) -> str:
     import os
 
@@ -139,7 +152,9 @@ def token_note(lang: str) -> str:
 def build(text: PageText, run: Any) -> None:
     """The section, under the Train tab's run view; `run` is the tab's run picker."""
     w: dict[str, Any] = {"run": run, "lang": text.language}
-    with text.add(gr.Accordion, label="pub_section", open=False, elem_id="train-publish"):
+    # Shown once the chosen run has finished: there is nothing to share before.
+    with text.add(gr.Accordion, label="pub_section", open=False, visible=finished(run.value),
+                  elem_id="train-publish") as section:
         text.markdown("pub_intro")
         with gr.Row():
             w["repo"] = option_widget(text, PublishConfig, "repo", "pub", scale=3)
@@ -156,6 +171,7 @@ def build(text: PageText, run: Any) -> None:
         w["export_status"] = gr.Markdown(elem_id="exp-status")
         w["files"] = text.add(gr.File, label="pub_files", file_count="multiple", interactive=False,
                               elem_id="exp-files")
+    run.change(lambda run_id: gr.update(visible=finished(run_id)), run, section, show_progress="hidden")
     form = {name: w[name] for name in ("run", "repo", "merged", "private", "token", "lang")}
     w["publish"].click(*by_name(publish_run, form), outputs=w["publish_status"])
     w["export"].click(*by_name(export_run, {name: w[name] for name in ("run", "format", "lang")}),
