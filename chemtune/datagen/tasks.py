@@ -20,6 +20,10 @@ from chemtune.errors import ChemtuneError
 from chemtune.records import detect_lang
 
 ValueKind = Literal["text", "list", "object", "any"]
+# How the task benchmark scores a key's value against the reference: "field" compares normalised values
+# (lists as sets, nested objects by their paths) by precision / recall / F1; "text" scores prose by chrF
+# (and ROUGE-L when the reference is English).
+ScoredAs = Literal["field", "text"]
 NA = ("N/A", "n/a", "-", "")
 
 
@@ -32,6 +36,7 @@ class Key:
     max_words: int | None = None  # e.g. "purpose in at most 20 words"
     sentences: int | None = None  # e.g. "a 3-sentence summary" (checked loosely: ±1)
     choices: tuple[str, ...] = ()  # allowed values (case-insensitive), e.g. answer options
+    scored_as: ScoredAs = "field"
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,22 @@ class Task:
     output_lang: str | None = None  # the record's language when it differs from the instruction's
     params: dict[str, Any] = field(default_factory=dict)
     custom: bool = False
+    # What an LLM judge is told a good answer is (it scores 1-5 with a reason); empty: the general rubric.
+    rubric: str = ""
 
     @property
     def json_answer(self) -> bool:
         return bool(self.keys)
+
+    @property
+    def field_keys(self) -> tuple[Key, ...]:
+        """Keys scored field by field (precision / recall / F1)."""
+        return tuple(key for key in self.keys if key.scored_as == "field")
+
+    @property
+    def text_keys(self) -> tuple[Key, ...]:
+        """Keys whose prose is scored by chrF; a free-text task scores its whole answer instead."""
+        return tuple(key for key in self.keys if key.scored_as == "text")
 
     def instruction_text(self, lang: str, params: dict[str, Any] | None = None) -> str:
         text = self.instruction.get(lang) or self.instruction["en"]
@@ -120,7 +137,9 @@ _add(Task(
         "ko": "다음 화학 논문 초록을 2~3문장으로 요약하고 언급된 모든 화합물과 소재를 나열하세요. "
               '"summary"(텍스트)와 "chemicals"(이름 목록) 키를 가진 JSON 객체로만 답하세요.',
     },
-    keys=(Key("summary"), Key("chemicals", "list")),
+    keys=(Key("summary", scored_as="text"), Key("chemicals", "list")),
+    rubric="A faithful 2-3 sentence summary (no facts the text does not state) and every chemical or "
+    "material the text mentions, none it does not.",
     system={"en": "You are an expert chemist who writes precise, factual summaries.",
             "ko": "당신은 정확하고 사실에 근거한 요약을 작성하는 화학 전문가입니다."},
 ))
@@ -136,7 +155,10 @@ _add(
             "ko": "다음 영어 화학 글을 읽고 한국어로 답하세요. JSON 객체로만 답하세요: "
             '"Q1": 세 문장 요약, "Q2": 연구 목적(20단어 이내), "Q3": 주요 결과(20단어 이내).',
         },
-        keys=(Key("Q1", sentences=3), Key("Q2", max_words=20), Key("Q3", max_words=20)),
+        keys=(Key("Q1", sentences=3, scored_as="text"), Key("Q2", max_words=20, scored_as="text"),
+              Key("Q3", max_words=20, scored_as="text")),
+        rubric="A faithful Korean summary (Q1), purpose (Q2) and main result (Q3) of the English text: no "
+        "facts the text does not state, numbers and compound names kept exactly, fluent Korean.",
         default_lang="ko",
         output_lang="ko",
     )
@@ -153,6 +175,8 @@ _add(
             '글에 없는 내용은 "N/A"로 쓰세요. "Q1", "Q2", "Q3", "Q4" 키를 가진 JSON 객체로만 답하세요.',
         },
         keys=(Key("Q1"), Key("Q2"), Key("Q3"), Key("Q4")),
+        rubric="Each of Q1-Q4 names exactly what the text says (catalyst, support, processing, purpose), "
+        "and N/A only where the text says nothing.",
     )
 )
 _add(
@@ -172,6 +196,8 @@ _add(
         },
         keys=(Key("AEM_MAT", "object"),),
         params=property_params("water_uptake"),
+        rubric="Every membrane material of the text with its value and unit as written; no look-alike "
+        "property reported; '-' only where the text gives no value.",
     )
 )
 _add(
@@ -185,7 +211,8 @@ _add(
             "ko": "다음 화학 객관식 문제를 풀고 정답과 풀이를 쓰세요. "
             '"Answer"(정답 보기)와 "Explanation"(풀이) 키를 가진 JSON 객체로만 답하세요.',
         },
-        keys=(Key("Answer"), Key("Explanation")),
+        keys=(Key("Answer"), Key("Explanation", scored_as="text")),
+        rubric="The right option, and a correct, complete explanation of why, in Korean.",
         default_lang="ko",
         output_lang="ko",
     )
@@ -203,6 +230,7 @@ _add(
             "답하세요.",
         },
         keys=(Key("keywords", "list"),),
+        rubric="The keywords a chemist would index the paper under: specific, from the text, no filler.",
     )
 )
 _add(
@@ -215,6 +243,7 @@ _add(
             "ko": "당신은 친절한 화학 전문가입니다. 정확하고 간결하게 답하세요.",
         },
         document_as="instruction",
+        rubric="A correct, concise answer to the question, as a chemistry textbook would give it.",
     )
 )
 

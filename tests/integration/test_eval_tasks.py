@@ -1,0 +1,129 @@
+"""The task benchmark end to end: held-out records, answers from an endpoint or a model, every metric."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chemtune import jobs, records, workspace
+from chemtune.datagen.tasks import TASKS
+from chemtune.evaluate.tasks import evaluate_tasks, held_out_records, load_task_set
+from chemtune.prompting import user_content
+from chemtune.train import data
+from chemtune.train.config import make_config
+from tests.support.openai_stub import OpenAIStub
+
+SAMPLE = records.load_dataset_records("sample")
+OUTPUTS = {user_content(r.instruction, r.input): r.output for r in SAMPLE}
+# What each task's results must hold: the metrics that apply to it (its reference texts' language aside).
+APPLIES = {
+    name: {"n"} | ({"valid_json", "schema_valid"} if task.json_answer else set())
+    | ({"field_f1"} if task.field_keys else set())
+    | ({"chrf"} if task.text_keys or not task.json_answer else set())
+    for name, task in TASKS.items()
+}
+
+
+def answering_references(body: dict) -> str:
+    return OUTPUTS[body["messages"][-1]["content"]]
+
+
+def answering_others(body: dict) -> str:
+    # The output of another record of the same task: well-formed, but about another document.
+    asked = body["messages"][-1]["content"]
+    record = next(r for r in SAMPLE if user_content(r.instruction, r.input) == asked)
+    same_task = [r for r in SAMPLE if r.task == record.task]
+    return same_task[(same_task.index(record) + 1) % len(same_task)].output
+
+
+def judging(body: dict) -> str:
+    graded = body["messages"][-1]["content"]
+    return json.dumps({"score": 4, "reason": f"graded {len(graded)} characters"})
+
+
+def endpoint_eval(stub: OpenAIStub, **extra: object) -> tuple[dict, list[dict]]:
+    config = {"model": "stub", "method": "endpoint", "base_url": stub.base_url, "benchmark": "tasks:sample",
+              "limit": 4, **extra}
+    return evaluate_tasks(config, log=lambda _: None)
+
+
+def test_reference_answers_score_perfectly() -> None:
+    with OpenAIStub(responder=answering_references) as stub:
+        results, rows = endpoint_eval(stub)
+    assert set(results["subsets"]) == set(TASKS)
+    for name, scores in results["subsets"].items():
+        assert APPLIES[name] <= set(scores), name
+        assert scores["n"] == 4
+        if "valid_json" in scores:
+            assert scores["valid_json"] == scores["schema_valid"] == 1.0
+        if "field_f1" in scores:
+            assert scores["field_f1"] == 1.0
+        if "chrf" in scores:
+            assert scores["chrf"] == pytest.approx(100.0)
+        if "rouge_l" in scores:
+            assert scores["rouge_l"] == pytest.approx(1.0)
+    # Metrics that do not apply are absent, not 0.
+    assert "field_f1" not in results["subsets"]["qa"] and "chrf" not in results["subsets"]["keywords"]
+    assert "rouge_l" not in results["subsets"]["summarize_translate"]  # Korean references only
+    catalyst = next(row for row in rows if row["task"] == "extract_catalyst")
+    assert {v["verdict"] for v in catalyst["fields"]} <= {"match", "absent"}
+    assert catalyst["prompt"] and catalyst["reference"] == catalyst["raw"]
+
+
+def test_other_records_answers_score_low() -> None:
+    with OpenAIStub(responder=answering_others) as stub:
+        results, _ = endpoint_eval(stub)
+    subsets = results["subsets"]
+    assert all(s["valid_json"] == 1.0 for s in subsets.values() if "valid_json" in s)  # well-formed
+    assert all(s["field_f1"] < 0.5 for s in subsets.values() if "field_f1" in s)
+    assert all(s["chrf"] < 60 for s in subsets.values() if "chrf" in s)
+
+
+def test_judge_scores_are_kept_with_the_predictions() -> None:
+    with OpenAIStub(responder=answering_references) as stub, OpenAIStub(responder=judging) as judge:
+        results, rows = endpoint_eval(stub, limit=1, judge_base_url=judge.base_url, judge_model="grader")
+        asked = [r for r in judge.requests if r.path.endswith("/chat/completions")]
+    assert len(asked) == len(rows)
+    assert all(s["judge"] == 4 for s in results["subsets"].values())
+    kept = rows[0]["judge"]
+    assert kept["score"] == 4 and kept["reason"].startswith("graded")
+    assert "Rubric:" in kept["prompt"][-1]["content"] and rows[0]["raw"] in kept["prompt"][-1]["content"]
+
+
+def test_a_train_runs_held_out_records_are_exactly_its_validation_split() -> None:
+    run_dir = workspace.home() / "runs" / "train-heldout"
+    workspace.write_yaml(run_dir / "config.yaml", {"kind": "train", "model": "tiny", "data": ["sample"],
+                                                   "val_split": 0.1, "seed": 7})
+    workspace.write_json(run_dir / "status.json", {"status": "done"})  # a finished run's folder
+    assert jobs.run_folder("train-heldout").config()["kind"] == "train"
+    config = make_config({"model": "tiny", "data": ["sample"], "val_split": 0.1, "seed": 7})
+    trained, held, _ = data.split_and_mix(data.load_sources(config.data), config.val_split, config.seed)
+    found = held_out_records("train-heldout")
+    assert [r.id for r in found] == [r.id for r in held] and len(found) == 14
+    assert not {r.id for r in found} & {r.id for r in trained}
+    assert [r.id for r in load_task_set("tasks:sample@train-heldout").records] == [r.id for r in found]
+    assert len(load_task_set("tasks:train-heldout").records) == 14
+
+
+def test_tiny_model_run_completes_and_reports_every_metric() -> None:
+    with OpenAIStub(responder=judging) as judge:
+        results, rows = evaluate_tasks({"model": "tiny", "benchmark": "tasks:sample", "limit": 1,
+                                        "max_new_tokens": 8, "judge_base_url": judge.base_url,
+                                        "judge_model": "grader"}, log=lambda _: None)
+    assert len(rows) == len(TASKS) and all(row["prompt"] for row in rows)
+    for name, scores in results["subsets"].items():
+        assert APPLIES[name] | {"judge"} <= set(scores), name
+        assert all(0 <= scores[m] <= 1 for m in ("valid_json", "schema_valid", "field_f1", "rouge_l")
+                   if m in scores)
+    assert "rouge_l" in results["subsets"]["qa"]  # the first qa record is English
+
+
+@pytest.mark.real
+def test_smollm2_run_completes_and_reports_every_metric(smollm2: Path) -> None:
+    results, rows = evaluate_tasks({"model": str(smollm2), "benchmark": "tasks:sample", "limit": 1,
+                                    "max_new_tokens": 8}, log=lambda _: None)
+    assert len(rows) == len(TASKS) and all(row["raw"] for row in rows)
+    for name, scores in results["subsets"].items():
+        assert APPLIES[name] <= set(scores), name
