@@ -54,8 +54,9 @@ def korean_page(browser, app_server: str) -> Iterator[object]:
     page.set_default_timeout(15_000)
     page.goto(app_server)
     page.get_by_label("한국어").check()
-    # One update re-labels every tab at once; on a busy two-core machine that takes seconds.
-    expect(page.get_by_role("tab", name=TAB_TITLES["chat"], exact=True)).to_be_visible(timeout=30_000)
+    # One update re-labels every component of every tab; once all tabs are drawn, on a busy two-core
+    # machine that takes tens of seconds.
+    expect(page.get_by_role("tab", name=TAB_TITLES["chat"], exact=True)).to_be_visible(timeout=60_000)
     yield page
     context.close()
 
@@ -112,7 +113,7 @@ def chat_actions(page, panel) -> None:
     panel.locator("#chat-compare input").check()
     panel.locator("#chat-message textarea").fill("촉매란 무엇인가요?")
     panel.locator("#chat-send").click()
-    expect(page.locator("[data-testid='toast-text']").first).to_be_visible(timeout=30_000)
+    expect(page.locator("[data-testid='toast-text']").first).to_be_visible(timeout=60_000)
 
 
 def train_actions(page, panel) -> None:
