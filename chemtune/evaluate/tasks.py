@@ -234,3 +234,52 @@ def evaluate_tasks(config: dict, progress: Callable[..., None] | None = None,
         "records_per_s": round(total / seconds, 2) if seconds else None,
     }
     return results, rows
+
+
+# ---- the per-task table ---------------------------------------------------------------------------
+
+# (metric, English header, Korean header, how a value is shown)
+TABLE_COLUMNS: tuple[tuple[str, str, str, Callable[[float], str]], ...] = (
+    ("n", "n", "n", lambda v: f"{v:.0f}"),
+    ("valid_json", "valid JSON %", "유효 JSON %", lambda v: f"{v * 100:.1f}"),
+    ("schema_valid", "schema %", "스키마 %", lambda v: f"{v * 100:.1f}"),
+    ("field_f1", "field F1", "필드 F1", lambda v: f"{v:.3f}"),
+    ("chrf", "chrF", "chrF", lambda v: f"{v:.1f}"),
+    ("rouge_l", "ROUGE-L", "ROUGE-L", lambda v: f"{v:.3f}"),
+    ("judge", "judge (1-5)", "심사 (1-5)", lambda v: f"{v:.2f}"),
+)
+
+
+def task_table(results: list[dict], lang: str = "en") -> dict[str, Any]:
+    """Per-task scores of one or more task-benchmark results, models side by side under each metric.
+
+    {"columns": [header, ...], "rows": [{"task", "cells": {header: text}}]}; a metric no task of any
+    model reports has no column, and a cell whose metric does not apply to the task is "–"."""
+    tasks = list(dict.fromkeys(t for r in results for t in (r.get("subset_order") or r.get("subsets", {}))))
+    several = len(results) > 1
+    columns: list[tuple[str, str, dict, Callable[[float], str]]] = []
+    for metric, english, korean, show in TABLE_COLUMNS:
+        if not any(metric in s for r in results for s in r.get("subsets", {}).values()):
+            continue
+        for result in results:
+            header = english if lang != "ko" else korean
+            columns.append((metric, f"{header} ({result['label']})" if several else header, result, show))
+    rows = []
+    for task in tasks:
+        cells = {}
+        for metric, header, result, show in columns:
+            value = result.get("subsets", {}).get(task, {}).get(metric)
+            cells[header] = "–" if value is None else show(value)
+        rows.append({"task": task, "cells": cells})
+    return {"columns": [header for _, header, _, _ in columns], "rows": rows}
+
+
+def task_table_markdown(results: list[dict], lang: str = "en") -> str:
+    """The per-task table as Markdown."""
+    table = task_table(results, lang)
+    header = ["task" if lang != "ko" else "작업", *table["columns"]]
+    rule = "|" + "|".join([":---"] + ["---:"] * len(table["columns"])) + "|"
+    lines = ["| " + " | ".join(header) + " |", rule]
+    for row in table["rows"]:
+        lines.append("| " + " | ".join([row["task"], *(row["cells"][c] for c in table["columns"])]) + " |")
+    return "\n".join(lines) + "\n"

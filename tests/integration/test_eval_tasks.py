@@ -9,7 +9,13 @@ import pytest
 
 from chemtune import jobs, records, workspace
 from chemtune.datagen.tasks import TASKS
-from chemtune.evaluate.tasks import evaluate_tasks, held_out_records, load_task_set
+from chemtune.evaluate.tasks import (
+    evaluate_tasks,
+    held_out_records,
+    load_task_set,
+    task_table,
+    task_table_markdown,
+)
 from chemtune.prompting import user_content
 from chemtune.train import data
 from chemtune.train.config import make_config
@@ -127,3 +133,16 @@ def test_smollm2_run_completes_and_reports_every_metric(smollm2: Path) -> None:
     assert len(rows) == len(TASKS) and all(row["raw"] for row in rows)
     for name, scores in results["subsets"].items():
         assert APPLIES[name] <= set(scores), name
+
+
+def test_per_task_table_puts_base_and_tuned_side_by_side() -> None:
+    with OpenAIStub(responder=answering_references) as right, OpenAIStub(responder=answering_others) as wrong:
+        tuned, _ = endpoint_eval(right, limit=1, label="tuned")
+        base, _ = endpoint_eval(wrong, limit=1, label="base")
+    table = task_table([base, tuned])
+    assert table["columns"][:4] == ["n (base)", "n (tuned)", "valid JSON % (base)", "valid JSON % (tuned)"]
+    qa = next(row for row in table["rows"] if row["task"] == "qa")
+    assert qa["cells"]["valid JSON % (tuned)"] == "–" and qa["cells"]["chrF (tuned)"] == "100.0"
+    text = task_table_markdown([tuned], lang="ko")
+    assert text.startswith("| 작업 | n | 유효 JSON % |")
+    assert "| extract_catalyst | 1 | 100.0 | 100.0 | 1.000 |" in text
