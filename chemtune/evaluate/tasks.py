@@ -283,3 +283,54 @@ def task_table_markdown(results: list[dict], lang: str = "en") -> str:
     for row in table["rows"]:
         lines.append("| " + " | ".join([row["task"], *(row["cells"][c] for c in table["columns"])]) + " |")
     return "\n".join(lines) + "\n"
+
+
+def summary_line(results: dict) -> str:
+    """One log line: each task's headline metrics."""
+    parts = []
+    for task, scores in results.get("subsets", {}).items():
+        shown = [f"{header} {show(scores[metric])}" for metric, header, _, show in TABLE_COLUMNS[1:]
+                 if scores.get(metric) is not None]
+        parts.append(f"{task}: " + ", ".join(shown))
+    return "; ".join(parts)
+
+
+VERDICT_MARKS = {"match": "✓", "partial": "≈", "wrong": "✗", "missed": "✗", "extra": "✗", "absent": "✓"}
+
+
+# The Inspect view's words; a page passes its own language's (pages/i18n.py) under the same keys.
+VIEW_WORDS = {"prompt": "Prompt", "reference": "Reference", "answer": "Answer", "error": "Error",
+              "valid_json": "valid JSON", "schema": "schema", "yes": "yes", "no": "no", "field": "field",
+              "verdict": "verdict", "judge": "Judge"}
+
+
+def record_view(row: dict, words: dict[str, str] | None = None) -> str:
+    """One scored record as Markdown for the Inspect view: prompt, reference, answer, per-field verdicts."""
+    w = {**VIEW_WORDS, **(words or {})}
+    lines = [f"**{row['id']}** · {row['task']} · {row['lang']}"]
+    for title, text in ((w["prompt"], row["prompt"]), (w["reference"], row["reference"]),
+                        (w["answer"], row.get("raw") or "")):
+        lines += ["", f"**{title}**", "", "```", text, "```"]
+    if row.get("error"):
+        lines += ["", f"{w['error']}: {row['error']}"]
+    checks = []
+    if "valid_json" in row:
+        checks.append(f"{w['valid_json']}: {w['yes'] if row['valid_json'] else w['no']}")
+    if "schema_valid" in row:
+        checks.append(f"{w['schema']}: {w['yes'] if row['schema_valid'] else w['no']}"
+                      + (f" ({row['schema_error']})" if row.get("schema_error") else ""))
+    if checks:
+        lines += ["", " · ".join(checks)]
+    if row.get("fields"):
+        lines += ["", f"| {w['field']} | {w['reference']} | {w['answer']} | {w['verdict']} |",
+                  "|:---|:---|:---|:---|"]
+        for verdict in row["fields"]:
+            cells = [verdict["field"], "; ".join(verdict["reference"]) or "–",
+                     "; ".join(verdict["answer"]) or "–",
+                     f"{VERDICT_MARKS.get(verdict['verdict'], '')} {verdict['verdict']}"]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    judge = row.get("judge")
+    if isinstance(judge, dict):
+        score = judge.get("score") if judge.get("score") is not None else "–"
+        lines += ["", f"{w['judge']}: {score} / 5 — {judge.get('reason', '')}"]
+    return "\n".join(lines)

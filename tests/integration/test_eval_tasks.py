@@ -13,6 +13,8 @@ from chemtune.evaluate.tasks import (
     evaluate_tasks,
     held_out_records,
     load_task_set,
+    record_view,
+    summary_line,
     task_table,
     task_table_markdown,
 )
@@ -146,3 +148,13 @@ def test_per_task_table_puts_base_and_tuned_side_by_side() -> None:
     text = task_table_markdown([tuned], lang="ko")
     assert text.startswith("| 작업 | n | 유효 JSON % |")
     assert "| extract_catalyst | 1 | 100.0 | 100.0 | 1.000 |" in text
+
+
+def test_a_record_is_shown_with_its_field_verdicts() -> None:
+    with OpenAIStub(responder=answering_others) as stub:
+        results, rows = endpoint_eval(stub, limit=1)
+    catalyst = next(row for row in rows if row["task"] == "extract_catalyst")
+    view = record_view(catalyst)
+    assert catalyst["prompt"] in view and catalyst["reference"] in view and catalyst["raw"] in view
+    assert "| Q1 |" in view and "✗ wrong" in view and "valid JSON: yes" in view
+    assert "extract_catalyst: valid JSON % 100.0" in summary_line(results)
