@@ -1,292 +1,264 @@
-"""Evaluate tab: run a chemistry exam as an eval job, compare finished evaluations, inspect every answer."""
+"""Evaluate tab: run a chemistry exam as an eval job, compare finished evaluations, inspect every answer,
+check an exam against the training data for contamination.
+
+The option widgets are generated from `chemtune.evaluate.config` (EvalConfig, ContaminationConfig), the
+one declaration of every evaluation option, and each is named as its option: a field added there gets its
+widget here and reaches the job. Layout first (a builder per section, each returning its widgets by name),
+then the wiring, where every handler takes and returns named values (`on`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import gradio as gr
 from gradio.context import Context
 
+from chemtune import options
 from chemtune.evaluate import browse
+from chemtune.evaluate import config as declared  # the options' declaration (read when used)
 from chemtune.evaluate.benchmarks import CATALOGUE
 from chemtune.models import default_model
-from pages.evaluate_handlers import (
-    FILE_CHOICE,
-    METHOD_CHOICES,
-    PROMPT_STYLE_CHOICES,
-    check_contamination,
-    compare,
-    follow_adapter,
-    inspect,
-    models,
-    poll,
-    refresh_lists,
-    show_question,
-    start_eval,
-    stop,
-)
-from pages.evaluate_strings import STRINGS
+from pages import evaluate_handlers as handlers
+from pages.evaluate_handlers import FILE_CHOICE
+from pages.evaluate_strings import CONTAMINATION_COLUMNS, STRINGS
 from pages.i18n import PageText
+from pages.widgets import by_name, option_widget
 
 __all__ = ["STRINGS", "build"]
 
-# ---- layout, then wiring ------------------------------------------------------------------------------
+Widgets = dict[str, Any]
+RADIOS = ("group_by", "method", "prompt_style")
+FOLDED = ("endpoint", "advanced")  # groups shown in a closed accordion
+SHARED = ("benchmark", "data_dir", "group_by")  # the contamination check reads the run section's exam
+LISTS = ["adapter", "picks", "inspect_eval", "datasets"]
+# A number's limits are left to the declaration: the handler's refusal names the option (as the CLI's
+# does), where Gradio's own bound check would refuse with a message that names nothing.
+UNBOUNDED = {"minimum": None, "maximum": None}
+
+
+def group_of(name: str) -> str:
+    group = options.describe(declared.EvalConfig, name)["group"]
+    return group if group in declared.GROUPS else "advanced"
+
+
+def _option(text: PageText, config: type, name: str, prefix: str, **overrides: Any) -> Any:
+    kind = options.describe(config, name)["kind"]
+    extra = UNBOUNDED if kind in ("int", "float") else {}
+    return option_widget(text, config, name, prefix, radio=name in RADIOS, **extra, **overrides)
+
+
+def _picker(text: PageText, name: str, choices: Any, value: Any, prefix: str = "eval",
+            choice_ids: dict[str, str] | None = None, **kwargs: Any) -> gr.Dropdown:
+    """A dropdown for an option whose choices are the workspace's, labelled from the declaration."""
+    label, info = f"{prefix}_{name}", f"{prefix}_{name}_help"
+    kwargs.setdefault("elem_id", f"eval-{name}")
+    dropdown = gr.Dropdown(choices, value=value, label=text.text(label), info=text.text(info), **kwargs)
+    return text.register(dropdown, label=label, info=info, choices=choice_ids)
+
+
+# ---- layout: one builder per section --------------------------------------------------------------------
+
+
+def _run_widget(text: PageText, name: str) -> Any:
+    if name == "model":
+        return _picker(text, name, handlers.models(), default_model(), allow_custom_value=True)
+    if name == "adapter":
+        return _picker(text, name, handlers.adapter_choices(text.lang), "", allow_custom_value=True)
+    if name == "benchmark":
+        ids = {bench: f"bench_{bench}" for bench in CATALOGUE} | {FILE_CHOICE: "file_choice"}
+        return _picker(text, name, text.choices(ids), "sample", choice_ids=ids)
+    if name == "base_url":
+        widget = _option(text, declared.EvalConfig, name, "eval", placeholder=text.text("base_url_hint"))
+        return text.register(widget, placeholder="base_url_hint")
+    return _option(text, declared.EvalConfig, name, "eval")
+
+
+def run_section(text: PageText) -> Widgets:
+    """Every EvalConfig option by its group (endpoint and advanced ones folded), the exam upload."""
+    ui: Widgets = {}
+    with gr.Group():
+        for group in declared.GROUPS:
+            names = [name for name in declared.EvalConfig.model_fields if group_of(name) == group]
+            if group in FOLDED:
+                with text.add(gr.Accordion, label=f"group_{group}", open=False):
+                    with gr.Row():
+                        ui |= {name: _run_widget(text, name) for name in names}
+                        if group == "endpoint":
+                            ui["api_key"] = text.add(gr.Textbox, label="api_key", info="api_key_help",
+                                                     type="password", elem_id="eval-api-key")
+                continue
+            with gr.Row():
+                ui |= {name: _run_widget(text, name) for name in names}
+            if group == "exam":
+                ui["exam_file"] = text.add(gr.File, label="exam_file", file_types=[".csv", ".jsonl"],
+                                           type="filepath", elem_id="eval-file", height=120, visible=False)
+    return ui
+
+
+def status_section(text: PageText) -> Widgets:
+    """Run / stop / refresh, the job's status and progress, its results table."""
+    with gr.Row():
+        ui = {"run_button": text.add(gr.Button, value="run", variant="primary", elem_id="eval-run"),
+              "stop_button": text.add(gr.Button, value="stop", variant="stop", elem_id="eval-stop"),
+              "refresh_button": text.add(gr.Button, value="refresh", elem_id="eval-refresh")}
+    ui["status"] = gr.Markdown(elem_id="eval-status")
+    ui["bar"] = gr.HTML(elem_id="eval-progress")
+    ui["results"] = _table(text, "results", browse.RESULT_COLUMNS, elem_id="eval-results")
+    return ui
+
+
+def compare_section(text: PageText) -> Widgets:
+    """Finished evaluations side by side: the paper-style table and its exports."""
+    text.markdown("compare_title")
+    with gr.Row():
+        ui = {
+            "picks": text.register(gr.Dropdown(handlers.eval_choices(text.lang), multiselect=True,
+                                               label=text.text("compare_pick"), elem_id="eval-compare-pick",
+                                               scale=3), label="compare_pick"),
+            "metric": _radio(text, "metric", {"macro_f1": "metric_macro_f1", "accuracy": "metric_accuracy"},
+                             "macro_f1"),
+            "average": _radio(text, "average", {"average": "average_average", "mean": "average_mean"},
+                              "average", info="average_help"),
+        }
+    ui["table"] = gr.Markdown(elem_id="eval-compare-table")
+    with gr.Row():
+        for name in handlers.DOWNLOADS:
+            ui[name] = text.add(gr.DownloadButton, label=name, value=None, size="sm",
+                                elem_id=f"eval-{name.replace('_', '-')}")
+    return ui
+
+
+def inspect_section(text: PageText) -> Widgets:
+    """One evaluation's confusion heatmap, its questions, and the prompt and output of the one clicked."""
+    text.markdown("inspect_title")
+    with gr.Row():
+        ui = {
+            "inspect_eval": text.register(gr.Dropdown(handlers.eval_choices(text.lang),
+                                                      label=text.text("inspect_pick"),
+                                                      elem_id="eval-inspect-pick", scale=3),
+                                          label="inspect_pick"),
+            "subset": text.register(gr.Dropdown(handlers.subset_choices([], text.lang), value="all",
+                                                label=text.text("subset"), elem_id="eval-subset"),
+                                    label="subset"),
+            "which": _radio(text, "which", {f: f"which_{f}" for f in browse.QUESTION_FILTERS}, "all"),
+        }
+    ui["heatmap"] = gr.Plot(elem_id="eval-heatmap")
+    ui["questions"] = _table(text, "questions", browse.QUESTION_COLUMNS, elem_id="eval-questions",
+                             max_height=320)
+    ui["detail"] = gr.Markdown(elem_id="eval-question-detail")
+    with gr.Row():
+        ui["prompt"] = text.add(gr.Textbox, label="prompt", lines=8, max_lines=20, elem_id="eval-prompt")
+        ui["raw"] = text.add(gr.Textbox, label="raw", lines=8, max_lines=20, elem_id="eval-raw")
+    return ui
+
+
+def contamination_section(text: PageText) -> Widgets:
+    """ContaminationConfig's own options (the exam is the run section's) and the flagged questions."""
+    text.markdown("contamination_title")
+    ui: Widgets = {}
+    with gr.Row():
+        for name in declared.ContaminationConfig.model_fields:
+            if name == "datasets":  # the workspace's datasets (refreshed with the other lists)
+                ui[name] = _picker(text, name, [], [], prefix="contam", multiselect=True, scale=3,
+                                   elem_id="eval-contam-datasets")
+            elif name not in SHARED:
+                ui[name] = _option(text, declared.ContaminationConfig, name, "contam")
+    ui["contam_button"] = text.add(gr.Button, value="contamination_run", elem_id="eval-contam-run")
+    ui["contam_summary"] = gr.Markdown(elem_id="eval-contam-summary")
+    ui["contam_table"] = _table(text, "flagged", CONTAMINATION_COLUMNS, elem_id="eval-contam-table",
+                                wrap=True)
+    return ui
+
+
+def _radio(text: PageText, label: str, ids: dict[str, str], value: str, info: str | None = None) -> gr.Radio:
+    """A page's own choice (not an option): labels translated, the value an id."""
+    radio = gr.Radio(text.choices(ids), value=value, label=text.text(label),
+                     info=text.text(info) if info else None, elem_id=f"eval-{label}")
+    return text.register(radio, label=label, choices=ids, **({"info": info} if info else {}))
+
+
+def _table(text: PageText, label: str, columns: list[str], **kwargs: Any) -> gr.Dataframe:
+    """A read-only table with its headers in the build language (handlers redraw it in the chosen one)."""
+    frame = gr.Dataframe(headers=handlers.headers(columns, text.lang), interactive=False,
+                         label=text.text(label), **kwargs)
+    return text.register(frame, label=label)
+
+
+def layout(text: PageText) -> Widgets:
+    """Every section's widgets, by name (an option's widget by the option's)."""
+    text.markdown("intro")
+    ui: Widgets = {"lang": text.language or gr.State(text.lang), "run_id": gr.State(None),
+                   "seen": gr.State(None), "contam_result": gr.State(None), "timer": gr.Timer(2.0)}
+    for section in (run_section, status_section, compare_section, inspect_section, contamination_section):
+        ui |= section(text)
+    return ui
 
 
 def build(text: PageText) -> None:
-    lang = text.language
-    text.markdown("intro")
-    run_id, seen = gr.State(None), gr.State(None)
-    benchmarks = [(f"{b.title} ({b.name})", b.name) for b in CATALOGUE.values()]
-    benchmarks.append((text.text("file_choice"), FILE_CHOICE))
-    with gr.Group():
-        with gr.Row():
-            model = text.register(
-                gr.Dropdown(
-                    models(),
-                    value=default_model(),
-                    allow_custom_value=True,
-                    label=text.text("model"),
-                    info=text.text("model_help"),
-                    elem_id="eval-model",
-                ),
-                label="model",
-                info="model_help",
-            )
-            adapter = text.register(
-                gr.Dropdown(
-                    [("—", "")],
-                    value="",
-                    allow_custom_value=True,
-                    label=text.text("adapter"),
-                    info=text.text("adapter_help"),
-                    elem_id="eval-adapter",
-                ),
-                label="adapter",
-                info="adapter_help",
-            )
-            label = text.add(gr.Textbox, label="label", info="label_help", elem_id="eval-label")
-        with gr.Row():
-            benchmark = text.register(
-                gr.Dropdown(
-                    benchmarks,
-                    value="sample",
-                    label=text.text("benchmark"),
-                    info=text.text("benchmark_help"),
-                    elem_id="eval-benchmark",
-                ),
-                label="benchmark",
-                info="benchmark_help",
-            )
-            data_dir = text.add(gr.Textbox, label="data_dir", info="data_dir_help", elem_id="eval-data-dir")
-            group_by = text.register(
-                gr.Radio(["subject", "difficulty"], value="subject", label=text.text("group_by")),
-                label="group_by",
-            )
-        exam_file = text.add(
-            gr.File,
-            label="exam_file",
-            file_types=[".csv", ".jsonl"],
-            type="filepath",
-            elem_id="eval-file",
-            height=120,
-            visible=False,
-        )
-        with gr.Row():
-            method = text.register(
-                gr.Radio(
-                    METHOD_CHOICES,
-    PROMPT_STYLE_CHOICES,
-                    value="loglik",
-                    label=text.text("method"),
-                    info=text.text("method_help"),
-                    elem_id="eval-method",
-                ),
-                label="method",
-                info="method_help",
-            )
-            shots = text.register(
-                gr.Slider(0, 5, value=0, step=1, label=text.text("shots"), info=text.text("shots_help")),
-                label="shots",
-                info="shots_help",
-            )
-            limit = text.register(
-                gr.Number(
-                    value=0, precision=0, minimum=0, label=text.text("limit"), info=text.text("limit_help")
-                ),
-                label="limit",
-                info="limit_help",
-            )
-        with gr.Row():
-            prompt_style = text.register(
-                gr.Radio(
-                    PROMPT_STYLE_CHOICES,
-                    value="chat",
-                    label=text.text("prompt_style"),
-                    info=text.text("prompt_style_help"),
-                    elem_id="eval-prompt-style",
-                ),
-                label="prompt_style",
-                info="prompt_style_help",
-            )
-            trust = text.add(
-                gr.Checkbox, label="trust", info="trust_info", value=False, elem_id="eval-trust-remote-code"
-            )
-        with text.add(gr.Accordion, label="endpoint", open=False):
-            with gr.Row():
-                base_url = text.add(gr.Textbox, label="base_url", placeholder="base_url_hint")
-                endpoint_model = text.add(
-                    gr.Textbox, label="endpoint_model", placeholder="endpoint_model_hint"
-                )
-                api_key = text.add(gr.Textbox, label="api_key", info="api_key_help", type="password")
-    with gr.Row():
-        run_button = text.add(gr.Button, value="run", variant="primary", elem_id="eval-run")
-        stop_button = text.add(gr.Button, value="stop", variant="stop", elem_id="eval-stop")
-        refresh_button = text.add(gr.Button, value="refresh", elem_id="eval-refresh")
-    status = gr.Markdown(elem_id="eval-status")
-    bar = gr.HTML(elem_id="eval-progress")
-    results = text.register(
-        gr.Dataframe(
-            headers=browse.RESULT_COLUMNS,
-            interactive=False,
-            label=text.text("results"),
-            elem_id="eval-results",
-        ),
-        label="results",
-    )
+    wire(layout(text))
 
-    text.markdown("compare_title")
-    with gr.Row():
-        picks = text.register(
-            gr.Dropdown(
-                browse.eval_choices(),
-                multiselect=True,
-                label=text.text("compare_pick"),
-                elem_id="eval-compare-pick",
-                scale=3,
-            ),
-            label="compare_pick",
-        )
-        metric = text.register(
-            gr.Radio(
-                [("macro-F1", "macro_f1"), ("accuracy", "accuracy")],
-                value="macro_f1",
-                label=text.text("metric"),
-            ),
-            label="metric",
-        )
-        average = text.register(
-            gr.Radio(
-                [("pooled", "average"), ("mean", "mean")],
-                value="average",
-                label=text.text("average"),
-                info=text.text("average_help"),
-            ),
-            label="average",
-            info="average_help",
-        )
-    table = gr.Markdown(elem_id="eval-compare-table")
-    with gr.Row():
-        downloads = [
-            gr.DownloadButton(name, value=None, size="sm") for name in ("CSV", "Markdown", "LaTeX", "JSON")
-        ]
 
-    text.markdown("inspect_title")
-    with gr.Row():
-        inspect_eval = text.register(
-            gr.Dropdown(
-                browse.eval_choices(), label=text.text("inspect_pick"), elem_id="eval-inspect-pick", scale=3
-            ),
-            label="inspect_pick",
-        )
-        subset = text.register(gr.Dropdown(["all"], value="all", label=text.text("subset")), label="subset")
-        which = text.register(
-            gr.Radio(list(browse.QUESTION_FILTERS), value="all", label=text.text("which")), label="which"
-        )
-    heatmap = gr.Plot(elem_id="eval-heatmap")
-    questions = text.register(
-        gr.Dataframe(
-            headers=browse.QUESTION_COLUMNS,
-            interactive=False,
-            max_height=320,
-            label=text.text("questions"),
-            elem_id="eval-questions",
-        ),
-        label="questions",
-    )
-    detail = gr.Markdown(elem_id="eval-question-detail")
-    with gr.Row():
-        prompt = text.add(gr.Textbox, label="prompt", lines=8, max_lines=20, elem_id="eval-prompt")
-        raw = text.add(gr.Textbox, label="raw", lines=8, max_lines=20, elem_id="eval-raw")
+# ---- wiring ---------------------------------------------------------------------------------------------
 
-    text.markdown("contamination_title")
-    with gr.Row():
-        datasets = text.register(
-            gr.Dropdown(
-                [], multiselect=True, label=text.text("datasets"), scale=3, elem_id="eval-contam-datasets"
-            ),
-            label="datasets",
-        )
-        ngram = text.register(gr.Slider(8, 50, value=20, step=1, label=text.text("ngram")), label="ngram")
-        threshold = text.register(
-            gr.Slider(0.1, 1.0, value=0.5, step=0.05, label=text.text("threshold")), label="threshold"
-        )
-    contam_button = text.add(gr.Button, value="contamination_run", elem_id="eval-contam-run")
-    contam_summary = gr.Markdown(elem_id="eval-contam-summary")
-    contam_table = text.register(
-        gr.Dataframe(
-            headers=["overlap", "id", "sub-category", "question", "dataset", "record"],
-            interactive=False,
-            wrap=True,
-            label=text.text("flagged"),
-        ),
-        label="flagged",
-    )
-    timer = gr.Timer(2.0)
 
-    # ---- wiring ----
-    run_button.click(
-        start_eval,
-        [
-            model,
-            adapter,
-            label,
-            benchmark,
-            exam_file,
-            data_dir,
-            group_by,
-            method,
-            shots,
-            limit,
-            base_url,
-            endpoint_model,
-            api_key,
-            lang,
-            prompt_style,
-            trust,
-        ],
-        [run_id, status],
-    )
-    stop_button.click(stop, [run_id, lang], status)
-    adapter.change(follow_adapter, [adapter, model], model)
-    benchmark.change(lambda name: gr.update(visible=name == FILE_CHOICE), benchmark, exam_file)
-    timer.tick(
-        poll,
-        [run_id, seen, lang],
-        [run_id, status, bar, results, seen, picks, inspect_eval],
-        show_progress="hidden",
-    )
-    lists = [adapter, picks, inspect_eval, datasets]
-    refresh_button.click(refresh_lists, None, lists)
-    for trigger in (picks.change, metric.change, average.change):
-        trigger(compare, [picks, metric, average, lang], [table, *downloads])
-    # The language too: the question list names each answer's reading rule in it.
-    for trigger in (inspect_eval.change, subset.change, which.change, lang.change):
-        trigger(inspect, [inspect_eval, subset, which, lang], [heatmap, subset, questions])
-    questions.select(show_question, [inspect_eval, questions, lang], [detail, prompt, raw])
-    contam_button.click(
-        check_contamination,
-        [datasets, benchmark, exam_file, data_dir, group_by, ngram, threshold, lang],
-        [contam_summary, contam_table],
-    )
+def on(trigger: Callable, handler: Callable, ui: Widgets, inputs: Iterable[str], outputs: Iterable[str],
+       *, selected: bool = False, **kwargs: Any) -> None:
+    """`trigger(handler)` with named values both ways: the handler gets {name: value} of `inputs`
+    (`pages.widgets.by_name`) and returns {name: value} for those `outputs` it changes; the others stay.
+    `selected`: the handler also takes the event's gr.SelectData."""
+    outs = list(dict.fromkeys(outputs))
+
+    def answer(result: dict[str, Any]) -> dict[Any, Any]:
+        unknown = set(result) - set(outs)
+        if unknown:
+            raise KeyError(f"{handler.__name__} answered {sorted(unknown)}, not among its outputs {outs}")
+        return {ui[name]: result.get(name, gr.skip()) for name in outs}
+
+    widgets = {name: ui[name] for name in inputs}
+    if selected:  # by_name passes no event data
+        names = {component: name for name, component in widgets.items()}
+
+        def call(data: dict[Any, Any], evt: gr.SelectData) -> dict[Any, Any]:
+            return answer(handler({names[c]: value for c, value in data.items()}, evt))
+        fn, inputs_ = call, set(widgets.values())
+    else:
+        def answered(values: dict[str, Any]) -> dict[Any, Any]:
+            return answer(handler(values))
+        answered.__name__ = handler.__name__
+        fn, inputs_ = by_name(answered, widgets)
+    trigger(fn, inputs=inputs_, outputs=[ui[name] for name in outs], api_visibility="private", **kwargs)
+
+
+def wire(ui: Widgets) -> None:
+    # A user's choice is listened to by `.input`, not `.change`: a handler's update or the language switch
+    # relabelling choices would fire `.change` again, a cascade of needless redraws.
+    lang = ui["lang"]
+    run_inputs = [*declared.EvalConfig.model_fields, "exam_file", "api_key", "lang"]
+    on(ui["run_button"].click, handlers.start_eval, ui, run_inputs, ["run_id", "status"])
+    on(ui["stop_button"].click, handlers.stop, ui, ["run_id", "lang"], ["status"])
+    on(ui["adapter"].input, handlers.follow_adapter, ui, ["adapter", "model"], ["model"])
+    on(ui["benchmark"].input, handlers.show_file, ui, ["benchmark"], ["exam_file"])
+    on(ui["timer"].tick, handlers.poll, ui, ["run_id", "seen", "lang"],
+       ["run_id", "status", "bar", "results", "seen", "picks", "inspect_eval"], show_progress="hidden")
+    on(ui["refresh_button"].click, handlers.refresh_lists, ui, ["lang"], LISTS)
+    compare = (["picks", "metric", "average", "lang"], ["table", *handlers.DOWNLOADS])
+    for trigger in (ui["picks"].input, ui["metric"].input, ui["average"].input, lang.change):
+        on(trigger, handlers.compare, ui, *compare)
+    inspect = (["inspect_eval", "subset", "which", "lang"], ["heatmap", "subset", "questions"])
+    for trigger in (ui["inspect_eval"].change, ui["subset"].input, ui["which"].input, lang.change):
+        on(trigger, handlers.inspect, ui, *inspect)
+    on(ui["questions"].select, handlers.show_question, ui, ["inspect_eval", "questions", "lang"],
+       ["detail", "prompt", "raw"], selected=True)
+    contamination_inputs = [*declared.ContaminationConfig.model_fields, "exam_file", "lang"]
+    on(ui["contam_button"].click, handlers.check_contamination, ui, contamination_inputs,
+       ["contam_summary", "contam_table", "contam_result"])
+    # What handlers wrote in one language is redrawn in the other.
+    on(lang.change, handlers.show_results, ui, ["run_id", "lang"], ["results"])
+    on(lang.change, handlers.show_contamination, ui, ["contam_result", "lang"],
+       ["contam_summary", "contam_table"])
+    on(lang.change, handlers.refresh_lists, ui, ["lang"], LISTS)
     # Lists are read afresh on every page load, so runs finished elsewhere (CLI, another tab) show up.
     if Context.root_block is not None:
-        Context.root_block.load(refresh_lists, None, lists)
+        on(Context.root_block.load, handlers.refresh_lists, ui, ["lang"], LISTS)

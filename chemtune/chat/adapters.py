@@ -1,4 +1,9 @@
-"""Finding adapters: a PEFT adapter folder, or a finished train run (by its run id)."""
+"""Finding adapters: a PEFT adapter folder, or a finished train run (by its run id).
+
+The one rule for which adapter a spec means and what it is called, for chat, serve and evaluation alike:
+"NAME=PATH", "PATH" or "RUN_ID" (or "NAME=RUN_ID"); a folder inside a run folder is named after its run
+(every run's adapter folder is called "adapter"), a run id is its own name.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,15 @@ def _is_adapter(path: Path) -> bool:
 
 def run_adapter_dir(run_id: str) -> Path:
     """The adapter a train run saved: status["result"]["adapter_dir"], else `<run_dir>/adapter`."""
-    run = jobs.run_folder(run_id)
+    try:
+        run = jobs.run_folder(run_id)
+    except ChemtuneError as error:
+        raise ChemtuneError(str(error), ko=f"{run_id!r}이라는 실행이 없습니다.") from None
     status = run.status()
+    kind = status.get("kind")
+    if kind and kind != "train":
+        raise ChemtuneError(f"Run {run_id!r} is not a train run (its kind is {kind}).",
+                            ko=f"실행 {run_id!r}은(는) 학습 실행이 아닙니다({kind}).")
     recorded = (status.get("result") or {}).get("adapter_dir")
     candidates = [Path(recorded)] if recorded else []
     candidates.append(run.path / "adapter")
@@ -26,7 +38,8 @@ def run_adapter_dir(run_id: str) -> Path:
             return path
     state = status.get("status", "unknown")
     raise ChemtuneError(f"Run {run_id!r} ({state}) has no saved adapter yet; looked in "
-                        f"{', '.join(str(p) for p in candidates)}.")
+                        f"{', '.join(str(p) for p in candidates)}.",
+                        ko=f"실행 {run_id!r}({state})에는 아직 저장된 어댑터가 없습니다.")
 
 
 def _default_name(path: Path) -> str:
@@ -38,23 +51,49 @@ def _default_name(path: Path) -> str:
     return path.name
 
 
-def resolve_adapter(spec: str) -> tuple[str, Path]:
-    """Turn "NAME=PATH", "PATH" or "RUN_ID" (or "NAME=RUN_ID") into (name, adapter folder)."""
-    spec = (spec or "").strip()
-    if not spec:
-        raise ChemtuneError("Empty adapter; give a folder with adapter_config.json or a train run id.")
-    name, eq, target = spec.partition("=")
+def _split(spec: str) -> tuple[str, str]:
+    """"NAME=TARGET" → (NAME, TARGET); a spec without "=" has no name."""
+    name, eq, target = (spec or "").strip().partition("=")
     if not eq:
         name, target = "", spec
-    name, target = name.strip(), target.strip()
+    return name.strip(), target.strip()
+
+
+def _is_path(target: str) -> bool:
+    return any(sep in target for sep in ("/", "\\")) or target.startswith((".", "~"))
+
+
+def resolve_adapter(spec: str) -> tuple[str, Path]:
+    """Turn "NAME=PATH", "PATH" or "RUN_ID" (or "NAME=RUN_ID") into (name, adapter folder)."""
+    name, target = _split(spec)
+    if not target:
+        raise ChemtuneError("Empty adapter; give a folder with adapter_config.json or a train run id.",
+                            ko="어댑터가 비어 있습니다. adapter_config.json이 든 폴더나 학습 실행 ID를 "
+                               "주세요.")
     path = Path(target).expanduser()
     if path.is_dir():
         if not _is_adapter(path):
-            raise ChemtuneError(f"{path} is a folder but not a PEFT adapter (no adapter_config.json).")
+            raise ChemtuneError(f"{path} is a folder but not a PEFT adapter (no adapter_config.json).",
+                                ko=f"{path}는 폴더이지만 PEFT 어댑터가 아닙니다(adapter_config.json 없음).")
         return name or _default_name(path.resolve()), path.resolve()
-    if "/" in target or target.startswith((".", "~")):
-        raise ChemtuneError(f"Adapter folder {target!r} does not exist.")
+    if _is_path(target):
+        raise ChemtuneError(f"Adapter folder {target!r} does not exist.",
+                            ko=f"어댑터 폴더 {target!r}이(가) 없습니다.")
     return name or target, run_adapter_dir(target)
+
+
+def adapter_name(spec: str) -> str:
+    """The name `resolve_adapter` gives a spec, without requiring it to exist: a folder no longer there is
+    named as inside its run (`<run_id>/adapter` → run_id), so an old evaluation's row keeps its label."""
+    name, target = _split(spec)
+    if name:
+        return name
+    path = Path(target).expanduser()
+    if path.is_dir():
+        return _default_name(path.resolve())
+    if not _is_path(target):
+        return target  # a train run's id
+    return path.parent.name if path.name == "adapter" and path.parent.name else path.name
 
 
 def run_base_model(run_id: str) -> str | None:

@@ -22,9 +22,14 @@ NGRAM = 3
 NUM_PERM = 128
 
 
-def normalize(text: str) -> str:
-    """NFKC, case-folded, whitespace collapsed: the text duplicates are judged on."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "").casefold()).strip()
+def normalize(text: str, letters_only: bool = False) -> str:
+    """The one text normalisation of dedup and of the contamination check: NFKC, case-folded, whitespace
+    collapsed (the text duplicates are judged on); with `letters_only`, letters and digits alone (Hangul
+    included), since a question copied into training data is often re-spaced and re-punctuated."""
+    text = unicodedata.normalize("NFKC", text or "").casefold()
+    if letters_only:
+        return re.sub(r"[\W_]+", "", text)
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def ngrams(text: str, n: int = NGRAM) -> set[str]:

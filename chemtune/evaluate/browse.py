@@ -9,9 +9,12 @@ from chemtune import jobs
 from chemtune.errors import ChemtuneError
 from chemtune.evaluate.job import RESULTS_FILE, load_predictions
 
+# Column ids and their English headers (the Evaluate tab shows them in its language).
 RESULT_COLUMNS = ["sub-category", "n", "accuracy", "macro-F1", "micro-F1", "unparsed", "unparsed %"]
 QUESTION_COLUMNS = ["#", "id", "sub-category", "gold", "predicted", "correct", "read by"]
 QUESTION_FILTERS = ("all", "wrong", "unparsed", "correct")
+EVAL_CHOICE = "{label} · {benchmark} · {method} {shots}-shot · acc {accuracy} · {eval_id}"
+ADAPTER_CHOICE = "{run_id} (base {model})"
 
 
 def finished_evals() -> list[dict[str, Any]]:
@@ -37,27 +40,25 @@ def finished_evals() -> list[dict[str, Any]]:
     return rows
 
 
-def eval_choices() -> list[tuple[str, str]]:
-    """(shown text, eval id) for pickers."""
+def eval_choices(template: str = EVAL_CHOICE, methods: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(shown text, eval id) for pickers; `template` and `methods` word it (the page's language)."""
     choices = []
     for row in finished_evals():
-        benchmark = Path(str(row["benchmark"])).name
         accuracy = f"{row['accuracy']:.1%}" if row["accuracy"] is not None else "–"
-        choices.append(
-            (
-                f"{row['label']} · {benchmark} · {row['method']} {row['shots']}-shot · acc {accuracy}"
-                f" · {row['eval_id']}",
-                row["eval_id"],
-            )
-        )
+        method = str(row["method"])
+        shown = template.format(label=row["label"], benchmark=Path(str(row["benchmark"])).name,
+                                method=(methods or {}).get(method, method), shots=row["shots"],
+                                accuracy=accuracy, eval_id=row["eval_id"])
+        choices.append((shown, row["eval_id"]))
     return choices
 
 
-def adapter_choices() -> list[tuple[str, str]]:
+def adapter_choices(template: str = ADAPTER_CHOICE) -> list[tuple[str, str]]:
     """(shown text, train run id) for finished train runs that saved an adapter."""
     from chemtune.chat.adapters import trained_adapters
 
-    return [(f"{row['run_id']} (base {row['model'] or '?'})", row["run_id"]) for row in trained_adapters()]
+    return [(template.format(run_id=row["run_id"], model=row["model"] or "?"), row["run_id"])
+            for row in trained_adapters()]
 
 
 def adapter_base_model(run_id: str) -> str | None:
@@ -70,10 +71,10 @@ def adapter_base_model(run_id: str) -> str | None:
         return None
 
 
-
-
-def results_rows(results: dict) -> list[list[Any]]:
-    """One row per sub-category, then the pooled average and the mean over sub-categories."""
+def results_rows(results: dict, pooled: str = "average (all questions)",
+                 mean: str = "mean of sub-categories") -> list[list[Any]]:
+    """One row per sub-category, then the pooled average and the mean over sub-categories (named as
+    `pooled` and `mean` give them)."""
 
     def row(name: str, s: dict) -> list[Any]:
         return [
@@ -87,8 +88,8 @@ def results_rows(results: dict) -> list[list[Any]]:
         ]
 
     rows = [row(name, s) for name, s in results.get("subsets", {}).items()]
-    rows.append(row("average (all questions)", results.get("average", {})))
-    rows.append(row("mean of sub-categories", results.get("mean", {})))
+    rows.append(row(pooled, results.get("average", {})))
+    rows.append(row(mean, results.get("mean", {})))
     return rows
 
 
@@ -97,10 +98,12 @@ def _pct(value: float | None) -> str:
 
 
 def question_rows(
-    eval_id: str, which: str = "all", subset: str | None = None, rule_names: dict[str, str] | None = None
+    eval_id: str, which: str = "all", subset: str | None = None, rule_names: dict[str, str] | None = None,
+    no_answer: tuple[str, str] = ("unparsed", "failed"),
 ) -> list[list[Any]]:
     """The per-question table: index into predictions.jsonl, id, subset, gold, predicted, correct, and
-    the rule that read a generated answer (named through `rule_names`, e.g. in the page's language)."""
+    the rule that read a generated answer (named through `rule_names`, e.g. in the page's language);
+    `no_answer` names a prediction that is missing (unparsed, or failed at the endpoint)."""
     names = rule_names or {}
     rows = []
     for index, p in enumerate(load_predictions(eval_id)):
@@ -118,7 +121,7 @@ def question_rows(
                 p["id"],
                 p["subset"],
                 p["gold"],
-                p.get("pred") or ("failed" if p.get("error") else "unparsed"),
+                p.get("pred") or (no_answer[1] if p.get("error") else no_answer[0]),
                 "✓" if p["correct"] else "✗",
                 # how a generated answer was read; log-likelihood rows are not read from text
                 names.get(p.get("read_by"), p.get("read_by")) or "–",

@@ -7,29 +7,16 @@ import sys
 import time
 from typing import Any
 
+from chemtune import options
 from chemtune.errors import ChemtuneError
+from chemtune.evaluate import config as declared  # the options' declaration (read when used)
 
 
 def eval_config(args: argparse.Namespace) -> dict[str, Any]:
-    """The job config from the command line flags (the same keys the UI writes)."""
-    config = {
-        "model": args.model,
-        "adapter": args.adapter,
-        "benchmark": args.benchmark,
-        "data_dir": args.data_dir,
-        "group_by": args.group_by,
-        "method": args.method,
-        "prompt_style": args.prompt_style,
-        "shots": args.shots,
-        "base_url": args.base_url,
-        "api_key_env": args.api_key_env,
-        "label": args.label,
-        "limit": args.limit,
-        "batch_size": args.batch_size,
-        "max_new_tokens": args.max_new_tokens,
-        "trust_remote_code": args.trust_remote_code or None,
-    }
-    return {key: value for key, value in config.items() if value is not None}
+    """The job's options: the --config file's, then the flags given (the same keys the tab writes)."""
+    values = declared.load_config_file(args.config) if args.config else {}
+    values.update(options.from_args(declared.EvalConfig, args))
+    return values
 
 
 def wait_with_progress(run: Any, timeout: float, quiet: bool) -> dict:
@@ -142,15 +129,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_contamination(args: argparse.Namespace) -> int:
     from chemtune.cli import emit
-    from chemtune.evaluate.benchmarks import load_exam
-    from chemtune.evaluate.contamination import check
+    from chemtune.evaluate import contamination
 
-    exam = load_exam(args.benchmark, args.data_dir, args.group_by)
-    result = check(exam.questions, args.dataset, args.ngram, args.threshold, args.with_choices)
+    config = declared.make_contamination_config(options.from_args(declared.ContaminationConfig, args))
+    result = contamination.run(config)
     result.pop("items")
     lines = [
         f"{result['flagged_count']} of {result['n']} questions overlap the training data "
-        f"(≥{args.threshold:.0%} of their {args.ngram}-character n-grams)"
+        f"(≥{config.threshold:.0%} of their {config.ngram}-character n-grams)"
     ]
     lines += [
         f"  {item['overlap']:.0%}  {item['id']} [{item['subset']}] {item['question'][:80]}  "
@@ -162,57 +148,15 @@ def cmd_contamination(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    from chemtune.evaluate.harness import PROMPT_STYLES
-    from chemtune.evaluate.prompts import METHODS
     from chemtune.evaluate.report import AVERAGES, FORMATS, METRICS
 
     p = subparsers.add_parser(
-        "eval", parents=[common], help="evaluate a model on a chemistry exam (an eval job)"
-    )
-    p.add_argument(
-        "--model",
-        required=True,
-        help="preset, hub id or folder; for --method endpoint the endpoint's model name (e.g. gpt-4o-mini)",
-    )
-    p.add_argument("--adapter", help="a finished train run id or a LoRA adapter folder")
-    p.add_argument(
-        "--benchmark",
-        required=True,
-        help="mmlu-chemistry, kmmlu-chemistry, sample, or the path of a CSV/JSONL exam",
-    )
-    p.add_argument("--data-dir", help="local folder with the benchmark's files (else the Hugging Face Hub)")
-    p.add_argument("--group-by", choices=["subject", "difficulty"], help="kmmlu-chemistry sub-categories")
-    p.add_argument(
-        "--method",
-        choices=METHODS,
-        default="loglik",
-        help="loglik: option-letter log-likelihood (default); generate: greedy answer in JSON; "
-        "endpoint: generate through an OpenAI-compatible API",
-    )
-    p.add_argument(
-        "--prompt-style",
-        choices=PROMPT_STYLES,
-        default="chat",
-        help="chat: chemtune's prompts through the model's chat template (default, for tuned models); "
-        "harness: plain text exactly as lm-evaluation-harness's mmlu_*/kmmlu_* tasks, continuations "
-        "' A'..' D' (for base models, to compare with published numbers; loglik only)",
-    )
-    p.add_argument("--shots", type=int, default=0, help="k solved examples from the dev split (default 0)")
-    p.add_argument("--base-url", help="endpoint base URL, e.g. http://localhost:8000/v1")
-    p.add_argument(
-        "--api-key-env", help="environment variable holding the endpoint's API key (default OPENAI_API_KEY)"
-    )
-    p.add_argument("--label", help="row name in comparison tables (default: model [+ adapter])")
-    p.add_argument("--limit", type=int, help="only the first N questions of each sub-category")
-    p.add_argument("--batch-size", type=int, help="questions per forward pass (default 16)")
-    p.add_argument("--max-new-tokens", type=int, help="generation length for generate/endpoint (default 256)")
-    p.add_argument(
-        "--trust-remote-code",
-        action="store_true",
-        help="run the Python code the model's repository ships (EXAONE needs it); only for models you trust",
-    )
+        "eval", parents=[common], help="evaluate a model on a chemistry exam (an eval job)",
+        description="Every option below can also come from a YAML file (--config); flags override it.")
+    p.add_argument("--config", help="YAML file of evaluation options (an eval's config.yaml works)")
     p.add_argument("--name", help="eval id (default: generated)")
     p.add_argument("--timeout", type=float, default=24 * 3600.0, help="seconds to wait for the job")
+    options.add_cli_options(p.add_argument_group("evaluation options"), declared.EvalConfig)
     p.set_defaults(func=cmd_eval)
 
     p = subparsers.add_parser(
@@ -235,13 +179,5 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="n-gram overlap between training datasets and an exam's questions",
     )
-    p.add_argument("--benchmark", required=True, help="benchmark name or exam file")
-    p.add_argument("--data-dir")
-    p.add_argument("--group-by", choices=["subject", "difficulty"], default="subject")
-    p.add_argument(
-        "--dataset", action="append", required=True, help="training dataset name or file (repeatable)"
-    )
-    p.add_argument("--ngram", type=int, default=20, help="n-gram length in characters (default 20)")
-    p.add_argument("--threshold", type=float, default=0.5, help="flag at this share of n-grams (default 0.5)")
-    p.add_argument("--with-choices", action="store_true", help="include the options' text")
+    options.add_cli_options(p.add_argument_group("contamination options"), declared.ContaminationConfig)
     p.set_defaults(func=cmd_contamination)

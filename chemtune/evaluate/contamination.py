@@ -1,28 +1,33 @@
 """Contamination check: how much of each exam question appears in the training data.
 
-Text is compared as character n-grams after normalisation (NFKC, lower case, punctuation and spaces
-removed), so Korean, formulas and English are treated alike. A question is flagged when the share of its
+Text is compared as character n-grams after dedup's normalisation (`chemtune.datagen.dedup.normalize`:
+NFKC, case-folded; here with punctuation and spaces removed too, since a copied question is often
+re-spaced), so Korean, formulas and English are treated alike. A question is flagged when the share of its
 n-grams found anywhere in the training records reaches the threshold. Only the exam's n-grams are kept in
 memory; the training data is streamed past them.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from chemtune.datagen.dedup import normalize as dedup_normalize
 from chemtune.errors import ChemtuneError
 from chemtune.evaluate.exam_files import Question
 
+if TYPE_CHECKING:
+    from chemtune.evaluate.config import ContaminationConfig
+
 DEFAULT_N = 20
+MIN_N = 5  # shorter n-grams match common words, not copied questions
+MAX_N = 200
 DEFAULT_THRESHOLD = 0.5
 
 
 def normalize(text: str) -> str:
-    """NFKC, lower case, only letters and digits (Hangul included)."""
-    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text or "").lower())
+    """The text n-grams are taken from: dedup's normalisation, letters and digits only (Hangul included)."""
+    return dedup_normalize(text, letters_only=True)
 
 
 def char_ngrams(text: str, n: int = DEFAULT_N) -> set[str]:
@@ -68,8 +73,8 @@ def check(
     """Overlap of every question with the training data; flagged items sorted by overlap, highest first."""
     if not datasets and texts is None:
         raise ChemtuneError("Choose at least one training dataset to check the exam against.")
-    if n < 5:
-        raise ChemtuneError("The n-gram length must be at least 5 characters.")
+    if not MIN_N <= n <= MAX_N:
+        raise ChemtuneError(f"The n-gram length must be {MIN_N}–{MAX_N} characters, not {n}.")
     grams = [char_ngrams(question_text(q, with_choices), n) for q in questions]
     owners: dict[str, list[int]] = {}
     for index, question_grams in enumerate(grams):
@@ -132,3 +137,11 @@ def check(
         "flagged": flagged,
         "items": items,
     }
+
+
+def run(config: ContaminationConfig) -> dict[str, Any]:
+    """The check a config describes (the CLI's `contamination` and the Evaluate tab both run this)."""
+    from chemtune.evaluate.benchmarks import load_exam
+
+    exam = load_exam(config.benchmark, config.data_dir, config.group_by)
+    return check(exam.questions, config.datasets, config.ngram, config.threshold, config.with_choices)

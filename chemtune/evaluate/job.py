@@ -1,9 +1,7 @@
 """The `eval` job: load the exam, score the model, write `results.json` and `predictions.jsonl`.
 
-Config keys (config.yaml of the run, the same from the UI and the CLI): model, adapter (a train run id or
-an adapter folder), benchmark (catalogue name or exam file), data_dir, group_by, method (loglik | generate
-| endpoint), prompt_style (chat | harness), shots, base_url, api_key_env, label, limit, batch_size,
-max_new_tokens, trust_remote_code.
+Its config (config.yaml of the run, the same from the UI, the CLI and a study) holds exactly the options
+of `chemtune.evaluate.config.EvalConfig`, checked by `check_config`.
 """
 
 from __future__ import annotations
@@ -16,59 +14,30 @@ from pathlib import Path
 from typing import Any
 
 from chemtune import workspace
+from chemtune.chat import adapters
 from chemtune.errors import ChemtuneError
+from chemtune.evaluate import config as declared  # the options' declaration (read when used)
 from chemtune.evaluate import harness, metrics
 from chemtune.evaluate.benchmarks import Exam, load_exam
 from chemtune.evaluate.extract import read_answer
-from chemtune.evaluate.prompts import METHODS, messages_for, pick_shots, show_messages
+from chemtune.evaluate.prompts import messages_for, pick_shots, show_messages
 from chemtune.prompting import render_messages
 
 RESULTS_FILE = "results.json"
 PREDICTIONS_FILE = "predictions.jsonl"
-DEFAULTS: dict[str, Any] = {
-    "method": "loglik",
-    "prompt_style": "chat",
-    "shots": 0,
-    "group_by": "subject",
-    "batch_size": 16,
-    "max_new_tokens": 256,
-    "api_key_env": "OPENAI_API_KEY",
-    "concurrency": 4,
-    "trust_remote_code": False,
-}
+JOB_KEYS = ("kind",)  # written into config.yaml by the job system, not an option
 
 
 def resolve_adapter(value: str | None) -> str | None:
-    """An adapter folder from a folder path or a finished train run's id."""
+    """The adapter folder an adapter spec names (a folder, a train run's id, NAME=either); None for none."""
     if not value:
         return None
-    path = Path(str(value)).expanduser()
-    if path.is_dir():
-        if not (path / "adapter_config.json").exists():
-            raise ChemtuneError(f"{path} is not an adapter folder (no adapter_config.json).")
-        return str(path.resolve())
-    if any(sep in str(value) for sep in ("/", "\\")) or str(value).startswith((".", "~")):
-        raise ChemtuneError(f"{path}: no such folder (give an adapter folder or a finished train run's id).")
-    from chemtune import jobs
-
-    run = jobs.run_folder(str(value))
-    status = run.status()
-    if status.get("kind") != "train":
-        raise ChemtuneError(f"Run {value} is a {status.get('kind')} run, not a train run.")
-    result = status.get("result") or {}
-    candidates = [result.get(key) for key in ("adapter_dir", "adapter", "output_dir")] + [
-        run.path / "adapter"
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "adapter_config.json").exists():
-            return str(Path(candidate).resolve())
-    raise ChemtuneError(f"Train run {value} ({status.get('status')}) has no saved adapter yet.")
+    return str(adapters.resolve_adapter(str(value))[1].resolve())
 
 
 def endpoint_key(config: dict) -> str | None:
-    env = config.get("api_key_env") or DEFAULTS["api_key_env"]
     # The key reaches the job process through its environment only; it is never written to disk.
-    return os.environ.get(env) or None
+    return os.environ.get(config["api_key_env"]) or None
 
 
 def model_label(config: dict) -> str:
@@ -81,11 +50,8 @@ def model_label(config: dict) -> str:
 
 
 def adapter_name(adapter: str) -> str:
-    """A short name for an adapter: a train run's id for its folder (every run's is called `adapter`)."""
-    path = Path(str(adapter))
-    if path.name == "adapter" and path.parent.parent.name == "runs":
-        return path.parent.name
-    return path.name
+    """A short name for an adapter, by the chat's rule: NAME= if given, a train run's id for its folder."""
+    return adapters.adapter_name(str(adapter))
 
 
 def read_prediction(raw: str | None, choices: list[str]) -> dict[str, Any]:
@@ -96,76 +62,18 @@ def read_prediction(raw: str | None, choices: list[str]) -> dict[str, Any]:
 
 
 def check_config(config: dict) -> dict:
-    """The config with defaults filled in; raises ChemtuneError on a value the job cannot use."""
-    config = {**DEFAULTS, **{k: v for k, v in config.items() if v is not None}}
-    if config["method"] not in METHODS:
-        raise ChemtuneError(f"Unknown method {config['method']!r}; use one of {', '.join(METHODS)}.")
-    if not config.get("model"):
-        raise ChemtuneError(
-            "No model given (a preset such as 'tiny', a hub id, a folder, or the endpoint's model name)."
-        )
-    if config["prompt_style"] not in harness.PROMPT_STYLES:
-        raise ChemtuneError(
-            f"Unknown prompt style {config['prompt_style']!r}; use one of {', '.join(harness.PROMPT_STYLES)}."
-        )
-    if config["prompt_style"] == "harness" and config["method"] != "loglik":
-        raise ChemtuneError(
-            "--prompt-style harness scores the continuations ' A'…' D' by log-likelihood, as "
-            "lm-evaluation-harness does; it needs --method loglik."
-        )
-    config["trust_remote_code"] = _flag(config["trust_remote_code"])
-    if config["method"] != "endpoint":
-        _check_remote_code(config["model"], config["trust_remote_code"])
-    if config["method"] == "endpoint" and not config.get("base_url"):
-        raise ChemtuneError("The endpoint method needs --base-url (e.g. http://localhost:8000/v1).")
-    if config["method"] == "endpoint" and config.get("adapter"):
-        raise ChemtuneError(
-            "An adapter cannot be attached to an endpoint model; serve the tuned model instead."
-        )
-    try:
-        config["shots"] = int(config["shots"])
-    except (TypeError, ValueError):
-        raise ChemtuneError(f"shots must be a whole number, not {config['shots']!r}.") from None
-    if not 0 <= config["shots"] <= 25:
-        raise ChemtuneError("shots must be between 0 and 25.")
-    for key, flag, low, meaning in (
-        ("limit", "--limit", 0, "questions per sub-category; 0 or none for all"),
-        ("batch_size", "--batch-size", 1, "questions per forward pass"),
-        ("max_new_tokens", "--max-new-tokens", 1, "tokens generated per answer"),
-    ):
-        if config.get(key) is None:
-            continue
-        try:
-            config[key] = int(config[key])
-        except (TypeError, ValueError):
-            raise ChemtuneError(f"{flag} must be a whole number ({meaning}), not {config[key]!r}.") from None
-        if config[key] < low:  # a negative --limit would silently drop the last questions ([:-1])
-            raise ChemtuneError(f"{flag} must be {low} or more ({meaning}), not {config[key]}.")
-    if config.get("adapter"):
+    """Every declared option (defaults filled in) of an eval job; raises ChemtuneError naming the field of
+    a value the job cannot use (its message in English, its `ko` in Korean)."""
+    values = {k: v for k, v in config.items() if k not in JOB_KEYS}
+    checked = declared.make_eval_config(values)
+    if checked.adapter:
         # Found now, not after the job has queued and loaded the model.
         try:
-            resolve_adapter(config["adapter"])
+            resolve_adapter(checked.adapter)
         except ChemtuneError as error:
-            raise ChemtuneError(f"--adapter {config['adapter']}: {error}") from None
-    return config
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):  # from a hand-written config.yaml or an environment variable
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
-def _check_remote_code(model: str, trust: bool) -> None:
-    """Refuse a preset that needs its repository's code unless trust_remote_code is on (before queuing)."""
-    from chemtune.models import PRESETS
-
-    preset = PRESETS.get(str(model))
-    if preset is not None and preset.trust_remote_code and not trust:
-        raise ChemtuneError(
-            f"Model {model!r} needs custom code from its repository; turn on 'trust remote code' "
-            "(--trust-remote-code) if you trust it."
-        )
+            korean = getattr(error, "ko", None) or str(error)
+            raise declared.refused(declared.EvalConfig, "adapter", str(error), korean) from None
+    return checked.model_dump(mode="json")
 
 
 def evaluate(
@@ -177,9 +85,7 @@ def evaluate(
     """Score one model on one exam; return (results, prediction rows)."""
     config = check_config(config)
     method, k = config["method"], config["shots"]
-    exam: Exam = load_exam(
-        config["benchmark"], config.get("data_dir"), config["group_by"], config.get("limit")
-    )
+    exam: Exam = load_exam(config["benchmark"], config["data_dir"], config["group_by"], config["limit"])
     questions = exam.questions
     total = len(questions)
     report = progress or (lambda *a, **kw: None)
@@ -220,8 +126,8 @@ def evaluate(
             client,
             config["model"],
             conversations,
-            int(config["max_new_tokens"]),
-            int(config["concurrency"]),
+            config["max_new_tokens"],
+            config["concurrency"],
             tick,
             should_stop,
         )
@@ -243,7 +149,7 @@ def evaluate(
         model, tokenizer = load_model(
             config["model"],
             adapters=resolve_adapter(config.get("adapter")),
-            device=config.get("device", "auto"),
+            device=config["device"],
             trust_remote_code=config["trust_remote_code"],
         )
         started = time.perf_counter()
@@ -255,8 +161,8 @@ def evaluate(
                 model,
                 token_ids,
                 candidates,
-                int(config["batch_size"]),
-                config.get("padding_side", "right"),
+                config["batch_size"],
+                config["padding_side"],
                 tick,
                 should_stop,
                 groups=groups,
@@ -279,8 +185,8 @@ def evaluate(
                 model,
                 tokenizer,
                 token_ids,
-                int(config["max_new_tokens"]),
-                max(1, int(config["batch_size"]) // 2),
+                config["max_new_tokens"],
+                max(1, config["batch_size"] // 2),
                 tick,
                 should_stop,
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from chemtune.errors import ChemtuneError
@@ -24,13 +25,36 @@ UNPARSED_COLUMN = "Unparsed"
 GENERATIVE = {"generate", "endpoint"}
 
 
+@dataclass(frozen=True)
+class Words:
+    """The words a comparison table and the confusion heatmap show: English by default (the CLI's); the
+    Evaluate tab passes its language's. Method and prompt-style ids missing from the maps show as ids."""
+
+    model: str = "Model"
+    averages: dict[str, str] = field(default_factory=lambda: dict(AVERAGES))
+    unparsed_column: str = UNPARSED_COLUMN
+    shots: str = "{k}-shot"
+    prompts: str = "{style} prompts"
+    methods: dict[str, str] = field(default_factory=dict)
+    styles: dict[str, str] = field(default_factory=dict)
+    confusion: str = "Confusion matrix"
+    gold: str = "gold"
+    predicted: str = "predicted"
+    unparsed: str = "unparsed"
+    share: str = "share of row"
+    hover: str = "gold %{y}, predicted %{x}: %{text} questions (%{z:.0%} of gold %{y})"
+
+
+ENGLISH = Words()
+
+
 def _benchmark(result: dict) -> tuple[str, str]:
     """(key, shown name): a catalogue name, or an exam file's path shown by its file name."""
     key = str(result.get("benchmark") or result.get("exam") or "?")
     return key, str(result.get("exam") or key)
 
 
-def row_labels(results: list[dict]) -> list[str]:
+def row_labels(results: list[dict], words: Words = ENGLISH) -> list[str]:
     """Row names that tell the rows apart: method and k-shot added to default labels where runs differ,
     and the eval id added to any label still shared."""
     labels = [str(r.get("label") or r.get("model")) for r in results]
@@ -39,12 +63,14 @@ def row_labels(results: list[dict]) -> list[str]:
     differ += ["prompt_style"] if len(set(styles)) > 1 else []
     for i, result in enumerate(results):
         if differ and not result.get("label_given"):
-            parts = [str(result.get("method")) if key == "method"
-                     else f"{styles[i]} prompts" if key == "prompt_style"
-                     else f"{result.get('shots')}-shot"
-                     for key in differ]
+            method = str(result.get("method"))
             # an endpoint's default label already ends in "(endpoint)"
-            parts = [part for part in parts if f"({part})" not in labels[i]]
+            keys = [key for key in differ if key != "method" or f"({method})" not in labels[i]]
+            parts = [words.methods.get(method, method) if key == "method"
+                     else words.prompts.format(style=words.styles.get(styles[i], styles[i]))
+                     if key == "prompt_style"
+                     else words.shots.format(k=result.get("shots"))
+                     for key in keys]
             labels[i] += f" ({', '.join(parts)})" if parts else ""
     counts = {label: labels.count(label) for label in labels}
     return [
@@ -53,7 +79,8 @@ def row_labels(results: list[dict]) -> list[str]:
     ]
 
 
-def comparison(results: list[dict], metric: str = "macro_f1", average: str = "average") -> dict[str, Any]:
+def comparison(results: list[dict], metric: str = "macro_f1", average: str = "average",
+               words: Words = ENGLISH) -> dict[str, Any]:
     """The table as data: {"columns", "rows": [{"model", "eval_id", "values": {column: value}}], "best"}.
 
     Columns are each benchmark's sub-categories in the order first seen, then that benchmark's average;
@@ -88,16 +115,16 @@ def comparison(results: list[dict], metric: str = "macro_f1", average: str = "av
     for key, entry in benchmarks.items():
         prefix = f"{entry['name']}: " if several else ""
         for subset in [*entry["subsets"], None]:
-            column = prefix + (subset if subset is not None else AVERAGES[average])
+            column = prefix + (subset if subset is not None else words.averages[average])
             columns.append(column)
             place[column] = (key, subset)
         if key in generative and metric != "unparsed_rate":
-            column = prefix + UNPARSED_COLUMN
+            column = prefix + words.unparsed_column
             columns.append(column)
             unparsed_columns.append(column)
             place[column] = (key, None)
     rows = []
-    for result, label in zip(results, row_labels(results), strict=True):
+    for result, label in zip(results, row_labels(results, words), strict=True):
         own = _benchmark(result)[0]
         values: dict[str, float | None] = {}
         for column, (key, subset) in place.items():
@@ -131,6 +158,7 @@ def comparison(results: list[dict], metric: str = "macro_f1", average: str = "av
     return {
         "metric": metric,
         "average": average,
+        "model_header": words.model,
         "columns": columns,
         "rows": rows,
         "best": best,
@@ -148,7 +176,7 @@ def _is_best(table: dict, column: str, value: float | None) -> bool:
 
 
 def to_markdown(table: dict, digits: int = 2, scale: float = 100.0) -> str:
-    header = ["Model", *table["columns"]]
+    header = [table.get("model_header", "Model"), *table["columns"]]
     lines = [
         "| " + " | ".join(header) + " |",
         "|" + "|".join([":---"] + ["---:"] * len(table["columns"])) + "|",
@@ -187,7 +215,8 @@ def to_latex(table: dict, digits: int = 2, scale: float = 100.0, caption: str | 
         r"\centering",
         f"\\begin{{tabular}}{{{spec}}}",
         r"\toprule",
-        " & ".join(["Model", *(_latex_escape(c) for c in table["columns"])]) + r" \\",
+        " & ".join([_latex_escape(table.get("model_header", "Model")),
+                    *(_latex_escape(c) for c in table["columns"])]) + r" \\",
         r"\midrule",
     ]
     for row in table["rows"]:
@@ -235,13 +264,15 @@ def render_table(table: dict, fmt: str) -> str:
     raise ChemtuneError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
 
 
-def confusion_figure(rows: list[dict], letters: str, subset: str | None = None, title: str = "") -> Any:
+def confusion_figure(rows: list[dict], letters: str, subset: str | None = None, title: str = "",
+                     words: Words = ENGLISH) -> Any:
     """A plotly heatmap: gold option (rows) × predicted option (columns, with 'unparsed')."""
     import plotly.graph_objects as go
 
-    from chemtune.evaluate.metrics import confusion
+    from chemtune.evaluate.metrics import UNPARSED, confusion
 
     gold, pred, counts = confusion(rows, letters, subset)
+    pred = [words.unparsed if label == UNPARSED else label for label in pred]
     totals = [sum(row) or 1 for row in counts]
     share = [[count / total for count in row] for row, total in zip(counts, totals, strict=True)]
     figure = go.Figure(
@@ -254,15 +285,14 @@ def confusion_figure(rows: list[dict], letters: str, subset: str | None = None, 
             zmax=1,
             text=counts,
             texttemplate="%{text}",
-            hovertemplate="gold %{y}, predicted %{x}: %{text} questions (%{z:.0%} of gold %{y})"
-            "<extra></extra>",
-            colorbar={"title": "share of row"},
+            hovertemplate=words.hover + "<extra></extra>",
+            colorbar={"title": words.share},
         )
     )
     figure.update_layout(
-        title=title or "Confusion matrix" + (f" — {subset}" if subset else ""),
-        xaxis_title="predicted",
-        yaxis_title="gold",
+        title=title or words.confusion + (f" — {subset}" if subset else ""),
+        xaxis_title=words.predicted,
+        yaxis_title=words.gold,
         yaxis_autorange="reversed",
         height=420,
         margin={"l": 60, "r": 20, "t": 50, "b": 50},

@@ -17,7 +17,7 @@ def run_evaluation(page, label: str, shots: int | None = None) -> None:
 
     page.locator("#eval-label textarea, #eval-label input").first.fill(label)
     if shots is not None:
-        page.locator("#tab-evaluate").get_by_label("number input for Examples (k-shot)").fill(str(shots))
+        page.locator("#eval-shots input").fill(str(shots))
         page.keyboard.press("Tab")
     page.locator("#eval-run").click()
     expect(page.locator("#eval-status")).to_contain_text("started", timeout=15_000)
@@ -39,6 +39,15 @@ def test_evaluate_the_sample_exam_and_compare_two_rows(
     model.fill("tiny")
     model.press("Enter")
     expect(model).to_have_value("tiny")
+
+    # A value out of the declared range is refused by the option's check, naming it as the CLI does
+    page.locator("#eval-shots input").fill("30")
+    page.keyboard.press("Tab")
+    page.locator("#eval-run").click()
+    expect(page.locator("#eval-status")).to_contain_text(
+        "eval options: Examples (k-shot) (shots): Input should be less than or equal to 25", timeout=15_000)
+    page.locator("#eval-shots input").fill("0")
+    page.keyboard.press("Tab")
 
     run_evaluation(page, "tiny zero-shot")
     results = page.locator("#eval-results")
@@ -87,5 +96,12 @@ def test_evaluate_the_sample_exam_and_compare_two_rows(
     page.locator("#eval-contam-run").click()
     expect(page.locator("#eval-contam-summary")).to_contain_text("of 72 questions", timeout=15_000)
 
+    # In Korean the same page reads Korean: buttons, choices, table headers, the comparison table
     page.get_by_label("한국어").check()
-    expect(page.locator("#eval-run")).to_have_text("평가 실행")
+    # every tab's components are relabelled at once: on a 2-core machine that takes several seconds
+    expect(page.locator("#eval-run")).to_have_text("평가 실행", timeout=30_000)
+    expect(page.locator("#eval-method")).to_contain_text("로그우도")
+    expect(page.locator("#eval-results")).to_contain_text("세부 분류")
+    expect(page.locator("#eval-results")).to_contain_text("평균 (전체 문항)")
+    expect(table.locator("th").first).to_have_text("모델")
+    expect(page.locator("#eval-contam-summary")).to_contain_text("72문항 중")

@@ -110,6 +110,17 @@ def test_cli_eval_json_then_compare(tmp_path: Path, isolated_workspace: Path) ->
     assert f"stub-model (endpoint) (0-shot),{ref['eval_id']}," in csv_out.stdout
 
 
+def test_cli_eval_repeats_an_evaluation_from_its_config_yaml(isolated_workspace: Path) -> None:
+    first = last_json(chemtune("eval", "--model", "tiny", "--limit", "1", "--shots", "1", "--label", "again",
+                               "--json"))
+    config = isolated_workspace / "evals" / first["eval_id"] / "config.yaml"
+    again = last_json(chemtune("eval", "--config", str(config), "--json"))
+    assert again["eval_id"] != first["eval_id"]
+    assert {k: again[k] for k in ("label", "shots", "average")} == {k: first[k] for k in ("label", "shots",
+                                                                                           "average")}
+    assert config.read_text() == (isolated_workspace / "evals" / again["eval_id"] / "config.yaml").read_text()
+
+
 def test_cli_eval_of_a_bad_file_fails_with_file_and_line(tmp_path: Path) -> None:
     exam = tmp_path / "exam.csv"
     exam.write_text("question,A,B,C,D,answer\nq1,a,b,c,d,A\nq2,a,b,c,d,E\n", encoding="utf-8")
@@ -132,6 +143,7 @@ def test_cli_contamination_lists_leaked_questions(tmp_path: Path) -> None:
         "output": sample["answer"],
     }
     leaked.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
-    result = last_json(chemtune("contamination", "--benchmark", "sample", "--dataset", str(leaked), "--json"))
+    result = last_json(chemtune("contamination", "--benchmark", "sample", "--datasets", str(leaked),
+                                "--json"))
     assert result["n"] == 72 and result["flagged_count"] == 1
     assert result["flagged"][0]["id"] == sample["id"] and result["flagged"][0]["overlap"] == 1.0

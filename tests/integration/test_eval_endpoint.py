@@ -89,7 +89,7 @@ def test_unreachable_endpoint_is_a_clear_error(tmp_path: Path, free_port: int) -
 
 
 def test_endpoint_without_base_url_is_refused() -> None:
-    with pytest.raises(ChemtuneError, match="needs --base-url"):
+    with pytest.raises(ChemtuneError, match=r"Base URL \(base_url\): the endpoint method needs a base URL"):
         evaluate({"model": "m", "method": "endpoint", "benchmark": "sample"})
 
 

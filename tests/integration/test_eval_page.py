@@ -12,6 +12,14 @@ from tests.support.openai_stub import OpenAIStub
 KEY = "sk-local-secret-0123456789"
 
 
+def run_values(**values) -> dict:
+    """The run section's named values as the tab sends them: every option's widget at its default."""
+    from chemtune.evaluate.config import EvalConfig
+
+    defaults = {name: field.default for name, field in EvalConfig.model_fields.items()}
+    return {**defaults, "exam_file": None, "api_key": "", "lang": "en", **values}
+
+
 def _wait_done(run_id: str, timeout: float = 60.0) -> dict:
     from chemtune import jobs
 
@@ -27,10 +35,9 @@ def _wait_done(run_id: str, timeout: float = 60.0) -> dict:
 
 def test_the_endpoint_key_reaches_the_job_and_is_never_written_to_disk(isolated_workspace: Path) -> None:
     with OpenAIStub(responder=lambda body: "Answer: A") as stub:
-        run_id, message = evaluate_handlers.start_eval(
-            "tiny", None, "", "sample", None, "", "subject", "endpoint", 0, 2, stub.base_url,
-            "stub-model", KEY, "en",
-        )
+        started = evaluate_handlers.start_eval(run_values(
+            model="stub-model", method="endpoint", limit=2, base_url=stub.base_url, api_key=KEY))
+        run_id, message = started["run_id"], started["status"]
         assert "started" in message, message
         assert _wait_done(run_id)["status"] == "done"
         assert stub.requests[-1].headers["authorization"] == f"Bearer {KEY}"
@@ -65,36 +72,61 @@ def test_comparison_downloads_reuse_one_folder_per_comparison_and_old_ones_are_r
     ids = [f"e{i}" for i in range(4)]
     for i, eval_id in enumerate(ids):
         _finished_eval(isolated_workspace, eval_id, 0.25 * i)
-    first = evaluate_handlers.compare(["e0", "e1"], "accuracy", "average", "en")
-    again = evaluate_handlers.compare(["e0", "e1"], "accuracy", "average", "en")
-    assert first[1:] == again[1:] and Path(first[1]).parent.parent == tmp_path / "tmp" / "chemtune-compare"
-    assert "| e1 | **25.00** | **25.00** |" in first[0]
-    assert [Path(path).name for path in first[1:]] == [
+    def compare(picks: list[str]) -> tuple[str, list[str]]:
+        shown = evaluate_handlers.compare({"picks": picks, "metric": "accuracy", "average": "average",
+                                           "lang": "en"})
+        return shown["table"], [shown[name] for name in evaluate_handlers.DOWNLOADS]
+
+    first, first_files = compare(["e0", "e1"])
+    again, again_files = compare(["e0", "e1"])
+    assert first_files == again_files
+    assert Path(first_files[0]).parent.parent == tmp_path / "tmp" / "chemtune-compare"
+    assert "| e1 | **25.00** | **25.00** |" in first
+    assert [Path(path).name for path in first_files] == [
         "comparison.csv", "comparison.md", "comparison.tex", "comparison.json"
     ]
     choices = [list(c) for n in range(1, 5) for c in combinations(ids, n)]  # 15 different comparisons
     for choice in choices:
-        latest = evaluate_handlers.compare(choice, "accuracy", "average", "en")
+        _, latest = compare(choice)
     folders = list((tmp_path / "tmp" / "chemtune-compare").iterdir())
     assert len(folders) == evaluate_handlers.KEEP_COMPARISONS
-    assert Path(latest[1]).parent in folders and Path(latest[1]).read_text().startswith("model,eval_id,")
+    assert Path(latest[0]).parent in folders and Path(latest[0]).read_text().startswith("model,eval_id,")
     assert [p for p in (tmp_path / "tmp").iterdir() if p.name != "chemtune-compare"] == []
 
 
 def test_the_tab_starts_harness_style_prompts_and_passes_trust_remote_code(isolated_workspace: Path) -> None:
     from chemtune.evaluate.job import load_results
 
-    _, refused = evaluate_handlers.start_eval(
-        "exaone-3.5-7.8b-instruct", None, "", "sample", None, "", "subject", "loglik", 0, 1, "", "", "", "en",
-        "chat", False,
-    )
-    assert refused.startswith("⚠️") and "needs custom code" in refused
-    run_id, message = evaluate_handlers.start_eval(
-        "tiny", None, "", "sample", None, "", "subject", "loglik", 0, 1, "", "", "", "en", "harness", True,
-    )
+    refused = evaluate_handlers.start_eval(run_values(model="exaone-3.5-7.8b-instruct", limit=1))
+    assert refused["status"].startswith("⚠️") and "needs custom code" in refused["status"]
+    assert "run_id" not in refused  # nothing started
+    started = evaluate_handlers.start_eval(run_values(model="tiny", limit=1, prompt_style="harness",
+                                                      trust_remote_code=True))
+    run_id, message = started["run_id"], started["status"]
     assert "started" in message, message
     config = (isolated_workspace / "evals" / run_id / "config.yaml").read_text()
     assert "prompt_style: harness" in config and "trust_remote_code: true" in config
     assert _wait_done(run_id, timeout=180)["status"] == "done"
     results = load_results(run_id)
     assert results["prompt_style"] == "harness" and results["average"]["n"] == 3
+
+
+def test_the_comparison_heatmap_and_tables_speak_the_pages_language(
+    isolated_workspace: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(evaluate_handlers.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    for i, eval_id in enumerate(("e0", "e1")):
+        _finished_eval(isolated_workspace, eval_id, 0.25 * i)
+    korean = evaluate_handlers.compare({"picks": ["e0", "e1"], "metric": "accuracy", "average": "average",
+                                        "lang": "ko"})
+    assert korean["table"].splitlines()[0] == "| 모델 | college | 평균 |"
+    assert korean["table"].rstrip().endswith("점수는 %; 열마다 최고값은 굵게 표시.")
+    shown = evaluate_handlers.inspect({"inspect_eval": "e1", "subset": "all", "which": "all", "lang": "ko"})
+    layout = shown["heatmap"].layout
+    assert (layout.xaxis.title.text, layout.yaxis.title.text) == ("예측", "정답")
+    assert "미해석" in shown["heatmap"].data[0].x and layout.title.text == "e1 — 전체"
+    assert list(shown["questions"].columns) == ["#", "ID", "세부 분류", "정답", "예측", "정오", "판독"]
+    assert shown["subset"]["choices"] == [("전체", "all"), ("college", "college")]
+    results = evaluate_handlers.show_results({"run_id": "e1", "lang": "ko"})["results"]
+    assert list(results.columns)[:3] == ["세부 분류", "문항 수", "정확도"]
+    assert results.values.tolist()[-2][0] == "평균 (전체 문항)"

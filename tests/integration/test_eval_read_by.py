@@ -71,9 +71,15 @@ def test_inspect_lists_each_reading_rule_in_the_pages_language(
     assert browse.QUESTION_COLUMNS[-1] == "read by"
     rules = [row[-1] for row in browse.question_rows("e1")]
     assert rules == ["json", "letter", "option_list", "contradictory"]
-    _, _, korean = evaluate_handlers.inspect("e1", "all", "unparsed", "ko")
+    def questions(which: str, lang: str) -> list[list]:
+        shown = evaluate_handlers.inspect({"inspect_eval": "e1", "subset": "all", "which": which,
+                                           "lang": lang})
+        return shown["questions"].values.tolist()
+
+    korean = questions("unparsed", "ko")
     assert [row[-1] for row in korean] == ["미해석: 보기를 나열만 함", "미해석: 서로 다른 답"]
-    _, _, english = evaluate_handlers.inspect("e1", "all", "all", "en")
+    assert [row[4] for row in korean] == ["미해석", "미해석"]  # the predicted column says it in Korean too
+    english = questions("all", "en")
     assert english[0][-1] == "JSON answer" and english[2][-1] == "unparsed: lists options, chooses none"
 
     stored = workspace.read_json(folder / "results.json")

@@ -28,6 +28,28 @@ def test_char_ngrams_ignore_case_spaces_and_punctuation() -> None:
     assert char_ngrams("염산 수용액", 3) == {"염산수", "산수용", "수용액"}
 
 
+def test_the_check_and_dedup_normalise_text_by_one_rule() -> None:
+    from chemtune.datagen import dedup
+    from chemtune.evaluate.contamination import normalize
+
+    for text in ("Straße, H₂O!", "염산  수용액 (0.1 M)", "ＡＢＣ－ｄ"):
+        assert normalize(text) == dedup.normalize(text, letters_only=True)
+        # what dedup judges the same text, the check does too
+        assert normalize(dedup.normalize(text)) == normalize(text)
+    assert normalize("Straße") == "strasse"  # case-folded, as dedup folds it
+
+
+def test_the_ngram_length_has_one_bound(tmp_path: Path) -> None:
+    from chemtune.evaluate.config import ContaminationConfig
+    from chemtune.evaluate.contamination import MIN_N
+    from chemtune.options import describe
+
+    assert describe(ContaminationConfig, "ngram")["ge"] == MIN_N
+    with pytest.raises(ChemtuneError, match=f"must be {MIN_N}–"):
+        check([q("a", CLEAN)], ["d"], n=MIN_N - 1, texts=iter([]))
+    assert check([q("a", CLEAN)], ["d"], n=MIN_N, texts=iter([]))["ngram"] == MIN_N
+
+
 def test_leaked_questions_are_flagged_with_their_source_record() -> None:
     questions = [q("en", LEAKED_EN, "college"), q("ko", LEAKED_KO, "high_school"), q("clean", CLEAN)]
     training = [
