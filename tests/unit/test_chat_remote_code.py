@@ -56,9 +56,10 @@ def test_the_chat_tab_and_the_app_settings_load_a_trusted_custom_code_model(
     from pages import chat
 
     monkeypatch.setattr(engine_module, "_SHARED", None)
+    form = {"base": str(custom), "adapter": "", "trust": False, "lang": "en"}
     with pytest.raises(Exception, match="trust remote code"):
-        chat.load(str(custom), "", False, "en")
-    active, status = chat.load(str(custom), "", True, "en")
+        chat.load(form)
+    active, status = chat.load(form | {"trust": True})
     assert active == str(custom) and "Loaded" in status
 
     monkeypatch.setattr(engine_module, "_SHARED", None)
