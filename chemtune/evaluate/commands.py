@@ -47,6 +47,20 @@ def wait_with_progress(run: Any, timeout: float, quiet: bool) -> dict:
 
 
 def summary(results: dict, predictions: str) -> dict[str, Any]:
+    if results.get("kind") == "tasks":  # per task: n and the metrics that apply to it (others absent)
+        return {
+            "eval_id": results["eval_id"],
+            "label": results["label"],
+            "benchmark": results["benchmark"],
+            "method": results["method"],
+            "source": results.get("source"),
+            "judge_model": results.get("judge_model"),
+            "subsets": results["subsets"],
+            "average": results["average"],
+            "failed": results.get("failed", 0),
+            "predictions": predictions,
+            "results": predictions.replace("predictions.jsonl", "results.json"),
+        }
     keep = ("n", "accuracy", "macro_f1", "micro_f1", "unparsed", "unparsed_rate")
     return {
         "eval_id": results["eval_id"],
@@ -96,6 +110,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
     results = load_results(run.run_id)
     out = summary(results, str(run.path / PREDICTIONS_FILE))
+    if results.get("kind") == "tasks":
+        from chemtune.evaluate.tasks import task_table_markdown
+
+        text = f"{results['label']} on {results['benchmark']} ({results['source']}, {results['method']})\n"
+        emit(args, out, text + task_table_markdown([results]) + f"predictions: {out['predictions']}")
+        return 0
     shots = f"{results['shots']}-shot" + (
         f", examples from the {results['shots_from']} split" if results.get("shots_from") else ""
     )
@@ -117,7 +137,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from chemtune.evaluate.job import load_results
     from chemtune.evaluate.report import comparison, render_table
 
-    table = comparison([load_results(eval_id) for eval_id in args.eval_ids], args.metric, args.average)
+    results = [load_results(eval_id) for eval_id in args.eval_ids]
+    if all(r.get("kind") == "tasks" for r in results):  # base vs tuned side by side, per task
+        from chemtune.evaluate.tasks import task_table, task_table_markdown
+
+        text = task_table_markdown(results)
+        emit(args, {**task_table(results), "format": "markdown", "text": text}, text.rstrip("\n"))
+        return 0
+    table = comparison(results, args.metric, args.average)
     text = render_table(table, args.format)
     if args.output:
         from chemtune.workspace import write_text_atomic

@@ -213,6 +213,33 @@ class EvalConfig(BaseModel):
         "endpoint",
         ge=1, le=64,
     )
+    # -- an LLM judge for the task benchmark (tasks:DATASET), any OpenAI-compatible endpoint
+    judge_base_url: Text = option(
+        None,
+        "Judge base URL",
+        "Task benchmark only: an OpenAI-compatible API whose model grades each answer 1-5 by the task's "
+        "rubric, with a reason kept beside the prediction. Empty: no judge.",
+        "심사 모델 기본 URL",
+        "작업 벤치마크 전용: 각 답변을 작업의 기준에 따라 1~5점과 이유로 채점하는 OpenAI 호환 API 주소. "
+        "비우면 심사하지 않습니다.",
+        "endpoint",
+    )
+    judge_model: Text = option(
+        None,
+        "Judge model",
+        "The judge endpoint's model name (e.g. gpt-4o-mini).",
+        "심사 모델",
+        "심사 엔드포인트의 모델 이름(예: gpt-4o-mini).",
+        "endpoint",
+    )
+    judge_api_key_env: str = option(
+        "OPENAI_API_KEY",
+        "Judge API key variable",
+        "The environment variable the judge's API key is read from (the key itself is never stored).",
+        "심사 API 키 환경 변수",
+        "심사 엔드포인트 API 키를 읽을 환경 변수 이름(키 자체는 저장하지 않습니다).",
+        "endpoint",
+    )
     # -- batching and device
     batch_size: int = option(
         16,
@@ -258,6 +285,14 @@ class EvalConfig(BaseModel):
                           f"{value!r}은(는) 환경 변수 이름이 아닙니다")
         return value
 
+    @field_validator("judge_api_key_env")
+    @classmethod
+    def _judge_env_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise Refusal("judge_api_key_env", f"{value!r} is not an environment variable's name",
+                          f"{value!r}은(는) 환경 변수 이름이 아닙니다")
+        return value
+
     @field_validator("device")
     @classmethod
     def _device(cls, value: str) -> str:
@@ -291,6 +326,9 @@ class EvalConfig(BaseModel):
                               "(`python -m chemtune serve`)")
         else:
             _check_remote_code(self.model, self.trust_remote_code)
+        if self.judge_base_url and not self.judge_model:
+            raise Refusal("judge_model", "a judge endpoint needs its model's name (e.g. gpt-4o-mini)",
+                          "심사 엔드포인트에는 모델 이름이 필요합니다(예: gpt-4o-mini)")
         return self
 
 

@@ -21,6 +21,7 @@ from chemtune.evaluate import harness, metrics
 from chemtune.evaluate.benchmarks import Exam, load_exam
 from chemtune.evaluate.extract import read_answer
 from chemtune.evaluate.prompts import messages_for, pick_shots, show_messages
+from chemtune.evaluate.tasks import evaluate_tasks, is_task_benchmark, summary_line
 from chemtune.prompting import render_messages
 
 RESULTS_FILE = "results.json"
@@ -84,6 +85,8 @@ def evaluate(
 ) -> tuple[dict, list[dict]]:
     """Score one model on one exam; return (results, prediction rows)."""
     config = check_config(config)
+    if is_task_benchmark(config["benchmark"]):  # held-out instruction records, scored per task
+        return evaluate_tasks(config, progress, should_stop, log)
     method, k = config["method"], config["shots"]
     exam: Exam = load_exam(config["benchmark"], config["data_dir"], config["group_by"], config["limit"])
     questions = exam.questions
@@ -263,6 +266,15 @@ def run(ctx: Any) -> dict:
     results["eval_id"] = ctx.run.run_id
     write_outputs(ctx.run_dir, results, rows)
     average = results["average"]
+    if results.get("kind") == "tasks":
+        ctx.log(summary_line(results))
+        return {
+            "results": str(ctx.run_dir / RESULTS_FILE),
+            "predictions": str(ctx.run_dir / PREDICTIONS_FILE),
+            "label": results["label"],
+            "failed": results["failed"],
+            "subsets": results["subsets"],
+        }
     ctx.log(
         f"accuracy {average['accuracy']:.4f}, macro-F1 {average['macro_f1']:.4f}, "
         f"unparsed {average['unparsed']} of {average['n']}"
