@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,7 @@ from chemtune.train import data
 from chemtune.train.config import make_config
 from tests.support.openai_stub import OpenAIStub
 
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = records.load_dataset_records("sample")
 OUTPUTS = {user_content(r.instruction, r.input): r.output for r in SAMPLE}
 # What each task's results must hold: the metrics that apply to it (its reference texts' language aside).
@@ -158,3 +162,26 @@ def test_a_record_is_shown_with_its_field_verdicts() -> None:
     assert catalyst["prompt"] in view and catalyst["reference"] in view and catalyst["raw"] in view
     assert "| Q1 |" in view and "✗ wrong" in view and "valid JSON: yes" in view
     assert "extract_catalyst: valid JSON % 100.0" in summary_line(results)
+
+
+def _cli(*args: str) -> dict:
+    env = os.environ | {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    done = subprocess.run([sys.executable, "-m", "chemtune", *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_cli_eval_json_keeps_the_benchmark_shape_and_compare_sets_models_side_by_side() -> None:
+    with OpenAIStub(responder=answering_references) as right, OpenAIStub(responder=answering_others) as wrong:
+        common = ("eval", "--benchmark", "tasks:sample", "--method", "endpoint", "--model", "stub",
+                  "--limit", "1", "--json")
+        tuned = _cli(*common, "--base-url", right.base_url, "--label", "tuned")
+        base = _cli(*common, "--base-url", wrong.base_url, "--label", "base")
+    assert set(tuned["subsets"]) == set(TASKS)
+    assert tuned["subsets"]["extract_catalyst"]["field_f1"] == 1.0
+    assert "valid_json" not in tuned["subsets"]["qa"] and "chrf" not in tuned["subsets"]["keywords"]
+    assert base["subsets"]["extract_catalyst"]["field_f1"] < 0.5
+    compared = _cli("compare", base["eval_id"], tuned["eval_id"], "--json")
+    assert "field F1 (base)" in compared["columns"] and "field F1 (tuned)" in compared["columns"]
+    assert "| extract_catalyst |" in compared["text"]
