@@ -308,6 +308,10 @@ def inspect(values: Values) -> Values:
         return nothing
     subsets = list(results.get("subsets", {}))
     subset = values["subset"] if values["subset"] in subsets else "all"
+    if results.get("kind") == "tasks":  # generated answers per task: no letters, so no heatmap
+        rows = task_rows(load_predictions(eval_id), subset)
+        return {"heatmap": None, "subset": gr.update(choices=subset_choices(subsets, lang), value=subset),
+                "questions": table(rows, browse.QUESTION_COLUMNS, lang)}
     shown = _t("subset_all", lang) if subset == "all" else subset
     figure = confusion_figure(load_predictions(eval_id), results["letters"],
                               None if subset == "all" else subset, title=f"{results['label']} — {shown}",
@@ -318,6 +322,27 @@ def inspect(values: Values) -> Values:
             "questions": table(rows, browse.QUESTION_COLUMNS, lang)}
 
 
+def task_rows(predictions: list[dict], subset: str) -> list[list[Any]]:
+    """The records of a task evaluation in the question table's columns: the reference and the answer
+    (shortened) as gold and predicted, the record's field F1 beside them."""
+    from chemtune.evaluate.task_metrics import prf
+
+    def short(text: Any) -> str:
+        text = " ".join(str(text or "").split())
+        return text if len(text) <= 60 else text[:59] + "…"
+
+    rows = []
+    for index, p in enumerate(predictions):
+        if subset != "all" and p.get("task") != subset:
+            continue
+        score = ""
+        if p.get("field_counts"):
+            score = f"field F1 {prf(*p['field_counts'])['f1']:.2f}"
+        rows.append([index, p.get("id"), p.get("task"), short(p.get("reference")), short(p.get("raw")),
+                     "✓" if p.get("valid_json", True) and not p.get("error") else "✗", score])
+    return rows
+
+
 def show_question(values: Values, evt: gr.SelectData) -> Values:
     """Details of the clicked question: text, options, gold, predicted, the exact prompt, the raw output."""
     lang, rows = values["lang"], values["questions"]
@@ -325,6 +350,15 @@ def show_question(values: Values, evt: gr.SelectData) -> Values:
         index = int(rows.iloc[evt.index[0], 0]) if hasattr(rows, "iloc") else int(rows[evt.index[0]][0])
     except (IndexError, TypeError, ValueError):
         return {}
+    from chemtune.evaluate.job import load_predictions
+    from chemtune.evaluate.tasks import VIEW_WORDS, record_view
+
+    predictions = load_predictions(values["inspect_eval"])
+    if 0 <= index < len(predictions) and "task" in predictions[index] and "reference" in predictions[index]:
+        row = predictions[index]
+        task_words = dict(zip(VIEW_WORDS, _t("task_words", lang).split("|"), strict=True))
+        return {"detail": record_view(row, task_words), "prompt": row.get("prompt", ""),
+                "raw": row.get("raw") or "—"}
     p = browse.question_detail(values["inspect_eval"], index)
     if not p:
         return {"detail": "", "prompt": "", "raw": ""}

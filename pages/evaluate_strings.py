@@ -122,6 +122,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "detail": {"en": "**{id}** · {subset} · gold **{gold}** · predicted **{pred}** {mark}",
                "ko": "**{id}** · {subset} · 정답 **{gold}** · 예측 **{pred}** {mark}"},
     "log_p": {"en": "log p", "ko": "로그 확률"},
+    "task_words": {"en": "prompt|reference|answer|error|valid JSON|schema|yes|no|field|verdict|judge",
+                   "ko": "프롬프트|정답|답변|오류|유효한 JSON|스키마|예|아니오|필드|판정|평가 모델"},
     "no_answer": {"en": "⚠️ no answer: {error}", "ko": "⚠️ 답 없음: {error}"},
     "read_by": {"en": "read by", "ko": "판독"},
     # How a generated answer was read (chemtune.evaluate.extract rules), or why it names no option.

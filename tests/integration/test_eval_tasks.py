@@ -185,3 +185,25 @@ def test_cli_eval_json_keeps_the_benchmark_shape_and_compare_sets_models_side_by
     compared = _cli("compare", base["eval_id"], tuned["eval_id"], "--json")
     assert "field F1 (base)" in compared["columns"] and "field F1 (tuned)" in compared["columns"]
     assert "| extract_catalyst |" in compared["text"]
+
+
+def test_the_evaluate_tabs_inspect_view_lists_task_records_and_shows_their_verdicts() -> None:
+    from pages import evaluate_handlers as handlers
+
+    with OpenAIStub(responder=answering_references) as right:
+        tuned = _cli("eval", "--benchmark", "tasks:sample", "--method", "endpoint", "--model", "stub",
+                     "--limit", "1", "--json", "--base-url", right.base_url)
+    shown = handlers.inspect({"lang": "ko", "inspect_eval": tuned["eval_id"], "subset": "extract_catalyst",
+                              "which": "all"})
+    assert shown["heatmap"] is None
+    rows = shown["questions"].values.tolist()
+    assert rows and all(row[2] == "extract_catalyst" for row in rows)
+    assert rows[0][6] == "field F1 1.00"
+
+    class Clicked:
+        index = (0, 0)
+
+    detail = handlers.show_question({"lang": "ko", "inspect_eval": tuned["eval_id"],
+                                     "questions": [list(row) for row in rows]}, Clicked())
+    assert "**정답**" in detail["detail"] and "판정" in detail["detail"]
+    assert detail["prompt"] and detail["raw"]
