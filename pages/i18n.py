@@ -46,8 +46,7 @@ Rules
   receive the id, whatever the language.
 
 `Translator.connect()` (called by app.py after all pages are built) wires the language Radio to one
-handler that re-labels the page chrome, every tab title and the open tab, and each tab's select event to
-one that re-labels that tab when it is opened in another language than it shows (`gr.Tab(label=...)`
+handler that returns a `gr.update` per registered component, tab titles included (`gr.Tab(label=...)`
 is updatable since Gradio 4). The switch is per browser session; `CHEMTUNE_LANG=ko` picks the language a
 fresh page opens in. Gradio's own `gr.I18n` is not used: it follows the browser's locale and offers no
 switch inside the page, and it would split UI text between two mechanisms.
@@ -98,7 +97,6 @@ class Translator:
         self.switch: gr.Radio | None = None
         # component -> {attribute: (strings, id, format_args)}; dicts keep registration order.
         self._entries: dict[gr.blocks.Block, dict[str, tuple[Strings, str, Mapping[str, Any]]]] = {}
-        self._groups: dict[gr.blocks.Block, str] = {}  # component -> the page that registered it
 
     def page(self, strings: Strings, name: str = "page") -> PageText:
         """Bind a page's STRINGS to this registry (checked now, so a missing translation fails early)."""
@@ -118,9 +116,7 @@ class Translator:
         strings: Strings,
         ids: Mapping[str, str],
         format_args: Mapping[str, Any] | None = None,
-        group: str = "page",
     ) -> None:
-        self._groups.setdefault(component, group)
         for attribute, key in ids.items():
             if attribute == "choices":
                 self._entries.setdefault(component, {})[attribute] = (strings, key, format_args or {})
@@ -133,9 +129,8 @@ class Translator:
     def components(self) -> list[gr.blocks.Block]:
         return list(self._entries)
 
-    def updates(self, lang: str, groups: set[str] | None = None) -> list[Any]:
-        """One gr.update per registered component, carrying its text in `lang`; with `groups`, only the
-        components of those pages (and every tab title) change, the others are skipped."""
+    def updates(self, lang: str) -> list[dict]:
+        """One gr.update per registered component, carrying its text in `lang`."""
         if lang not in LANGUAGES:
             lang = "en"
         return [
@@ -146,43 +141,21 @@ class Translator:
                     for attribute, (strings, key, args) in attributes.items()
                 }
             )
-            if groups is None or self._groups.get(component) in groups or isinstance(component, gr.Tab)
-            else gr.skip()
-            for component, attributes in self._entries.items()
+            for attributes in self._entries.values()
         ]
 
     def connect(self) -> None:
-        """Wire the language switch to every registered component; call once, after all pages are built.
-
-        A switch re-labels the page chrome, every tab title and the open tab at once; another tab is
-        re-labelled when it is opened. Re-labelling every component of every tab in one update made the
-        switch take seconds once all tabs had been drawn."""
+        """Wire the language switch to every registered component; call once, after all pages are built."""
         if self.switch is None:
             raise RuntimeError("create the switch with language_switch() before connect()")
-        tabs = {component: self._groups[component] for component in self._entries
-                if isinstance(component, gr.Tab)}
-        tab_groups = set(tabs.values())
-        always = {group for group in self._groups.values() if group not in tab_groups}
-        first = next(iter(tabs.values()), None)
-        shown = gr.State({"open": first, "lang": {group: self.lang for group in tab_groups}})
-        outputs = [shown, *self.components]
-        quiet = {"queue": False, "show_progress": "hidden", "api_visibility": "private"}
-
-        def switched(lang: str, state: dict) -> list[Any]:
-            opened = state.get("open")
-            state = {"open": opened, "lang": {**state.get("lang", {}), opened: lang}}
-            return [state, *self.updates(lang, always | {opened})]
-
-        self.switch.change(switched, [self.switch, shown], outputs, **quiet)
-        for tab, group in tabs.items():
-            def opened(lang: str, state: dict, group: str = group) -> list[Any]:
-                done = state.get("lang", {})
-                state = {"open": group, "lang": {**done, group: lang}}
-                if done.get(group) == lang:
-                    return [state, *[gr.skip()] * len(self._entries)]
-                return [state, *self.updates(lang, {group})]
-
-            tab.select(opened, [self.switch, shown], outputs, **quiet)
+        self.switch.change(
+            self.updates,
+            self.switch,
+            self.components,
+            queue=False,
+            show_progress="hidden",
+            api_visibility="private",
+        )
 
 
 class PageText:
@@ -216,11 +189,11 @@ class PageText:
         `choices={value: string id}` re-translates its choices' labels (the values stay)."""
         for key in ids.values():
             self._check(key)
-        self._translator.register(component, self.strings, ids, format_args, group=self.name)
+        self._translator.register(component, self.strings, ids, format_args)
         if choices is not None:
             for key in choices.values():
                 self._check(key)
-            self._translator.register(component, self.strings, {"choices": dict(choices)}, group=self.name)
+            self._translator.register(component, self.strings, {"choices": dict(choices)})
         return component
 
     def add(self, cls: type, *, format_args: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:

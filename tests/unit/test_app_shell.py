@@ -152,19 +152,3 @@ def test_good_chemtune_auth_is_passed_to_launch(monkeypatch: pytest.MonkeyPatch)
     assert app.main() == 0
     assert launched == {"auth": ("chemist", "s3cret")}
 
-
-def test_a_language_switch_relabels_the_open_tab_and_every_tab_title_only() -> None:
-    ui = Translator("en")
-    strings = {"tab": {"en": "Train", "ko": "학습"}, "model": {"en": "Base model", "ko": "기본 모델"}}
-    with gr.Blocks():
-        ui.language_switch()
-        first, second = ui.page(strings, "first"), ui.page(strings, "second")
-        with first.add(gr.Tab, label="tab") as tab_one:
-            box_one = first.add(gr.Textbox, label="model")
-        with second.add(gr.Tab, label="tab") as tab_two:
-            box_two = second.add(gr.Textbox, label="model")
-        ui.connect()
-    updates = dict(zip(ui.components, ui.updates("ko", {"first"}), strict=True))
-    assert updates[box_one]["label"] == "기본 모델"
-    assert updates[tab_one]["label"] == updates[tab_two]["label"] == "학습"
-    assert updates[box_two] == gr.skip()  # re-labelled when its tab is opened
