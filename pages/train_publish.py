@@ -73,7 +73,7 @@ def _follow(run: Any, lang: str) -> Iterator[str]:
     from chemtune.share.job import last_step
 
     while run.status().get("status") not in jobs.FINISHED:
-        yield _t("pub_working", lang, step=last_step(run) or _t("pub_starting", lang))
+        yield _t("pub_working", lang, step=last_step(run, lang) or _t("pub_starting", lang))
         time.sleep(POLL_S)
 
 

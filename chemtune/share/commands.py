@@ -31,8 +31,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_export)
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def _say(step: object) -> None:
+    print(str(step), file=sys.stderr, flush=True)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:

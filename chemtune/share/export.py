@@ -16,6 +16,7 @@ from chemtune.errors import ChemtuneError
 from chemtune.share import converter, runs
 from chemtune.share.config import ExportConfig
 from chemtune.share.hub import MERGED_SKIP
+from chemtune.share.steps import Step
 
 CONVERTER_TIMEOUT_S = 3 * 3600
 OUTTYPES = {"gguf-f16": "f16", "gguf-q8_0": "q8_0"}
@@ -38,7 +39,7 @@ def out_folder(facts: runs.RunFacts, options: ExportConfig) -> Path:
 
 
 def export_model(run_id: str, options: ExportConfig,
-                 progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                 progress: Callable[[Step], None] | None = None) -> dict[str, Any]:
     """Write the export into the output folder; return the files written (absolute paths)."""
     say = progress or (lambda message: None)
     facts = runs.finished_run(run_id)
@@ -48,7 +49,7 @@ def export_model(run_id: str, options: ExportConfig,
         raise ChemtuneError(f"GGUF export needs llama.cpp's converter: {converter.INSTALL}",
                             ko=f"GGUF로 내보내려면 llama.cpp 변환기가 필요합니다: {converter.INSTALL}")
     if facts.merged_dir is None:
-        say("merging the adapter into the base model …")
+        say(Step("merge"))
     merged = ensure_merged(facts)
     if options.format == "merged":
         files = []
@@ -60,9 +61,9 @@ def export_model(run_id: str, options: ExportConfig,
                 files.append(str(target / path.name))
         return {"run_id": run_id, "format": options.format, "out": str(out), "files": files}
     gguf = out / f"{run_id}-{OUTTYPES[options.format]}.gguf"
-    say(f"converting to {gguf.name} with llama.cpp's convert_hf_to_gguf.py …")
+    say(Step("convert", {"file": gguf.name}))
     convert(merged, gguf, OUTTYPES[options.format], facts.path / "export.log")
-    say("writing the Modelfile …")
+    say(Step("modelfile"))
     model_file = out / "Modelfile"
     workspace.write_text_atomic(model_file, ollama_modelfile(merged, gguf.name))
     return {"run_id": run_id, "format": options.format, "out": str(out),

@@ -18,6 +18,7 @@ from typing import Any
 from chemtune.errors import ChemtuneError
 from chemtune.share import card, runs
 from chemtune.share.config import PublishConfig
+from chemtune.share.steps import Step
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 MERGED_SKIP = ("chemtune_model.json",)  # local bookkeeping, not part of a model
@@ -68,7 +69,7 @@ def stage(facts: runs.RunFacts, repo_id: str, merged: bool, folder: Path) -> lis
 
 
 def publish(run_id: str, options: PublishConfig, token: str | None = None,
-            progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+            progress: Callable[[Step], None] | None = None) -> dict[str, Any]:
     """Create (or reuse) the repository and upload the run's files and card in one commit."""
     say = progress or (lambda message: None)
     token = hub_token(token)
@@ -80,7 +81,7 @@ def publish(run_id: str, options: PublishConfig, token: str | None = None,
     if options.merged and facts.merged_dir is None:
         from chemtune.share.export import ensure_merged
 
-        say("merging the adapter into the base model …")
+        say(Step("merge"))
         ensure_merged(facts)
     from huggingface_hub import CommitOperationAdd, HfApi
     from huggingface_hub.errors import HfHubHTTPError
@@ -89,9 +90,9 @@ def publish(run_id: str, options: PublishConfig, token: str | None = None,
     with tempfile.TemporaryDirectory(prefix="chemtune-publish-") as tmp:
         files = stage(facts, options.repo, options.merged, Path(tmp))
         try:
-            say(f"creating {options.repo} …")
+            say(Step("create", {"repo": options.repo}))
             url = api.create_repo(options.repo, private=options.private, exist_ok=True, repo_type="model")
-            say(f"uploading {len(files)} files …")
+            say(Step("upload", {"files": len(files)}))
             operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(Path(tmp) / name))
                           for name in files]
             what = "merged model" if options.merged else "LoRA adapter"
