@@ -265,8 +265,13 @@ def compare(values: Values) -> Values:
     if not eval_ids:
         return {"table": _t("pick_evals", lang), **empty}
     try:
-        table_ = comparison([load_results(eval_id) for eval_id in eval_ids], values["metric"],
-                            values["average"], words(lang))
+        results = [load_results(eval_id) for eval_id in eval_ids]
+        kinds = {r.get("kind") == "tasks" for r in results}
+        if kinds == {True}:
+            return compare_tasks(results, comparison_folder(eval_ids, "tasks", "", lang), lang)
+        if len(kinds) > 1:
+            return {"table": _t("mixed_kinds", lang), **empty}
+        table_ = comparison(results, values["metric"], values["average"], words(lang))
     except ChemtuneError as error:
         return {"table": _error(error, lang), **empty}
     folder = comparison_folder(eval_ids, values["metric"], values["average"], lang)
@@ -276,6 +281,30 @@ def compare(values: Values) -> Values:
         path.write_text(render_table(table_, fmt), encoding="utf-8")
         files[name] = str(path)
     return {"table": to_markdown(table_) + f"\n{_t('table_note', lang)}", **files}
+
+
+def compare_tasks(results: list[dict], folder: Path, lang: str) -> Values:
+    """Task evaluations side by side per task (n, valid JSON, schema, field F1, chrF …), as Markdown, CSV
+    and JSON (a per-task table has no LaTeX form here)."""
+    import csv
+    import io
+    import json
+
+    from chemtune.evaluate.tasks import task_table, task_table_markdown
+
+    table_, text = task_table(results, lang), task_table_markdown(results, lang)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["task", *table_["columns"]])
+    writer.writerows([row["task"], *(row["cells"][c] for c in table_["columns"])] for row in table_["rows"])
+    files = {"download_markdown": ("md", text), "download_csv": ("csv", buffer.getvalue()),
+             "download_json": ("json", json.dumps(table_, ensure_ascii=False, indent=1))}
+    out: Values = {"table": text, "download_latex": None}
+    for name, (suffix, body) in files.items():
+        path = folder / f"comparison.{suffix}"
+        path.write_text(body, encoding="utf-8")
+        out[name] = str(path)
+    return out
 
 
 # ---- inspect --------------------------------------------------------------------------------------------

@@ -88,6 +88,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "ko": "점수는 %; 열마다 최고값은 굵게 표시.",
     },
     "pick_evals": {"en": "Pick finished evaluations to compare.", "ko": "비교할 완료된 평가를 고르세요."},
+    "mixed_kinds": {"en": "Compare task evaluations with task evaluations and exams with exams.",
+                    "ko": "작업 평가는 작업 평가끼리, 시험은 시험끼리 비교하세요."},
     # words of the comparison table and the heatmap (chemtune.evaluate.report.Words)
     "word_model": {"en": "Model", "ko": "모델"},
     "word_average": {"en": "Average", "ko": "평균"},

@@ -207,3 +207,23 @@ def test_the_evaluate_tabs_inspect_view_lists_task_records_and_shows_their_verdi
                                      "questions": [list(row) for row in rows]}, Clicked())
     assert "**정답**" in detail["detail"] and "판정" in detail["detail"]
     assert detail["prompt"] and detail["raw"]
+
+
+def test_the_evaluate_tabs_compare_puts_task_evaluations_side_by_side() -> None:
+    from pages import evaluate_handlers as handlers
+
+    common = ("eval", "--benchmark", "tasks:sample", "--method", "endpoint", "--model", "stub",
+              "--limit", "1", "--json")
+    with OpenAIStub(responder=answering_references) as right, OpenAIStub(responder=answering_others) as wrong:
+        tuned = _cli(*common, "--base-url", right.base_url, "--label", "tuned")
+        base = _cli(*common, "--base-url", wrong.base_url, "--label", "base")
+    shown = handlers.compare({"lang": "ko", "picks": [base["eval_id"], tuned["eval_id"]],
+                              "metric": "macro_f1", "average": "average"})
+    assert "필드 F1 (base)" in shown["table"] and "필드 F1 (tuned)" in shown["table"]
+    assert "| extract_catalyst |" in shown["table"] and shown["download_latex"] is None
+    saved = json.loads(Path(shown["download_json"]).read_text(encoding="utf-8"))
+    row = next(r for r in saved["rows"] if r["task"] == "extract_catalyst")
+    assert row["cells"]["필드 F1 (tuned)"] == "1.000"
+    mixed = handlers.compare({"lang": "en", "picks": [tuned["eval_id"], "no-such-eval"],
+                              "metric": "macro_f1", "average": "average"})
+    assert mixed["download_csv"] is None
