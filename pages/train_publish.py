@@ -92,6 +92,11 @@ def publish_run(form: dict[str, Any]) -> Iterator[str]:
     except ChemtuneError as error:
         yield _error(error, lang)
         return
+    yield from _published(job, lang)
+
+
+def _published(job: Any, lang: str) -> Iterator[str]:
+    """A publish job's progress while it runs, then its result or error."""
     yield from _follow(job, lang)
     status = job.status()
     result = status.get("result") or {}
@@ -115,6 +120,11 @@ def export_run(form: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     except ChemtuneError as error:
         yield _error(error, lang), gr.update()
         return
+    yield from _exported(job, lang)
+
+
+def _exported(job: Any, lang: str) -> Iterator[tuple[str, Any]]:
+    """An export job's progress while it runs, then its files (offered for download) or error."""
     for line in _follow(job, lang):
         yield line, gr.update()
     status = job.status()
@@ -128,6 +138,30 @@ def export_run(form: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     if result.get("ollama"):
         message += "  \n" + _t("pub_ollama", lang, command=result["ollama"])
     yield message, gr.update(value=result["files"])
+
+
+def reattach(form: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """The chosen run's newest publish and export jobs, as the page showed them: followed while they run
+    (after a refresh or an app restart too), else their outcome; nothing for a run never shared."""
+    from chemtune import jobs
+
+    lang, run_id = form.get("lang") or "en", form.get("run")
+    latest = {}
+    if run_id:
+        for kind in ("publish", "export-model"):
+            for row in jobs.list_runs(kind=kind):
+                if jobs.run_folder(row["run_id"]).config().get("run_id") == run_id:
+                    latest[kind] = jobs.run_folder(row["run_id"])
+                    break
+    published, exported, files = "", "", gr.update(value=None)
+    if "publish" in latest:
+        for published in _published(latest["publish"], lang):
+            yield published, exported, files
+    if "export-model" in latest:
+        for exported, files in _exported(latest["export-model"], lang):
+            yield published, exported, files
+    if not latest:
+        yield published, exported, files
 
 
 def finished(run_id: str | None) -> bool:
@@ -172,6 +206,8 @@ def build(text: PageText, run: Any) -> None:
         w["files"] = text.add(gr.File, label="pub_files", file_count="multiple", interactive=False,
                               elem_id="exp-files")
     run.change(lambda run_id: gr.update(visible=finished(run_id)), run, section, show_progress="hidden")
+    run.change(*by_name(reattach, {"run": run, "lang": text.language}),
+               outputs=[w["publish_status"], w["export_status"], w["files"]], show_progress="hidden")
     form = {name: w[name] for name in ("run", "repo", "merged", "private", "token", "lang")}
     w["publish"].click(*by_name(publish_run, form), outputs=w["publish_status"])
     w["export"].click(*by_name(export_run, {name: w[name] for name in ("run", "format", "lang")}),

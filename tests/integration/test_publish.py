@@ -207,3 +207,9 @@ def test_train_tab_publishes_and_exports_as_jobs_with_the_typed_token_kept_out_o
     message, files = outputs[-1]
     assert message.startswith("✅ Exported") and "`model.safetensors`" in message
     assert any(path.endswith("/export/" + run_id + "-merged/config.json") for path in files["value"])
+
+    # A page opened later (a refresh, an app restart) shows the run's newest publish and export again.
+    published, exported, shown = list(train_publish.reattach({"run": run_id, "lang": "ko"}))[-1]
+    assert published == lines[-1] and exported.startswith("✅")
+    assert shown["value"] == files["value"]
+    assert list(train_publish.reattach({"run": "", "lang": "en"}))[-1][:2] == ("", "")
