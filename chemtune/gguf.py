@@ -50,7 +50,10 @@ class PackagedGGUF:
         spec = importlib.util.find_spec(self.module)
         if spec is None:
             raise ChemtuneError(f"The package {self.package} is not installed; install it with: "
-                                f"{self.install}")
+                                f"{self.install}",
+                                ko=f"패키지 {self.package}이(가) 설치되어 있지 않습니다; 다음으로 "
+                                   "설치하세요: "
+                                   f"{self.install}")
         if self.assembled:
             # Importing is safe here: the chunk packages' __init__ only names their files.
             module = importlib.import_module(self.module)
@@ -61,7 +64,9 @@ class PackagedGGUF:
         path = folder / self.file
         if not path.exists():
             raise ChemtuneError(f"The package {self.package} is installed but has no {self.file}; "
-                                f"reinstall it with: {self.install}")
+                                f"reinstall it with: {self.install}",
+                                ko=f"패키지 {self.package}은(는) 설치되어 있지만 {self.file}이(가) 없습니다; "
+                                   f"다음으로 다시 설치하세요: {self.install}")
         return path
 
 
@@ -112,9 +117,12 @@ def architecture(path: Path) -> str:
     try:
         field = GGUFReader(str(path)).fields["general.architecture"]
     except KeyError:
-        raise ChemtuneError(f"{path} has no general.architecture entry; not a model GGUF file.") from None
+        raise ChemtuneError(f"{path} has no general.architecture entry; not a model GGUF file.",
+                            ko=f"{path}에 general.architecture 항목이 없습니다; 모델 GGUF 파일이 "
+                               "아닙니다.") from None
     except Exception as exc:  # a truncated or foreign file
-        raise ChemtuneError(f"{path} cannot be read as a GGUF file: {exc}") from None
+        raise ChemtuneError(f"{path} cannot be read as a GGUF file: {exc}",
+                            ko=f"{path}을(를) GGUF 파일로 읽을 수 없습니다: {exc}") from None
     return bytes(field.parts[field.data[0]]).decode("utf-8")
 
 
@@ -131,7 +139,11 @@ def check_supported(path: Path) -> str:
         raise ChemtuneError(
             f"{path.name} is a {arch!r} model; transformers can read GGUF files only of these architectures: "
             f"{', '.join(sorted(GGUF_SUPPORTED_ARCHITECTURES))}. Use the model's original (safetensors) "
-            "weights instead.")
+            "weights instead.",
+            ko=f"{path.name}은(는) {arch!r} 모델입니다; transformers는 다음 아키텍처의 GGUF 파일만 읽을 수 "
+               "있습니다: "
+               f"{', '.join(sorted(GGUF_SUPPORTED_ARCHITECTURES))}. 대신 모델의 원본(safetensors) "
+               "가중치를 쓰세요.")
     return arch
 
 
@@ -165,7 +177,8 @@ def convert(gguf_path: Path, target: Path, meta: dict[str, Any]) -> Path:
             loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
         except Exception as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ChemtuneError(f"transformers cannot load {gguf_path}: {first}") from None
+            raise ChemtuneError(f"transformers cannot load {gguf_path}: {first}",
+                                ko=f"transformers가 {gguf_path}을(를) 불러올 수 없습니다: {first}") from None
         config = loaded.config
         if hasattr(config, "quantization_config"):
             del config.quantization_config
@@ -208,7 +221,8 @@ def local_gguf(path: Path) -> Path:
     """A user's `.gguf` file as a model folder, converted once and found again by the file's content."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise ChemtuneError(f"{path} does not exist; give the path of a .gguf model file.")
+        raise ChemtuneError(f"{path} does not exist; give the path of a .gguf model file.",
+                            ko=f"{path}이(가) 없습니다; .gguf 모델 파일의 경로를 주세요.")
     digest = file_sha256(path)
     target = workspace.models_dir() / f"gguf-{digest[:16]}"
     if built(target):

@@ -68,17 +68,23 @@ def home() -> Path:
 def check_name(name: str, what: str = "name") -> str:
     """Return `name` if it is a safe single folder name, else raise a clear ChemtuneError."""
     if not isinstance(name, str) or not name.strip():
-        raise ChemtuneError(f"The {what} is empty; give it a name such as 'chem-ko-v1'.")
+        raise ChemtuneError(f"The {what} is empty; give it a name such as 'chem-ko-v1'.",
+                            ko=f"{what}이(가) 비어 있습니다; 'chem-ko-v1' 같은 이름을 주세요.")
     if name != name.strip():
-        raise ChemtuneError(f"The {what} {name!r} starts or ends with spaces.")
+        raise ChemtuneError(f"The {what} {name!r} starts or ends with spaces.",
+                            ko=f"{what} {name!r}이(가) 공백으로 시작하거나 끝납니다.")
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
-        raise ChemtuneError(f"The {what} {name!r} contains control characters.")
+        raise ChemtuneError(f"The {what} {name!r} contains control characters.",
+                            ko=f"{what} {name!r}에 제어 문자가 들어 있습니다.")
     if "/" in name or "\\" in name or os.path.isabs(name):
-        raise ChemtuneError(f"The {what} {name!r} must not contain '/' or '\\' or be a path.")
+        raise ChemtuneError(f"The {what} {name!r} must not contain '/' or '\\' or be a path.",
+                            ko=f"{what} {name!r}에는 '/'나 '\\'가 들어가거나 경로여서는 안 됩니다.")
     if name in (".", "..") or name.startswith("."):
-        raise ChemtuneError(f"The {what} {name!r} must not start with '.'.")
+        raise ChemtuneError(f"The {what} {name!r} must not start with '.'.",
+                            ko=f"{what} {name!r}은(는) '.'으로 시작하면 안 됩니다.")
     if len(name) > MAX_NAME_LENGTH:
-        raise ChemtuneError(f"The {what} is longer than {MAX_NAME_LENGTH} characters.")
+        raise ChemtuneError(f"The {what} is longer than {MAX_NAME_LENGTH} characters.",
+                            ko=f"{what}이(가) {MAX_NAME_LENGTH}자보다 깁니다.")
     return name
 
 
@@ -89,7 +95,8 @@ def folder(kind: str, name: str, create: bool = False) -> Path:
     path = home() / kind / check_name(name, f"{kind[:-1]} name")
     # Belt and braces: even a name that passed the checks must resolve inside the workspace.
     if home() / kind not in path.resolve().parents:
-        raise ChemtuneError(f"The name {name!r} would leave the workspace.")
+        raise ChemtuneError(f"The name {name!r} would leave the workspace.",
+                            ko=f"이름 {name!r}은(는) 작업 공간 밖을 가리킵니다.")
     if create:
         path.mkdir(parents=True, exist_ok=True)
     return path
@@ -158,7 +165,8 @@ def read_json(path: Path | str, default: Any = None) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ChemtuneError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}).") from None
+        raise ChemtuneError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}).",
+                            ko=f"{path}: 올바른 JSON이 아닙니다({exc.lineno}번째 줄: {exc.msg}).") from None
 
 
 def write_yaml(path: Path | str, data: Any) -> None:
@@ -173,7 +181,8 @@ def read_yaml(path: Path | str, default: Any = None) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ChemtuneError(f"{path}: not valid YAML ({exc}).") from None
+        raise ChemtuneError(f"{path}: not valid YAML ({exc}).",
+                            ko=f"{path}: 올바른 YAML이 아닙니다({exc}).") from None
 
 
 def append_jsonl(path: Path | str, row: dict) -> None:
