@@ -78,7 +78,8 @@ register(JobKind(name="publish", worker="chemtune.share.job:publish_worker",
 
 def get_kind(name: str) -> JobKind:
     if name not in KINDS:
-        raise ChemtuneError(f"Unknown job kind {name!r}; known kinds: {', '.join(sorted(KINDS))}.")
+        raise ChemtuneError(f"Unknown job kind {name!r}; known kinds: {', '.join(sorted(KINDS))}.",
+                            ko=f"알 수 없는 작업 종류 {name!r}; 알려진 종류: {', '.join(sorted(KINDS))}.")
     return KINDS[name]
 
 
@@ -270,7 +271,8 @@ def start_job(kind: str, config: dict, run_id: str | None = None, env: dict[str,
     run_id = run_id or new_run_id(kind)
     path = workspace.folder(job_kind.home, run_id)
     if path.exists() and any(path.iterdir()):
-        raise ChemtuneError(f"A run named {run_id!r} already exists; choose another name.")
+        raise ChemtuneError(f"A run named {run_id!r} already exists; choose another name.",
+                            ko=f"{run_id!r}라는 실행이 이미 있습니다; 다른 이름을 고르세요.")
     path.mkdir(parents=True, exist_ok=True)
     run = RunFolder(path)
     workspace.write_yaml(run.config_file, {"kind": kind, **config})
@@ -291,7 +293,8 @@ def restart_job(run: RunFolder, env: dict[str, str] | None = None, **config_chan
     """Queue a finished run again in the same folder (e.g. resume from its last checkpoint)."""
     status = run.status()
     if status.get("status") in ACTIVE:
-        raise ChemtuneError(f"Run {run.run_id} is still {status['status']}.")
+        raise ChemtuneError(f"Run {run.run_id} is still {status['status']}.",
+                            ko=f"실행 {run.run_id}은(는) 아직 {status['status']} 상태입니다.")
     if config_changes:
         workspace.write_yaml(run.config_file, {**run.config(), **config_changes})
     run.abort_file.unlink(missing_ok=True)
@@ -310,7 +313,8 @@ def run_folder(run_id: str) -> RunFolder:
         path = workspace.home() / kind / workspace.check_name(run_id, "run id")
         if (path / "status.json").exists():
             return RunFolder(path)
-    raise ChemtuneError(f"No run named {run_id!r} in {workspace.home()}.")
+    raise ChemtuneError(f"No run named {run_id!r} in {workspace.home()}.",
+                        ko=f"{workspace.home()}에 {run_id!r}라는 실행이 없습니다.")
 
 
 def list_runs(kind: str | None = None) -> list[dict]:
@@ -532,7 +536,8 @@ def _run_command(run: RunFolder, argv: list[str]) -> None:
     code = proc.wait()
     if code != 0:
         status = run.raw_status()
-        raise ChemtuneError(status.get("error") or f"The worker exited with code {code}; see log.txt.")
+        raise ChemtuneError(status.get("error") or f"The worker exited with code {code}; see log.txt.",
+                            ko=status.get("error") or f"워커가 코드 {code}로 종료했습니다; log.txt를 보세요.")
 
 
 # --------------------------------------------------------------------------------------------------

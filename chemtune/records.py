@@ -159,12 +159,15 @@ def validate_record(obj: Any, where: str) -> Record:
         return obj
     if not isinstance(obj, dict):
         shown = json.dumps(obj, ensure_ascii=False)[:60]
-        raise ChemtuneError(f"{where}: expected a JSON object with 'instruction' and 'output', got {shown}")
+        raise ChemtuneError(f"{where}: expected a JSON object with 'instruction' and 'output', got {shown}",
+                            ko=f"{where}: 'instruction'과 'output'이 있는 JSON 객체여야 하는데 {shown}이(가) "
+                               "왔습니다")
     try:
         return Record.model_validate(obj)
     except ValidationError as exc:
         reasons = "; ".join(_explain(error) for error in exc.errors())
-        raise ChemtuneError(f"{where}: {reasons}") from None
+        raise ChemtuneError(f"{where}: {reasons}",
+                            ko=f"{where}: 레코드가 올바르지 않습니다 — {reasons}") from None
 
 
 def read_text(path: Path | str) -> str:
@@ -173,12 +176,16 @@ def read_text(path: Path | str) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ChemtuneError(f"{path}: file not found.") from None
+        raise ChemtuneError(f"{path}: file not found.",
+                            ko=f"{path}: 파일이 없습니다.") from None
     except IsADirectoryError:
-        raise ChemtuneError(f"{path}: is a folder, not a file.") from None
+        raise ChemtuneError(f"{path}: is a folder, not a file.",
+                            ko=f"{path}: 파일이 아니라 폴더입니다.") from None
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise ChemtuneError(f"{path.name}, line {line}: not UTF-8 text; save the file as UTF-8.") from None
+        raise ChemtuneError(f"{path.name}, line {line}: not UTF-8 text; save the file as UTF-8.",
+                            ko=f"{path.name}, {line}번째 줄: UTF-8 텍스트가 아닙니다; 파일을 UTF-8로 "
+                               "저장하세요.") from None
 
 
 def parse_jsonl(path: Path | str) -> list[tuple[str, Any]]:
@@ -192,7 +199,9 @@ def parse_jsonl(path: Path | str) -> list[tuple[str, Any]]:
         try:
             rows.append((where, json.loads(line)))
         except json.JSONDecodeError as exc:
-            raise ChemtuneError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}).") from None
+            raise ChemtuneError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}).",
+                                ko=f"{where}: 올바른 JSON이 아닙니다({exc.colno}번째 열: "
+                                   f"{exc.msg}).") from None
     return rows
 
 
@@ -213,7 +222,10 @@ def parse_csv(path: Path | str, header: bool = True, pad_short: bool = False) ->
             return rows
         except csv.Error as exc:
             raise ChemtuneError(f"{path.name}, line {start}: broken CSV quoting ({exc}); a quoted field must "
-                                'end with a quote, and quotes inside it are doubled ("").') from None
+                                'end with a quote, and quotes inside it are doubled ("").',
+                                ko=f"{path.name}, {start}번째 줄: CSV 따옴표가 깨졌습니다({exc}); 따옴표로 "
+                                   "감싼 필드는 "
+                                   '따옴표로 끝나야 하고, 그 안의 따옴표는 두 번("") 씁니다.') from None
         if not any(cell.strip() for cell in cells):
             continue
         where = f"{path.name}, line {start}"
@@ -223,10 +235,14 @@ def parse_csv(path: Path | str, header: bool = True, pad_short: bool = False) ->
             names = [cell.strip() for cell in cells]
             repeated = next((name for i, name in enumerate(names) if name and name in names[:i]), None)
             if repeated is not None:
-                raise ChemtuneError(f"{where}: column {repeated!r} appears twice")
+                raise ChemtuneError(f"{where}: column {repeated!r} appears twice",
+                                    ko=f"{where}: 열 {repeated!r}이(가) 두 번 나옵니다")
         elif len(cells) > len(names) or (len(cells) < len(names) and not pad_short):
             raise ChemtuneError(f"{where}: {len(cells)} fields but the header names {len(names)} columns "
-                                "(an unquoted comma or a broken quote?).")
+                                "(an unquoted comma or a broken quote?).",
+                                ko=f"{where}: 필드가 {len(cells)}개인데 머리글에는 열이 {len(names)}개 "
+                                   "있습니다 "
+                                   "(따옴표 없는 쉼표나 깨진 따옴표?).")
         else:
             cells += [""] * (len(names) - len(cells))
             rows.append((where, dict(zip(names, cells, strict=True))))
@@ -271,14 +287,16 @@ def _saved_names() -> list[str]:
 
 def _no_such_dataset(name: str) -> ChemtuneError:
     available = ", ".join([SAMPLE_NAME, *_saved_names()])
-    return ChemtuneError(f"No dataset named {name!r}. Available: {available}")
+    return ChemtuneError(f"No dataset named {name!r}. Available: {available}",
+                         ko=f"{name!r}라는 데이터셋이 없습니다. 있는 것: {available}")
 
 
 def dataset_records_path(name: str) -> Path:
     """The records.jsonl behind a dataset name; 'sample' is the bundled sample set."""
     if name == SAMPLE_NAME:
         if not SAMPLE_PATH.is_file():
-            raise ChemtuneError(f"The bundled sample dataset is missing from the package ({SAMPLE_PATH}).")
+            raise ChemtuneError(f"The bundled sample dataset is missing from the package ({SAMPLE_PATH}).",
+                                ko=f"패키지에 내장 예제 데이터셋이 없습니다({SAMPLE_PATH}).")
         return SAMPLE_PATH
     path = workspace.folder("datasets", name) / RECORDS_FILE
     if not path.is_file():
@@ -296,10 +314,12 @@ def save_dataset(
 ) -> Path:
     """Save records as dataset `name` (records.jsonl + meta.json) and return its folder."""
     if name == SAMPLE_NAME:
-        raise ChemtuneError(f"'{SAMPLE_NAME}' is the built-in sample dataset; choose another name.")
+        raise ChemtuneError(f"'{SAMPLE_NAME}' is the built-in sample dataset; choose another name.",
+                            ko=f"'{SAMPLE_NAME}'은(는) 내장 예제 데이터셋입니다; 다른 이름을 고르세요.")
     target = workspace.folder("datasets", name)
     if (target / RECORDS_FILE).exists() and not overwrite:
-        raise ChemtuneError(f"A dataset named {name!r} already exists; choose another name or overwrite it.")
+        raise ChemtuneError(f"A dataset named {name!r} already exists; choose another name or overwrite it.",
+                            ko=f"{name!r}라는 데이터셋이 이미 있습니다; 다른 이름을 고르거나 덮어쓰세요.")
     records = [
         validate_record(record, f"dataset {name!r}, record {number}")
         for number, record in enumerate(records, start=1)
@@ -351,7 +371,8 @@ def list_datasets() -> list[dict[str, Any]]:
 def delete_dataset(name: str) -> None:
     """Remove a saved dataset's folder; the built-in sample cannot be deleted."""
     if name == SAMPLE_NAME:
-        raise ChemtuneError(f"'{SAMPLE_NAME}' is the built-in sample dataset and cannot be deleted.")
+        raise ChemtuneError(f"'{SAMPLE_NAME}' is the built-in sample dataset and cannot be deleted.",
+                            ko=f"'{SAMPLE_NAME}'은(는) 내장 예제 데이터셋이라 지울 수 없습니다.")
     target = workspace.folder("datasets", name)
     if not target.is_dir():
         raise _no_such_dataset(name)
