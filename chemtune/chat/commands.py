@@ -34,7 +34,8 @@ def load_engine(args: argparse.Namespace) -> Any:
     for spec in args.adapter:
         name, path = resolve_adapter(spec)
         if name in adapters:
-            raise ChemtuneError(f"Two adapters are named {name!r}; name them with NAME=PATH.")
+            raise ChemtuneError(f"Two adapters are named {name!r}; name them with NAME=PATH.",
+                                ko=f"어댑터 두 개의 이름이 {name!r}로 같습니다; NAME=PATH로 이름을 붙이세요.")
         adapters[name] = str(path)
     return ChatEngine().load(args.model, adapters, device=args.device, dtype=args.dtype,
                              trust_remote_code=args.trust_remote_code)
@@ -72,7 +73,9 @@ def _backend(args: argparse.Namespace) -> tuple[Any, str | None]:
     # With adapters loaded, chat with the (first or named) adapter; otherwise with the base model.
     model = args.use or (next(iter(engine.adapters)) if engine.adapters else engine.base)
     if model not in engine.model_names():
-        raise ChemtuneError(f"--use {model!r} is not loaded; loaded: {', '.join(engine.model_names())}.")
+        raise ChemtuneError(f"--use {model!r} is not loaded; loaded: {', '.join(engine.model_names())}.",
+                            ko=f"--use {model!r}은(는) 불러와져 있지 않습니다; 불러온 모델: "
+                               f"{', '.join(engine.model_names())}.")
     return engine, model
 
 

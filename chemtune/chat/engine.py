@@ -54,13 +54,20 @@ class Settings:
 
     def check(self) -> Settings:
         if not 1 <= self.max_new_tokens <= 32768:
-            raise ChemtuneError(f"max new tokens must be between 1 and 32768, not {self.max_new_tokens}.")
+            raise ChemtuneError(f"max new tokens must be between 1 and 32768, not {self.max_new_tokens}.",
+                                ko="max new tokens는 1에서 32768 사이여야 "
+                                   f"합니다({self.max_new_tokens}은(는) 안 됩니다).")
         if not 0 <= self.temperature <= 5:
-            raise ChemtuneError(f"temperature must be between 0 and 5, not {self.temperature}.")
+            raise ChemtuneError(f"temperature must be between 0 and 5, not {self.temperature}.",
+                                ko=f"temperature는 0에서 5 사이여야 합니다({self.temperature}은(는) 안 "
+                                   "됩니다).")
         if not 0 < self.top_p <= 1:
-            raise ChemtuneError(f"top-p must be above 0 and at most 1, not {self.top_p}.")
+            raise ChemtuneError(f"top-p must be above 0 and at most 1, not {self.top_p}.",
+                                ko=f"top-p는 0보다 크고 1 이하여야 합니다({self.top_p}은(는) 안 됩니다).")
         if self.seed is not None and not SEED_RANGE[0] <= self.seed <= SEED_RANGE[1]:
-            raise ChemtuneError(f"seed must be between {SEED_RANGE[0]} and {SEED_RANGE[1]}, not {self.seed}.")
+            raise ChemtuneError(f"seed must be between {SEED_RANGE[0]} and {SEED_RANGE[1]}, not {self.seed}.",
+                                ko=f"seed는 {SEED_RANGE[0]}에서 {SEED_RANGE[1]} 사이여야 "
+                                   f"합니다({self.seed}은(는) 안 됩니다).")
         return self
 
 
@@ -111,17 +118,22 @@ class ChatBackend(Protocol):
 def clean_messages(messages: list[dict]) -> list[dict]:
     """Validate a conversation and flatten structured (Gradio / OpenAI) content to plain text."""
     if not isinstance(messages, list) or not messages:
-        raise ChemtuneError("The conversation is empty; send at least one user message.")
+        raise ChemtuneError("The conversation is empty; send at least one user message.",
+                            ko="대화가 비어 있습니다; 사용자 메시지를 하나 이상 보내세요.")
     cleaned = []
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
-            raise ChemtuneError(f"message {i} is not an object with 'role' and 'content'.")
+            raise ChemtuneError(f"message {i} is not an object with 'role' and 'content'.",
+                                ko=f"메시지 {i}이(가) 'role'과 'content'가 있는 객체가 아닙니다.")
         role = message.get("role")
         if role not in ROLES:
-            raise ChemtuneError(f"message {i} has role {role!r}; expected one of {', '.join(ROLES)}.")
+            raise ChemtuneError(f"message {i} has role {role!r}; expected one of {', '.join(ROLES)}.",
+                                ko=f"메시지 {i}의 role이 {role!r}입니다; {', '.join(ROLES)} 중 하나여야 "
+                                   "합니다.")
         cleaned.append({"role": role, "content": prompting.flatten_content(message.get("content"))})
     if cleaned[-1]["role"] != "user":
-        raise ChemtuneError("The last message must be the user's question.")
+        raise ChemtuneError("The last message must be the user's question.",
+                            ko="마지막 메시지는 사용자의 질문이어야 합니다.")
     return cleaned
 
 
@@ -153,7 +165,10 @@ class ChatEngine:
         with self._lock:
             if self.pinned and model != self.pinned:
                 raise ChemtuneError(f"This app serves {self.pinned!r} under /v1, so it stays loaded; chat "
-                                    "with it and its adapters, or use the remote endpoint option.")
+                                    "with it and its adapters, or use the remote endpoint option.",
+                                    ko=f"이 앱은 {self.pinned!r}을(를) /v1으로 서비스하므로 계속 불러와져 "
+                                       "있습니다; "
+                                       "그 모델과 어댑터로 대화하거나 원격 엔드포인트 옵션을 쓰세요.")
             if self.base != model or self.model is None:
                 self._unload()
                 self.model, self.tokenizer = models.load_model(model, device=device, dtype=dtype,
@@ -172,16 +187,21 @@ class ChatEngine:
     def _add_adapter(self, name: str, path: str | Path) -> None:
         name = str(name).strip()
         if not name:
-            raise ChemtuneError("An adapter needs a name.")
+            raise ChemtuneError("An adapter needs a name.",
+                                ko="어댑터에는 이름이 필요합니다.")
         if name == self.base:
-            raise ChemtuneError(f"An adapter cannot be named like the base model ({name!r}).")
+            raise ChemtuneError(f"An adapter cannot be named like the base model ({name!r}).",
+                                ko=f"어댑터 이름을 기본 모델과 같게({name!r}) 지을 수 없습니다.")
         path = str(Path(path).resolve())
         self._require_model()
         if self.adapters.get(name) == path:
             return
         if name in self.pinned_adapters:
             raise ChemtuneError(f"The adapter {name!r} is served under /v1 from {self.adapters[name]}, so it "
-                                f"is not replaced; load {path} under another name (NAME=FOLDER).")
+                                f"is not replaced; load {path} under another name (NAME=FOLDER).",
+                                ko=f"어댑터 {name!r}은(는) {self.adapters[name]}에서 /v1으로 서비스되고 있어 "
+                                   "바꾸지 않습니다; "
+                                   f"{path}은(는) 다른 이름으로 불러오세요(NAME=FOLDER).")
         try:
             # Checked before the adapter of the same name is dropped, so a misfit leaves everything as it was.
             models.check_adapter_fits(self.model, Path(path))
@@ -191,16 +211,22 @@ class ChatEngine:
             # attach_adapters undoes PEFT's half-done changes when it fails, so self.model stays usable.
             self.model = models.attach_adapters(self.model, {name: path})
         except ChemtuneError as exc:
-            raise ChemtuneError(f"Adapter {name!r} was not loaded onto {self.base!r}: {exc}") from None
+            raise ChemtuneError(f"Adapter {name!r} was not loaded onto {self.base!r}: {exc}",
+                                ko=f"어댑터 {name!r}을(를) {self.base!r}에 불러오지 못했습니다: "
+                                   f"{exc}") from None
         except Exception as exc:
             raise ChemtuneError(f"Adapter {name!r} ({path}) was not loaded onto {self.base!r}: "
-                                f"{exc}") from exc
+                                f"{exc}",
+                                ko=f"어댑터 {name!r}({path})을(를) {self.base!r}에 불러오지 못했습니다: "
+                                   f"{exc}") from exc
         self.adapters[name] = path
 
     def unload(self) -> None:
         """Drop the model and its adapters and give the memory back."""
         if self.pinned:
-            raise ChemtuneError(f"{self.pinned!r} is served under /v1 and stays loaded while the app runs.")
+            raise ChemtuneError(f"{self.pinned!r} is served under /v1 and stays loaded while the app runs.",
+                                ko=f"{self.pinned!r}은(는) /v1으로 서비스되며 앱이 실행되는 동안 계속 "
+                                   "불러와져 있습니다.")
         self.stop()
         with self._lock:
             self._unload()
@@ -226,7 +252,8 @@ class ChatEngine:
 
     def _require_model(self) -> None:
         if self.model is None:
-            raise ChemtuneError("No model is loaded; load a base model first.")
+            raise ChemtuneError("No model is loaded; load a base model first.",
+                                ko="불러온 모델이 없습니다; 먼저 기본 모델을 불러오세요.")
 
     # ---- generation ------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -262,7 +289,9 @@ class ChatEngine:
                 return self.model.disable_adapter()
             return contextlib.nullcontext()
         if model not in self.adapters:
-            raise ChemtuneError(f"Unknown model {model!r}; loaded: {', '.join(self.model_names())}.")
+            raise ChemtuneError(f"Unknown model {model!r}; loaded: {', '.join(self.model_names())}.",
+                                ko=f"알 수 없는 모델 {model!r}; 불러온 모델: "
+                                   f"{', '.join(self.model_names())}.")
         self.model.set_adapter(model)
         return contextlib.nullcontext()
 

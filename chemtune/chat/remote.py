@@ -15,15 +15,21 @@ def _explain(base_url: str, exc: Exception) -> ChemtuneError:
     import openai
 
     if isinstance(exc, openai.AuthenticationError):
-        return ChemtuneError(f"{base_url} refused the API key (401); check the key.")
+        return ChemtuneError(f"{base_url} refused the API key (401); check the key.",
+                             ko=f"{base_url}이(가) API 키를 거부했습니다(401); 키를 확인하세요.")
     if isinstance(exc, openai.NotFoundError):
-        return ChemtuneError(f"{base_url}: {_message(exc)} (404).")
+        return ChemtuneError(f"{base_url}: {_message(exc)} (404).",
+                             ko=f"{base_url}: {_message(exc)} (404, 찾을 수 없음).")
     if isinstance(exc, openai.APIStatusError):
-        return ChemtuneError(f"{base_url} answered {exc.status_code}: {_message(exc)}")
+        return ChemtuneError(f"{base_url} answered {exc.status_code}: {_message(exc)}",
+                             ko=f"{base_url}이(가) {exc.status_code}(으)로 응답했습니다: {_message(exc)}")
     if isinstance(exc, openai.APITimeoutError):
-        return ChemtuneError(f"{base_url} did not answer in time.")
+        return ChemtuneError(f"{base_url} did not answer in time.",
+                             ko=f"{base_url}이(가) 제시간에 응답하지 않았습니다.")
     if isinstance(exc, openai.APIConnectionError):
-        return ChemtuneError(f"Cannot reach {base_url}; is the server running and the URL right (…/v1)?")
+        return ChemtuneError(f"Cannot reach {base_url}; is the server running and the URL right (…/v1)?",
+                             ko=f"{base_url}에 연결할 수 없습니다; 서버가 실행 중이고 URL이 맞는지(…/v1) "
+                                "확인하세요.")
     return ChemtuneError(f"{base_url}: {exc}")
 
 
@@ -50,7 +56,10 @@ class RemoteChat:
         base_url = (base_url or "").strip().rstrip("/")
         if not base_url.startswith(("http://", "https://")):
             raise ChemtuneError(f"Endpoint URL {base_url!r} must start with http:// or https:// "
-                                "(for example http://127.0.0.1:8000/v1).")
+                                "(for example http://127.0.0.1:8000/v1).",
+                                ko=f"엔드포인트 URL {base_url!r}은(는) http:// 또는 https://로 시작해야 "
+                                   "합니다 "
+                                   "(예: http://127.0.0.1:8000/v1).")
         self.base_url = base_url
         self.model = (model or "").strip()
         self.retry = retry
@@ -70,7 +79,8 @@ class RemoteChat:
         messages = clean_messages(messages)
         model = model or self.model
         if not model:
-            raise ChemtuneError("Name the remote model (one of the endpoint's /v1/models).")
+            raise ChemtuneError("Name the remote model (one of the endpoint's /v1/models).",
+                                ko="원격 모델의 이름을 지정하세요(엔드포인트의 /v1/models 중 하나).")
         request: dict[str, Any] = {"model": model, "messages": messages, "stream": True,
                                    "max_tokens": settings.max_new_tokens,
                                    "temperature": settings.temperature,

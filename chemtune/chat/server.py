@@ -79,10 +79,15 @@ class ChatRequest(BaseModel):
         for i, message in enumerate(self.messages):
             if message.role in ("tool", "function"):
                 raise ChemtuneError(f"message {i} has role {message.role!r}: tools and function calling are "
-                                    "not supported; send system, user and assistant messages only.")
+                                    "not supported; send system, user and assistant messages only.",
+                                    ko=f"메시지 {i}의 role이 {message.role!r}입니다: 도구와 함수 호출은 "
+                                       "지원하지 않습니다; "
+                                       "system, user, assistant 메시지만 보내세요.")
             if message.role not in ROLES:
                 raise ChemtuneError(f"message {i} has role {message.role!r}; expected one of "
-                                    f"{', '.join(ROLES)}.")
+                                    f"{', '.join(ROLES)}.",
+                                    ko=f"메시지 {i}의 role이 {message.role!r}입니다; "
+                                       f"{', '.join(ROLES)} 중 하나여야 합니다.")
         # "developer" is OpenAI's newer name for the system role.
         return [{"role": "system" if m.role == "developer" else m.role, "content": m.content}
                 for m in self.messages]
@@ -239,11 +244,14 @@ def api_from_env(environ: dict[str, str]) -> FastAPI:
 
     model = (environ.get("CHEMTUNE_SERVE_MODEL") or "").strip()
     if not model:
-        raise ChemtuneError("Set CHEMTUNE_SERVE_MODEL to the model the /v1 API serves.")
+        raise ChemtuneError("Set CHEMTUNE_SERVE_MODEL to the model the /v1 API serves.",
+                            ko="/v1 API가 서비스할 모델을 CHEMTUNE_SERVE_MODEL에 설정하세요.")
     if environ.get("CHEMTUNE_AUTH") and not environ.get("CHEMTUNE_SERVE_API_KEY"):
         # The app's login does not cover the API mounted beside it: an open /v1 would bypass it.
         raise ChemtuneError("CHEMTUNE_AUTH protects the page but not the /v1 API; "
-                            "set CHEMTUNE_SERVE_API_KEY as well.")
+                            "set CHEMTUNE_SERVE_API_KEY as well.",
+                            ko="CHEMTUNE_AUTH는 페이지만 보호하고 /v1 API는 보호하지 않습니다; "
+                               "CHEMTUNE_SERVE_API_KEY도 설정하세요.")
     specs = (environ.get("CHEMTUNE_SERVE_ADAPTERS") or "").split(",")
     adapters = dict(resolve_adapter(spec) for spec in specs if spec.strip())
     trust = _flag(environ, "CHEMTUNE_SERVE_TRUST_REMOTE_CODE")
@@ -260,7 +268,9 @@ def _flag(environ: dict[str, str], name: str) -> bool:
         return False
     if value in ("1", "true", "yes", "on"):
         return True
-    raise ChemtuneError(f"{name} must be 1/true/yes/on or 0/false/no/off, not {environ[name]!r}.")
+    raise ChemtuneError(f"{name} must be 1/true/yes/on or 0/false/no/off, not {environ[name]!r}.",
+                        ko=f"{name}은(는) 1/true/yes/on 또는 0/false/no/off여야 "
+                           f"합니다({environ[name]!r}은(는) 안 됩니다).")
 
 
 def _unknown_model(engine: ChatEngine, name: str) -> APIError:
