@@ -45,7 +45,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     est = None
     if args.resume:
         if args.name or args.estimate_only:
-            raise ChemtuneError("--resume continues an existing run; it takes no --name or --estimate-only.")
+            raise ChemtuneError("--resume continues an existing run; it takes no --name or --estimate-only.",
+                                ko="--resume는 기존 실행을 이어 갑니다; --name이나 --estimate-only는 함께 쓸 "
+                                   "수 없습니다.")
         run = job.resume(args.resume, _flags(args))
         _say(f"resuming {run.run_id} from its last checkpoint")
     else:
@@ -101,7 +103,9 @@ def _follow(run: Any, timeout: float) -> dict:
         if status.get("status") == "queued":
             jobs.schedule()
         if time.monotonic() > deadline:
-            raise ChemtuneError(f"{run.run_id} did not finish within {timeout:.0f} s; it keeps running.")
+            raise ChemtuneError(f"{run.run_id} did not finish within {timeout:.0f} s; it keeps running.",
+                                ko=f"{run.run_id}이(가) {timeout:.0f}초 안에 끝나지 않았습니다; 계속 실행 "
+                                   "중입니다.")
         time.sleep(0.5)
 
 

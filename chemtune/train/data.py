@@ -38,7 +38,9 @@ def load_sources(names: list[str]) -> list[tuple[str, float, list[records.Record
         found = records.load_dataset_records(name)
         if not found:
             raise ChemtuneError(f"Dataset {name!r} has no records; add some in the Data tab or choose "
-                                "another.")
+                                "another.",
+                                ko=f"데이터셋 {name!r}에 레코드가 없습니다; Data 탭에서 레코드를 추가하거나 "
+                                   "다른 데이터셋을 고르세요.")
         sources.append((name, weight, found))
     return sources
 

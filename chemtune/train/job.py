@@ -63,11 +63,14 @@ def resume(run_id: str, changes: dict[str, Any] | None = None) -> jobs.RunFolder
     run = jobs.run_folder(run_id)
     old = run.config()
     if old.get("kind") != "train":
-        raise ChemtuneError(f"Run {run_id} is a {old.get('kind')!r} job, not a training run.")
+        raise ChemtuneError(f"Run {run_id} is a {old.get('kind')!r} job, not a training run.",
+                            ko=f"실행 {run_id}은(는) {old.get('kind')!r} 작업이며 학습 실행이 아닙니다.")
     values = {k: v for k, v in old.items() if k not in ("kind", "resume")}
     values.update({k: v for k, v in (changes or {}).items() if v is not None})
     config = make_config(values)
     status = run.status()
     if status.get("status") in jobs.ACTIVE:
-        raise ChemtuneError(f"Run {run_id} is still {status['status']}; abort it first or wait for it.")
+        raise ChemtuneError(f"Run {run_id} is still {status['status']}; abort it first or wait for it.",
+                            ko=f"실행 {run_id}은(는) 아직 {status['status']} 상태입니다; 먼저 중단하거나 "
+                               "끝날 때까지 기다리세요.")
     return jobs.restart_job(run, **to_yaml_dict(config), resume=True)

@@ -64,7 +64,9 @@ def add_lora(model: Any, config: TrainConfig) -> Any:
         return get_peft_model(model, lora)
     except ValueError as exc:
         raise ChemtuneError(f"LoRA target modules {config.target_modules!r} do not fit this model: "
-                            f"{str(exc).splitlines()[0]}") from None
+                            f"{str(exc).splitlines()[0]}",
+                            ko=f"LoRA 대상 모듈 {config.target_modules!r}이(가) 이 모델에 맞지 않습니다: "
+                               f"{str(exc).splitlines()[0]}") from None
 
 
 def shard(model: Any, device: Any, precision: str) -> Any:

@@ -52,23 +52,38 @@ def check_hardware(config: TrainConfig) -> None:
     if config.distributed == "fsdp" and config.num_processes > 1:
         if config.qlora:
             raise ChemtuneError("FSDP cannot shard a 4-bit QLoRA model; choose ddp as the multi-process "
-                                "mode, or turn QLoRA off.")
+                                "mode, or turn QLoRA off.",
+                                ko="FSDP는 4비트 QLoRA 모델을 분산(shard)할 수 없습니다; 다중 프로세스 "
+                                   "모드로 ddp를 고르거나 "
+                                   "QLoRA를 끄세요.")
         precision = hardware.resolve_precision(config.precision)
         if precision == "fp16":
             raise ChemtuneError("FSDP trains in bf16 or fp32, and fp16 was chosen (or is what 'auto' gives "
-                                "on this GPU); choose fp32, or ddp as the multi-process mode.")
+                                "on this GPU); choose fp32, or ddp as the multi-process mode.",
+                                ko="FSDP는 bf16 또는 fp32로 학습하는데 fp16이 선택되었습니다(또는 이 GPU에서 "
+                                   "'auto'가 fp16을 고릅니다); "
+                                   "fp32를 고르거나 다중 프로세스 모드로 ddp를 고르세요.")
     if config.qlora:
         if not torch.cuda.is_available():
             raise ChemtuneError("4-bit QLoRA needs a CUDA GPU (bitsandbytes runs only there) and this "
-                                "machine has none; turn QLoRA off to train in full precision on the CPU.")
+                                "machine has none; turn QLoRA off to train in full precision on the CPU.",
+                                ko="4비트 QLoRA에는 CUDA GPU가 필요한데(bitsandbytes는 GPU에서만 동작) 이 "
+                                   "컴퓨터에는 없습니다; "
+                                   "CPU에서 전체 정밀도로 학습하려면 QLoRA를 끄세요.")
         if importlib.util.find_spec("bitsandbytes") is None:
-            raise ChemtuneError("4-bit QLoRA needs the bitsandbytes package: pip install bitsandbytes")
+            raise ChemtuneError("4-bit QLoRA needs the bitsandbytes package: pip install bitsandbytes",
+                                ko="4비트 QLoRA에는 bitsandbytes 패키지가 필요합니다: pip install "
+                                   "bitsandbytes")
     if config.report_to != "none" and importlib.util.find_spec(config.report_to) is None:
         raise ChemtuneError(f"Reporting to {config.report_to} needs its package: "
-                            f"pip install {config.report_to}")
+                            f"pip install {config.report_to}",
+                            ko=f"{config.report_to}(으)로 보고하려면 그 패키지가 필요합니다: "
+                               f"pip install {config.report_to}")
     if torch.cuda.is_available() and config.num_processes > torch.cuda.device_count():
         raise ChemtuneError(f"{config.num_processes} processes were asked for but only "
-                            f"{torch.cuda.device_count()} GPUs are visible.")
+                            f"{torch.cuda.device_count()} GPUs are visible.",
+                            ko=f"프로세스 {config.num_processes}개를 요청했지만 보이는 GPU는 "
+                               f"{torch.cuda.device_count()}개뿐입니다.")
     resolve_precision(config.precision)
 
 
