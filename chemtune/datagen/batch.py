@@ -54,7 +54,8 @@ def split_batches(lines: list[tuple[str, bytes]], max_requests: int | None = Non
     for custom_id, line in lines:
         if len(line) > max_bytes:
             raise ChemtuneError(
-                f"One request is {len(line)} bytes, over the Batch API's {max_bytes} per file."
+                f"One request is {len(line)} bytes, over the Batch API's {max_bytes} per file.",
+                ko=f"요청 하나가 {len(line)}바이트로, Batch API의 파일당 한도 {max_bytes}바이트를 넘습니다."
             )
         if not groups or len(groups[-1]) >= max_requests or size + len(line) > max_bytes:
             groups.append([])
@@ -156,7 +157,8 @@ def answer_documents_batch(
                 client, pending, prepared, params, config, stats, take, progress, should_stop
             )
         except openai.OpenAIError as exc:
-            raise ChemtuneError(redact(f"Batch API error: {exc}", key)) from None
+            raise ChemtuneError(redact(f"Batch API error: {exc}", key),
+                                ko=redact(f"Batch API 오류: {exc}", key)) from None
         for indexes in pending.values():
             for index in indexes:
                 if outcomes[index] is None:
@@ -285,7 +287,9 @@ def _run_batches(
                 progress(stats)
             time.sleep(config.batch_poll_s)
     if unfinished and not answered_any:
-        raise ChemtuneError(f"The batch ended as {unfinished!r} without answers; a rerun starts a new one.")
+        raise ChemtuneError(f"The batch ended as {unfinished!r} without answers; a rerun starts a new one.",
+                            ko=f"배치가 답 없이 {unfinished!r} 상태로 끝났습니다; 다시 실행하면 새 배치를 "
+                               "시작합니다.")
     return unfinished
 
 

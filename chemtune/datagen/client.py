@@ -221,4 +221,6 @@ def check_connection(settings: LLMSettings, api_key: str | None = None) -> list[
     try:
         return [model.id for model in client.models.list().data]
     except Exception as exc:
-        raise ChemtuneError(f"Cannot reach {settings.base_url}: {redact(_describe(exc), key)}") from None
+        raise ChemtuneError(f"Cannot reach {settings.base_url}: {redact(_describe(exc), key)}",
+                            ko=f"{settings.base_url}에 연결할 수 없습니다: "
+                               f"{redact(_describe(exc), key)}") from None

@@ -19,6 +19,8 @@ GENERATE_KEYS = ("dataset", "requested", "succeeded", "failed", "cached", "dedup
                  "completion_tokens", "cost_usd")
 BOUNDS = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"),
           "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}
+KO_BOUNDS = {"greater_than_equal": "이상", "greater_than": "초과",
+             "less_than_equal": "이하", "less_than": "미만"}
 
 
 def option_error(exc: Any, flags: dict[str, str], prefix: str = "") -> ChemtuneError:
@@ -30,11 +32,14 @@ def option_error(exc: Any, flags: dict[str, str], prefix: str = "") -> ChemtuneE
     if kind in BOUNDS and BOUNDS[kind][0] in ctx:
         key, words = BOUNDS[kind]
         reason = f"must be {words} {ctx[key]}"
+        ko_reason = f"{ctx[key]} {KO_BOUNDS[kind]}이어야 합니다"
     else:
         reason = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        ko_reason = reason
     got = error.get("input")
     shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
-    return ChemtuneError(f"{name}: {reason}{shown}")
+    ko_shown = f" (입력값: {got!r})" if shown else ""
+    return ChemtuneError(f"{name}: {reason}{shown}", ko=f"{name}: {ko_reason}{ko_shown}")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -47,7 +52,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     config = generation.make_generate_config(values)
     for name in ("source", "out"):
         if not getattr(config, name):
-            raise ChemtuneError(f"generate needs {options.flag(name)} (or --config RUN/config.yaml).")
+            raise ChemtuneError(f"generate needs {options.flag(name)} (or --config RUN/config.yaml).",
+                                ko=f"generate에는 {options.flag(name)}이(가) 필요합니다(또는 --config "
+                                   "RUN/config.yaml).")
     docs = load_documents(config.source, config.text_column, config.limit or None, config.split)
 
     def progress(stats: Stats) -> None:
@@ -97,7 +104,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from chemtune.datagen import export
 
     if sum(bool(x) for x in (args.out, args.save_to_disk, args.push_to_hub)) != 1:
-        raise ChemtuneError("Give exactly one of --out FILE, --save-to-disk DIR or --push-to-hub REPO.")
+        raise ChemtuneError("Give exactly one of --out FILE, --save-to-disk DIR or --push-to-hub REPO.",
+                            ko="--out FILE, --save-to-disk DIR, --push-to-hub REPO 중 정확히 하나만 주세요.")
     if args.out:
         result = export.export_dataset(args.name, args.out, args.format)
     elif args.save_to_disk:
@@ -120,11 +128,14 @@ def _part(text: str) -> dict[str, Any]:
         key = key.strip()
         if not eq or key not in ("dataset", "langs", "tasks", "ratio"):
             raise ChemtuneError(
-                f"--part {text!r}: use dataset=NAME[,langs=ko+en][,tasks=qa+keywords][,ratio=0.5]."
+                f"--part {text!r}: use dataset=NAME[,langs=ko+en][,tasks=qa+keywords][,ratio=0.5].",
+                ko=f"--part {text!r}: dataset=NAME[,langs=ko+en][,tasks=qa+keywords][,ratio=0.5] 형식을 "
+                   "쓰세요."
             )
         part[key] = [v for v in value.split("+") if v] if key in ("langs", "tasks") else value.strip()
     if "dataset" not in part:
-        raise ChemtuneError(f"--part {text!r}: dataset=NAME is missing.")
+        raise ChemtuneError(f"--part {text!r}: dataset=NAME is missing.",
+                            ko=f"--part {text!r}: dataset=NAME이 빠졌습니다.")
     from pydantic import ValidationError
 
     from chemtune.datagen.mixtures import MixturePart
@@ -152,7 +163,9 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         from chemtune.datagen.mixtures import build_mixture
 
         if not args.part:
-            raise ChemtuneError("datasets mix needs at least one --part dataset=NAME[,langs=..][,ratio=..].")
+            raise ChemtuneError("datasets mix needs at least one --part dataset=NAME[,langs=..][,ratio=..].",
+                                ko="datasets mix에는 --part dataset=NAME[,langs=..][,ratio=..]이(가) 하나 "
+                                   "이상 필요합니다.")
         result = build_mixture(
             _required(args.out, "mix", "--out"),
             [_part(p) for p in args.part],
@@ -173,7 +186,8 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 def _required(value: str | None, action: str, flag: str = "NAME") -> str:
     if not value:
-        raise ChemtuneError(f"datasets {action} needs {flag}.")
+        raise ChemtuneError(f"datasets {action} needs {flag}.",
+                            ko=f"datasets {action}에는 {flag}이(가) 필요합니다.")
     return value
 
 

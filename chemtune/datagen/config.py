@@ -225,10 +225,12 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     """The options in a YAML file (a generate job's config.yaml works: its 'kind' key is ignored)."""
     path = Path(path)
     if not path.is_file():
-        raise ChemtuneError(f"{path}: config file not found.")
+        raise ChemtuneError(f"{path}: config file not found.",
+                            ko=f"{path}: 설정 파일이 없습니다.")
     data = workspace.read_yaml(path, {}) or {}
     if not isinstance(data, dict):
-        raise ChemtuneError(f"{path}: expected a mapping of option: value.")
+        raise ChemtuneError(f"{path}: expected a mapping of option: value.",
+                            ko=f"{path}: '옵션: 값' 형식의 매핑이어야 합니다.")
     data.pop("kind", None)
     return make_generate_config(data, where=str(path)).model_dump(exclude_unset=True)
 

@@ -24,7 +24,8 @@ def save_to_disk(name: str, path: Path | str) -> dict[str, Any]:
     records = load_dataset_records(name)
     target = Path(path)
     if target.exists() and any(target.iterdir()):
-        raise ChemtuneError(f"{target} exists and is not empty; choose a new folder.")
+        raise ChemtuneError(f"{target} exists and is not empty; choose a new folder.",
+                            ko=f"{target}이(가) 이미 있고 비어 있지 않습니다; 새 폴더를 고르세요.")
     to_hf_dataset(records).save_to_disk(str(target))
     return {"dataset": name, "path": str(target), "count": len(records)}
 
@@ -32,7 +33,8 @@ def save_to_disk(name: str, path: Path | str) -> dict[str, Any]:
 def push_to_hub(name: str, repo_id: str, token: str | None = None, private: bool = True) -> dict[str, Any]:
     """Upload dataset `name` to the Hub as `repo_id` (the real `Dataset.push_to_hub` call)."""
     if not repo_id or "/" not in repo_id:
-        raise ChemtuneError(f"Hub repository {repo_id!r}: use the form 'user-or-org/dataset-name'.")
+        raise ChemtuneError(f"Hub repository {repo_id!r}: use the form 'user-or-org/dataset-name'.",
+                            ko=f"Hub 저장소 {repo_id!r}: 'user-or-org/dataset-name' 형식을 쓰세요.")
     records = load_dataset_records(name)
     try:
         to_hf_dataset(records).push_to_hub(repo_id, token=token or None, private=private)
@@ -41,6 +43,9 @@ def push_to_hub(name: str, repo_id: str, token: str | None = None, private: bool
         if token:
             message = message.replace(token, "***")
         raise ChemtuneError(f"Could not push {name!r} to the Hub as {repo_id!r}: {type(exc).__name__}: "
-                            f"{message[:300]}") from None
+                            f"{message[:300]}",
+                            ko=f"{name!r}을(를) Hub에 {repo_id!r}(으)로 올리지 못했습니다: "
+                               f"{type(exc).__name__}: "
+                               f"{message[:300]}") from None
     return {"dataset": name, "repo_id": repo_id, "count": len(records),
             "url": f"https://huggingface.co/datasets/{repo_id}"}

@@ -33,7 +33,8 @@ def _need(row: dict[str, Any], fields: tuple[str, ...], where: str) -> None:
     if missing:
         shown = ", ".join(sorted(row)) or "none"
         raise ChemtuneError(
-            f"{where}: field(s) {', '.join(repr(m) for m in missing)} missing (fields: {shown})."
+            f"{where}: field(s) {', '.join(repr(m) for m in missing)} missing (fields: {shown}).",
+            ko=f"{where}: 필드 {', '.join(repr(m) for m in missing)}이(가) 없습니다(있는 필드: {shown})."
         )
 
 
@@ -90,7 +91,8 @@ def _chemrxiv(row: dict[str, Any], where: str) -> Record:
     _need(row, ("abstract", "keywords"), where)
     keywords = _keywords(row["keywords"])
     if not keywords:
-        raise ChemtuneError(f"{where}: field 'keywords' is empty.")
+        raise ChemtuneError(f"{where}: field 'keywords' is empty.",
+                            ko=f"{where}: 'keywords' 필드가 비어 있습니다.")
     task = TASKS["keywords"]
     source = "ChemRxiv" + (f": {row['doi']}" if row.get("doi") else "")
     record = {
@@ -137,24 +139,28 @@ def read_source_records(
     """Records from a file or `hf:<id>` with converter `kind` (see KINDS)."""
     source = str(source)
     if kind not in KINDS:
-        raise ChemtuneError(f"Unknown import format {kind!r}; use one of {', '.join(KINDS)}.")
+        raise ChemtuneError(f"Unknown import format {kind!r}; use one of {', '.join(KINDS)}.",
+                            ko=f"알 수 없는 가져오기 형식 {kind!r}; {', '.join(KINDS)} 중 하나를 쓰세요.")
     if source.startswith(HF_PREFIX):
         rows = _hf_rows(source[len(HF_PREFIX) :], split)
         if kind == "auto":
             kind = guess_kind(source)
     else:
         if not Path(source).exists():
-            raise ChemtuneError(f"{source}: file not found.")
+            raise ChemtuneError(f"{source}: file not found.",
+                                ko=f"{source}: 파일이 없습니다.")
         rows = read_rows(source)
     if limit:
         rows = rows[:limit]
     if not rows:
-        raise ChemtuneError(f"{source}: contains no rows.")
+        raise ChemtuneError(f"{source}: contains no rows.",
+                            ko=f"{source}: 행이 없습니다.")
     if kind in CONVERT:
         converted = []
         for where, row in rows:
             if not isinstance(row, dict):
-                raise ChemtuneError(f"{where}: expected a JSON object.")
+                raise ChemtuneError(f"{where}: expected a JSON object.",
+                                    ko=f"{where}: JSON 객체여야 합니다.")
             converted.append(CONVERT[kind](row, where))
         return converted
     return records_from_rows(rows, kind)

@@ -43,7 +43,8 @@ def sample(records: list[Record], ratio: float, rng: random.Random) -> list[Reco
 def mix(parts: list[MixturePart | dict], seed: int = 0) -> tuple[list[Record], list[dict[str, Any]]]:
     """The mixed records (shuffled with `seed`) and, per part, how many matched and were taken."""
     if not parts:
-        raise ChemtuneError("A mixture needs at least one part (a dataset with filters and a ratio).")
+        raise ChemtuneError("A mixture needs at least one part (a dataset with filters and a ratio).",
+                            ko="혼합에는 부분(필터와 비율이 있는 데이터셋)이 하나 이상 필요합니다.")
     rng = random.Random(seed)
     mixed, report = [], []
     cache: dict[str, list[Record]] = {}
@@ -54,14 +55,17 @@ def mix(parts: list[MixturePart | dict], seed: int = 0) -> tuple[list[Record], l
             error = exc.errors()[0]
             field = ".".join(str(key) for key in error["loc"]) or "part"
             message = error["msg"].removeprefix("Value error, ")
-            raise ChemtuneError(f"Mixture part {number}, {field}: {message} (got {error.get('input')!r}).") \
+            raise ChemtuneError(f"Mixture part {number}, {field}: {message} (got {error.get('input')!r}).",
+                                ko=f"혼합 부분 {number}, {field}: {message} (입력값: "
+                                   f"{error.get('input')!r}).") \
                 from None
         if part.dataset not in cache:
             cache[part.dataset] = load_dataset_records(part.dataset)
         matched = matching(cache[part.dataset], part)
         if not matched:
             filters = f"languages {part.langs or 'any'}, tasks {part.tasks or 'any'}"
-            raise ChemtuneError(f"Mixture part {number} ({part.dataset}, {filters}) matches no record.")
+            raise ChemtuneError(f"Mixture part {number} ({part.dataset}, {filters}) matches no record.",
+                                ko=f"혼합 부분 {number}({part.dataset}, {filters})에 맞는 레코드가 없습니다.")
         taken = sample(matched, part.ratio, rng)
         mixed += taken
         report.append({**part.model_dump(), "matched": len(matched), "taken": len(taken)})

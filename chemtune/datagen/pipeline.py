@@ -78,10 +78,12 @@ def resolve_task(config: GenerateConfig) -> tuple[Task, str, dict[str, Any]]:
     task = get_task(config.task)
     lang = config.lang or task.default_lang
     if lang not in ("en", "ko"):
-        raise ChemtuneError(f"Language {lang!r}: use 'en' or 'ko'.")
+        raise ChemtuneError(f"Language {lang!r}: use 'en' or 'ko'.",
+                            ko=f"언어 {lang!r}: 'en' 또는 'ko'를 쓰세요.")
     params = property_params(config.property) if config.property else {}
     if config.property and task.name != "extract_property":
-        raise ChemtuneError("A property is only chosen for the extract_property task.")
+        raise ChemtuneError("A property is only chosen for the extract_property task.",
+                            ko="속성(property)은 extract_property 작업에서만 고릅니다.")
     # The chosen property shapes both the prompt and the validator, so it travels inside the task.
     task = replace(task, params={**task.params, **params})
     return task, lang, params
@@ -233,7 +235,10 @@ async def answer_documents(
         await client.close()
     if setup_error:
         raise ChemtuneError(f"The LLM server refused the request: {setup_error[0]}. Check the base URL, "
-                            "the model name and the API key; answers received so far are cached.")
+                            "the model name and the API key; answers received so far are cached.",
+                            ko=f"LLM 서버가 요청을 거부했습니다: {setup_error[0]}. 기본 URL, 모델 이름, API "
+                               "키를 "
+                               "확인하세요; 지금까지 받은 답은 캐시되어 있습니다.")
     if should_stop and should_stop() and any(outcome is None for outcome in outcomes):
         from chemtune.jobs import JobAborted
 
@@ -298,7 +303,8 @@ def generate_dataset(
     workspace.check_name(name, "dataset name")
     target = workspace.folder("datasets", name)
     if (target / "records.jsonl").exists() and not overwrite:
-        raise ChemtuneError(f"A dataset named {name!r} already exists; choose another name.")
+        raise ChemtuneError(f"A dataset named {name!r} already exists; choose another name.",
+                            ko=f"{name!r}라는 데이터셋이 이미 있습니다; 다른 이름을 고르세요.")
     task, lang, _ = resolve_task(config)
     if config.batch_api:
         from chemtune.datagen.batch import answer_documents_batch

@@ -43,7 +43,8 @@ def documents_from_text(text: str, name: str = "pasted text") -> list[Document]:
     """Split pasted text on `---` lines; each part is one document."""
     parts = [part for part in _SEPARATOR.split(text or "") if part.strip()]
     if not parts:
-        raise ChemtuneError(f"{name}: there is no text.")
+        raise ChemtuneError(f"{name}: there is no text.",
+                            ko=f"{name}: 텍스트가 없습니다.")
     if len(parts) == 1:
         return [_doc(parts[0], name)]
     return [_doc(part, f"{name}, part {i}") for i, part in enumerate(parts, start=1)]
@@ -61,13 +62,16 @@ def pick_column(columns: list[str], column: str | None, where: str) -> str:
     """The text column: the one asked for, else the first of TEXT_COLUMNS present."""
     if column:
         if column not in columns:
-            raise ChemtuneError(f"{where}: there is no column {column!r}; columns: {', '.join(columns)}.")
+            raise ChemtuneError(f"{where}: there is no column {column!r}; columns: {', '.join(columns)}.",
+                                ko=f"{where}: {column!r} 열이 없습니다; 열: {', '.join(columns)}.")
         return column
     for name in TEXT_COLUMNS:
         if name in columns:
             return name
     raise ChemtuneError(f"{where}: which column holds the text? Columns: {', '.join(columns)} "
-                        "(choose one with the text-column option).")
+                        "(choose one with the text-column option).",
+                        ko=f"{where}: 어느 열에 텍스트가 있나요? 열: {', '.join(columns)} "
+                           "(text-column 옵션으로 하나를 고르세요).")
 
 
 def table_columns(path: Path | str) -> list[str]:
@@ -83,17 +87,21 @@ def table_columns(path: Path | str) -> list[str]:
 def _documents_from_table(path: Path, column: str | None) -> list[Document]:
     rows = read_rows(path)
     if not rows:
-        raise ChemtuneError(f"{path.name}: contains no rows.")
+        raise ChemtuneError(f"{path.name}: contains no rows.",
+                            ko=f"{path.name}: 행이 없습니다.")
     first_where, first = rows[0]
     if not isinstance(first, dict):
-        raise ChemtuneError(f"{first_where}: expected an object with a text field.")
+        raise ChemtuneError(f"{first_where}: expected an object with a text field.",
+                            ko=f"{first_where}: 텍스트 필드가 있는 객체여야 합니다.")
     column = pick_column(list(first), column, path.name)
     docs = []
     for where, row in rows:
         if not isinstance(row, dict):
-            raise ChemtuneError(f"{where}: expected an object with a {column!r} field.")
+            raise ChemtuneError(f"{where}: expected an object with a {column!r} field.",
+                                ko=f"{where}: {column!r} 필드가 있는 객체여야 합니다.")
         if column not in row:
-            raise ChemtuneError(f"{where}: field {column!r} is missing.")
+            raise ChemtuneError(f"{where}: field {column!r} is missing.",
+                                ko=f"{where}: {column!r} 필드가 없습니다.")
         # An empty text is kept: the pipeline records it as a failure, so no row disappears unnoticed.
         docs.append(
             Document(document_id(_cell_text(row[column]), where), _cell_text(row[column]).strip(), where)
@@ -109,10 +117,13 @@ def _documents_from_pdf(path: Path) -> list[Document]:
         reader = PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, OSError, ValueError) as exc:
-        raise ChemtuneError(f"{path.name}: cannot read this PDF ({exc}).") from None
+        raise ChemtuneError(f"{path.name}: cannot read this PDF ({exc}).",
+                            ko=f"{path.name}: 이 PDF를 읽을 수 없습니다({exc}).") from None
     text = "\n".join(pages).strip()
     if not text:
-        raise ChemtuneError(f"{path.name}: no text could be extracted (a scanned PDF needs OCR first).")
+        raise ChemtuneError(f"{path.name}: no text could be extracted (a scanned PDF needs OCR first).",
+                            ko=f"{path.name}: 텍스트를 추출할 수 없습니다(스캔한 PDF는 먼저 OCR이 "
+                               "필요합니다).")
     return [_doc(text, path.name)]
 
 
@@ -130,7 +141,9 @@ def load_hf(dataset_id: str, split: str = "train", config_name: str | None = Non
     except Exception as exc:  # offline, unknown id, bad split: say which
         raise ChemtuneError(
             f"Cannot load the dataset {dataset_id!r} (split {split!r}): "
-            f"{type(exc).__name__}: {str(exc)[:300]}"
+            f"{type(exc).__name__}: {str(exc)[:300]}",
+            ko=f"데이터셋 {dataset_id!r}(split {split!r})을(를) 불러올 수 없습니다: "
+               f"{type(exc).__name__}: {str(exc)[:300]}"
         ) from None
 
 
@@ -160,7 +173,8 @@ def load_documents(
     else:
         path = Path(source_text).expanduser()
         if not path.exists():
-            raise ChemtuneError(f"{path}: file not found.")
+            raise ChemtuneError(f"{path}: file not found.",
+                                ko=f"{path}: 파일이 없습니다.")
         suffix = path.suffix.lower()
         if suffix in (".txt", ".md", ".markdown"):
             docs = documents_from_text(read_text(path), path.name)
@@ -171,12 +185,15 @@ def load_documents(
         else:
             raise ChemtuneError(
                 f"{path.name}: unknown file type {suffix!r}; use .txt, .md, .jsonl, .csv, .pdf "
-                f"or {HF_PREFIX}<dataset id>."
+                f"or {HF_PREFIX}<dataset id>.",
+                ko=f"{path.name}: 알 수 없는 파일 형식 {suffix!r}; .txt, .md, .jsonl, .csv, .pdf "
+                   f"또는 {HF_PREFIX}<dataset id>를 쓰세요."
             )
     if limit is not None and limit > 0:
         docs = docs[:limit]
     if not docs:
-        raise ChemtuneError(f"{source_text}: no documents found.")
+        raise ChemtuneError(f"{source_text}: no documents found.",
+                            ko=f"{source_text}: 문서가 없습니다.")
     return docs
 
 

@@ -113,7 +113,8 @@ PROPERTIES: dict[str, dict[str, str]] = {
 def property_params(prop: str) -> dict[str, str]:
     """The blanks of extract_property for one property name (a key of PROPERTIES)."""
     if prop not in PROPERTIES:
-        raise ChemtuneError(f"Unknown property {prop!r}; choose one of {', '.join(PROPERTIES)}.")
+        raise ChemtuneError(f"Unknown property {prop!r}; choose one of {', '.join(PROPERTIES)}.",
+                            ko=f"알 수 없는 속성 {prop!r}; {', '.join(PROPERTIES)} 중 하나를 고르세요.")
     info = PROPERTIES[prop]
     return {"property": info["name"], "code": info["code"], "synonyms": info["synonyms"],
             "stoplist": info["stoplist"]}
@@ -407,7 +408,8 @@ def get_task(name: str) -> Task:
     tasks = {**TASKS, **custom}
     if name not in tasks:
         broken = next((p for p in problems if p.startswith(f"tasks.json, task {name!r}")), None)
-        raise ChemtuneError(broken or f"Unknown task {name!r}; known tasks: {', '.join(tasks)}.")
+        raise ChemtuneError(broken or f"Unknown task {name!r}; known tasks: {', '.join(tasks)}.",
+                            ko=broken or f"알 수 없는 작업 {name!r}; 알려진 작업: {', '.join(tasks)}.")
     return tasks[name]
 
 
@@ -415,15 +417,19 @@ def save_custom_task(name: str, instruction: str, keys: list[str] | str, system:
     """Add or replace a user task: instruction text (used for both languages) and expected JSON keys."""
     workspace.check_name(name, "task name")
     if name in TASKS:
-        raise ChemtuneError(f"{name!r} is a built-in task; choose another name for your task.")
+        raise ChemtuneError(f"{name!r} is a built-in task; choose another name for your task.",
+                            ko=f"{name!r}은(는) 내장 작업입니다; 작업에 다른 이름을 붙이세요.")
     if not re.fullmatch(r"[A-Za-z0-9_\-가-힣]+", name):
-        raise ChemtuneError(f"Task name {name!r}: use letters, digits, '_' or '-'.")
+        raise ChemtuneError(f"Task name {name!r}: use letters, digits, '_' or '-'.",
+                            ko=f"작업 이름 {name!r}: 영문자, 숫자, '_' 또는 '-'만 쓰세요.")
     if not instruction.strip():
-        raise ChemtuneError("The task's instruction is empty.")
+        raise ChemtuneError("The task's instruction is empty.",
+                            ko="작업의 지시문(instruction)이 비어 있습니다.")
     if isinstance(keys, str):
         keys = [key.strip() for key in re.split(r"[,\n]", keys) if key.strip()]
     if len(set(keys)) != len(keys):
-        raise ChemtuneError(f"Expected keys repeat a name: {', '.join(keys)}.")
+        raise ChemtuneError(f"Expected keys repeat a name: {', '.join(keys)}.",
+                            ko=f"기대 키(expected keys)에 같은 이름이 반복됩니다: {', '.join(keys)}.")
     text = instruction.strip()
     if keys and "json" not in text.lower():
         # JSON mode needs the word JSON in the prompt, and the teacher needs to know the keys.
@@ -441,6 +447,7 @@ def save_custom_task(name: str, instruction: str, keys: list[str] | str, system:
 def delete_custom_task(name: str) -> None:
     raw = workspace.read_json(_custom_file(), {}) or {}
     if name not in raw:
-        raise ChemtuneError(f"No task of yours named {name!r}.")
+        raise ChemtuneError(f"No task of yours named {name!r}.",
+                            ko=f"{name!r}라는 사용자 작업이 없습니다.")
     del raw[name]
     workspace.write_json(_custom_file(), raw)
