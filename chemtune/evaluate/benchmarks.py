@@ -70,13 +70,16 @@ def _mmlu_folder_split(folder: Path, subject: str, split: str, subset: str) -> l
     if not path.exists():
         raise ChemtuneError(
             f"{path} is missing; an MMLU folder holds test/<subject>_test.csv and "
-            "dev/<subject>_dev.csv (the layout of the original MMLU data.tar)."
+            "dev/<subject>_dev.csv (the layout of the original MMLU data.tar).",
+            ko=f"{path}이(가) 없습니다; MMLU 폴더에는 test/<subject>_test.csv와 "
+               "dev/<subject>_dev.csv가 있습니다(원래 MMLU data.tar의 구조)."
         )
     questions = []
     for index, (where, cells) in enumerate(read_csv_rows(path, header=False), start=1):
         if len(cells) != 6:
             raise ChemtuneError(
-                f"{where}: expected 6 fields (question, A, B, C, D, answer), found {len(cells)}."
+                f"{where}: expected 6 fields (question, A, B, C, D, answer), found {len(cells)}.",
+                ko=f"{where}: 필드 6개(question, A, B, C, D, answer)가 있어야 하는데 {len(cells)}개입니다."
             )
         answer = parse_answer(cells[5], 4, where)
         questions.append(
@@ -91,7 +94,8 @@ def _mmlu_folder_split(folder: Path, subject: str, split: str, subset: str) -> l
             )
         )
     if not questions:
-        raise ChemtuneError(f"{path.name} is empty: expected one question per line.")
+        raise ChemtuneError(f"{path.name} is empty: expected one question per line.",
+                            ko=f"{path.name}이(가) 비어 있습니다: 한 줄에 문제 하나가 있어야 합니다.")
     return questions
 
 
@@ -104,7 +108,10 @@ def _hub_split(hub_id: str, config: str, split: str) -> list[dict[str, Any]]:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ChemtuneError(
             f"Cannot load {hub_id} ({config}, {split}) from the Hugging Face Hub: {first}. Offline? Download "
-            "the files once and pass their folder with --data-dir."
+            "the files once and pass their folder with --data-dir.",
+            ko=f"Hugging Face Hub에서 {hub_id}({config}, {split})을(를) 불러올 수 없습니다: {first}. "
+               "오프라인인가요? "
+               "파일을 한 번 내려받아 그 폴더를 --data-dir로 주세요."
         ) from None
     return [dict(row) for row in data]
 
@@ -156,7 +163,9 @@ def _kmmlu_question(
         if column not in row:
             raise ChemtuneError(
                 f"{where}: missing column {column!r} (KMMLU columns: question, answer, A, B, C, "
-                "D, Category, Human Accuracy)."
+                "D, Category, Human Accuracy).",
+                ko=f"{where}: {column!r} 열이 없습니다(KMMLU 열: question, answer, A, B, C, "
+                   "D, Category, Human Accuracy)."
             )
     choices = [str(row[letter]).strip() for letter in "ABCD"]
     answer = parse_answer(row["answer"], 4, where)
@@ -176,7 +185,9 @@ def _kmmlu_question(
 
 def load_kmmlu(bench: Benchmark, data_dir: str | None = None, group_by: str = "subject", **_: Any) -> Exam:
     if group_by not in bench.group_by:
-        raise ChemtuneError(f"{bench.name} can group by {' or '.join(bench.group_by)}, not {group_by!r}.")
+        raise ChemtuneError(f"{bench.name} can group by {' or '.join(bench.group_by)}, not {group_by!r}.",
+                            ko=f"{bench.name}은(는) {' 또는 '.join(bench.group_by)}(으)로 묶을 수 있고, "
+                               f"{group_by!r}(으)로는 안 됩니다.")
     test, dev = [], []
     for subject in bench.subjects.values():
         for split, target in (("test", test), ("dev", dev)):
@@ -187,11 +198,14 @@ def load_kmmlu(bench: Benchmark, data_dir: str | None = None, group_by: str = "s
                         continue
                     raise ChemtuneError(
                         f"{path} is missing; a KMMLU folder holds <Subject>-test.csv and "
-                        "<Subject>-dev.csv files."
+                        "<Subject>-dev.csv files.",
+                        ko=f"{path}이(가) 없습니다; KMMLU 폴더에는 <Subject>-test.csv와 "
+                           "<Subject>-dev.csv 파일이 있습니다."
                     )
                 rows = read_csv_rows(path, header=True)
                 if not rows:
-                    raise ChemtuneError(f"{path.name} has a header but no questions.")
+                    raise ChemtuneError(f"{path.name} has a header but no questions.",
+                                        ko=f"{path.name}에 머리글은 있지만 문제가 없습니다.")
             else:
                 rows = [
                     (f"{bench.hub_id} {subject} {split} row {i}", row)
@@ -218,7 +232,8 @@ def load_kmmlu(bench: Benchmark, data_dir: str | None = None, group_by: str = "s
 
 def load_sample(bench: Benchmark, **_: Any) -> Exam:
     if not SAMPLE_EXAM.exists():
-        raise ChemtuneError(f"The bundled sample exam is missing from the package ({SAMPLE_EXAM.name}).")
+        raise ChemtuneError(f"The bundled sample exam is missing from the package ({SAMPLE_EXAM.name}).",
+                            ko=f"패키지에 내장 예제 시험이 없습니다({SAMPLE_EXAM.name}).")
     from chemtune.records import parse_jsonl
 
     questions = [
@@ -232,7 +247,9 @@ def load_sample(bench: Benchmark, **_: Any) -> Exam:
 def load_file(path: str | Path) -> Exam:
     path = Path(path).expanduser()
     if not path.exists():
-        raise ChemtuneError(f"{path}: no such exam file or benchmark; benchmarks are {', '.join(CATALOGUE)}.")
+        raise ChemtuneError(f"{path}: no such exam file or benchmark; benchmarks are {', '.join(CATALOGUE)}.",
+                            ko=f"{path}: 그런 시험 파일이나 벤치마크가 없습니다; 벤치마크: "
+                               f"{', '.join(CATALOGUE)}.")
     questions = read_exam_file(path)
     dev_path = next(
         (
@@ -294,16 +311,22 @@ def load_exam(
 ) -> Exam:
     """The questions of a catalogue benchmark, or of an uploaded CSV/JSONL exam given by path."""
     if not benchmark or not str(benchmark).strip():
-        raise ChemtuneError(f"No benchmark given; choose one of {', '.join(CATALOGUE)} or an exam file.")
+        raise ChemtuneError(f"No benchmark given; choose one of {', '.join(CATALOGUE)} or an exam file.",
+                            ko=f"벤치마크가 지정되지 않았습니다; {', '.join(CATALOGUE)} 중 하나나 시험 "
+                               "파일을 고르세요.")
     if benchmark in CATALOGUE:
         bench = CATALOGUE[benchmark]
         if group_by not in bench.group_by:  # a choice silently ignored would mislabel results.json
-            raise ChemtuneError(f"{bench.name} can group by {' or '.join(bench.group_by)}, not {group_by!r}.")
+            raise ChemtuneError(f"{bench.name} can group by {' or '.join(bench.group_by)}, not {group_by!r}.",
+                                ko=f"{bench.name}은(는) {' 또는 '.join(bench.group_by)}(으)로 묶을 수 있고, "
+                                   f"{group_by!r}(으)로는 안 됩니다.")
         exam = bench.loader(bench, data_dir=data_dir, group_by=group_by)
     else:
         if group_by != "subject":
             raise ChemtuneError("An exam file is grouped by its category/difficulty column; "
-                                f"grouping by {group_by!r} applies to kmmlu-chemistry only.")
+                                f"grouping by {group_by!r} applies to kmmlu-chemistry only.",
+                                ko="시험 파일은 category/difficulty 열로 묶입니다; "
+                                   f"{group_by!r}(으)로 묶기는 kmmlu-chemistry에만 적용됩니다.")
         exam = load_file(benchmark)
     if limit:  # the first `limit` questions of every subset, for quick looks
         kept = []

@@ -42,7 +42,9 @@ def wait_with_progress(run: Any, timeout: float, quiet: bool) -> dict:
         time.sleep(0.3)
     raise ChemtuneError(
         f"Evaluation {run.run_id} did not finish within {timeout:.0f} s; it keeps running "
-        f"(python -m chemtune job status {run.run_id})."
+        f"(python -m chemtune job status {run.run_id}).",
+        ko=f"평가 {run.run_id}이(가) {timeout:.0f}초 안에 끝나지 않았습니다; 계속 실행 중입니다 "
+           f"(python -m chemtune job status {run.run_id})."
     )
 
 
@@ -106,7 +108,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     status = wait_with_progress(run, args.timeout, quiet=args.json)
     if status.get("status") != "done":
         raise ChemtuneError(
-            f"evaluation {run.run_id} {status.get('status')}: {status.get('error') or 'see log.txt'}"
+            f"evaluation {run.run_id} {status.get('status')}: {status.get('error') or 'see log.txt'}",
+            ko=f"평가 {run.run_id} {status.get('status')}: {status.get('error') or 'log.txt를 보세요'}"
         )
     results = load_results(run.run_id)
     out = summary(results, str(run.path / PREDICTIONS_FILE))

@@ -482,13 +482,16 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     values are checked with the flags that override them, so a file may leave out what a flag gives."""
     path = Path(path)
     if not path.is_file():
-        raise ChemtuneError(f"{path}: config file not found.")
+        raise ChemtuneError(f"{path}: config file not found.",
+                            ko=f"{path}: 설정 파일이 없습니다.")
     data = workspace.read_yaml(path, {}) or {}
     if not isinstance(data, dict):
-        raise ChemtuneError(f"{path}: expected a mapping of option: value.")
+        raise ChemtuneError(f"{path}: expected a mapping of option: value.",
+                            ko=f"{path}: '옵션: 값' 형식의 매핑이어야 합니다.")
     data.pop("kind", None)
     unknown = [key for key in data if key not in EvalConfig.model_fields]
     if unknown:
         known = ", ".join(EvalConfig.model_fields)
-        raise ChemtuneError(f"{path}: not eval options: {', '.join(unknown)} (options: {known}).")
+        raise ChemtuneError(f"{path}: not eval options: {', '.join(unknown)} (options: {known}).",
+                            ko=f"{path}: 평가 옵션이 아닙니다: {', '.join(unknown)} (옵션: {known}).")
     return data

@@ -72,9 +72,11 @@ def check(
 ) -> dict[str, Any]:
     """Overlap of every question with the training data; flagged items sorted by overlap, highest first."""
     if not datasets and texts is None:
-        raise ChemtuneError("Choose at least one training dataset to check the exam against.")
+        raise ChemtuneError("Choose at least one training dataset to check the exam against.",
+                            ko="시험과 대조할 학습 데이터셋을 하나 이상 고르세요.")
     if not MIN_N <= n <= MAX_N:
-        raise ChemtuneError(f"The n-gram length must be {MIN_N}–{MAX_N} characters, not {n}.")
+        raise ChemtuneError(f"The n-gram length must be {MIN_N}–{MAX_N} characters, not {n}.",
+                            ko=f"n-gram 길이는 {MIN_N}–{MAX_N}자여야 합니다({n}은(는) 안 됩니다).")
     grams = [char_ngrams(question_text(q, with_choices), n) for q in questions]
     owners: dict[str, list[int]] = {}
     for index, question_grams in enumerate(grams):

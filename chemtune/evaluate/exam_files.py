@@ -43,7 +43,8 @@ def parse_answer(value: Any, n_choices: int, where: str, choices: list[str] | No
     """An answer given as a letter, a 1-based number, a circled numeral or the option's text → a letter."""
     text = str(value if value is not None else "").strip()
     if not text:
-        raise ChemtuneError(f"{where}: the answer is empty; give a letter {letter_range(n_choices)}.")
+        raise ChemtuneError(f"{where}: the answer is empty; give a letter {letter_range(n_choices)}.",
+                            ko=f"{where}: 답이 비어 있습니다; {letter_range(n_choices)} 중 한 글자를 주세요.")
     upper = text.upper().strip("()．. ")
     letter = None
     if len(upper) == 1 and upper in LETTERS:
@@ -58,7 +59,8 @@ def parse_answer(value: Any, n_choices: int, where: str, choices: list[str] | No
         letter = LETTERS[choices.index(text)]
     if letter is None or LETTERS.index(letter) >= n_choices:
         raise ChemtuneError(
-            f"{where}: answer {text!r} is not one of {letter_range(n_choices)} (or 1–{n_choices})."
+            f"{where}: answer {text!r} is not one of {letter_range(n_choices)} (or 1–{n_choices}).",
+            ko=f"{where}: 답 {text!r}이(가) {letter_range(n_choices)}(또는 1–{n_choices}) 중 하나가 아닙니다."
         )
     return letter
 
@@ -67,7 +69,9 @@ def read_csv_rows(path: Path, header: bool = True) -> list[tuple[str, dict[str, 
     """The rows of an exam CSV file, each with its place ("exam.csv, line 3"); every row complete."""
     rows = parse_csv(path, header=header)
     if not rows and not read_text(path).strip():
-        raise ChemtuneError(f"{path.name} is empty: expected a header line and one question per line.")
+        raise ChemtuneError(f"{path.name} is empty: expected a header line and one question per line.",
+                            ko=f"{path.name}이(가) 비어 있습니다: 머리글 한 줄과 한 줄에 문제 하나가 있어야 "
+                               "합니다.")
     return rows
 
 
@@ -95,7 +99,9 @@ def _choices_of(row: dict[str, Any], where: str) -> list[str]:
         columns = ", ".join(str(k) for k in row)
         raise ChemtuneError(
             f"{where}: expected 4 or 5 options (columns A, B, C, D[, E] or a 'choices' list),"
-            f" found {len(choices)}; columns present: {columns}."
+            f" found {len(choices)}; columns present: {columns}.",
+            ko=f"{where}: 선택지가 4개 또는 5개(A, B, C, D[, E] 열 또는 'choices' 목록)여야 하는데"
+               f" {len(choices)}개입니다; 있는 열: {columns}."
         )
     return choices
 
@@ -105,20 +111,25 @@ def question_from_row(
 ) -> Question:
     """One uploaded-exam row → Question; `category` or `difficulty` becomes the sub-category."""
     if not isinstance(row, dict):
-        raise ChemtuneError(f"{where}: expected an object with question, options and answer.")
+        raise ChemtuneError(f"{where}: expected an object with question, options and answer.",
+                            ko=f"{where}: question, options, answer가 있는 객체여야 합니다.")
     q_key = _find(row, "question", "문제")
     if q_key is None:
-        raise ChemtuneError(f"{where}: missing column 'question'.")
+        raise ChemtuneError(f"{where}: missing column 'question'.",
+                            ko=f"{where}: 'question' 열이 없습니다.")
     a_key = _find(row, "answer", "정답", "label")
     if a_key is None:
-        raise ChemtuneError(f"{where}: missing column 'answer'.")
+        raise ChemtuneError(f"{where}: missing column 'answer'.",
+                            ko=f"{where}: 'answer' 열이 없습니다.")
     question = str(row[q_key]).strip()
     if not question:
-        raise ChemtuneError(f"{where}: the question is empty.")
+        raise ChemtuneError(f"{where}: the question is empty.",
+                            ko=f"{where}: 문제가 비어 있습니다.")
     choices = _choices_of(row, where)
     if n_choices is not None and len(choices) != n_choices:
         raise ChemtuneError(
-            f"{where}: {len(choices)} options, but the file's other questions have {n_choices}."
+            f"{where}: {len(choices)} options, but the file's other questions have {n_choices}.",
+            ko=f"{where}: 선택지가 {len(choices)}개인데, 파일의 다른 문제들은 {n_choices}개입니다."
         )
     answer = parse_answer(row[a_key], len(choices), where, choices)
     sub_key = _find(row, "category", "difficulty", "subset")
@@ -140,20 +151,25 @@ def read_exam_file(path: Path | str, default_subset: str = "all") -> list[Questi
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):
         raise ChemtuneError(
-            f"{path.name}: an exam must be a .csv or .jsonl file, not '{suffix or 'no suffix'}'."
+            f"{path.name}: an exam must be a .csv or .jsonl file, not '{suffix or 'no suffix'}'.",
+            ko=f"{path.name}: 시험은 .csv 또는 .jsonl 파일이어야 합니다('{suffix or '확장자 없음'}'은(는) 안 "
+               "됩니다)."
         )
     if suffix == ".csv":
         rows = read_csv_rows(path, header=True)
     else:
         if not read_text(path).strip():
-            raise ChemtuneError(f"{path.name} is empty: expected one JSON question per line.")
+            raise ChemtuneError(f"{path.name} is empty: expected one JSON question per line.",
+                                ko=f"{path.name}이(가) 비어 있습니다: 한 줄에 JSON 문제 하나가 있어야 "
+                                   "합니다.")
         rows = parse_jsonl(path)
     questions: list[Question] = []
     for index, (where, row) in enumerate(rows, start=1):
         first = len(questions[0].choices) if questions else None
         questions.append(question_from_row(row, where, index, default_subset, first))
     if not questions:
-        raise ChemtuneError(f"{path.name} has a header but no questions.")
+        raise ChemtuneError(f"{path.name} has a header but no questions.",
+                            ko=f"{path.name}에 머리글은 있지만 문제가 없습니다.")
     seen: dict[str, int] = {}
     for question in questions:  # ids must be unique: predictions are joined on them
         if question.id in seen:

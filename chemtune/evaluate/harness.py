@@ -92,7 +92,9 @@ def pick_shots(
         pool = by_subject.get(question.subject, dev)
         if k > len(pool):
             raise ChemtuneError(f"{k}-shot asks for more examples than the {len(pool)} dev questions of "
-                                f"{question.subject}.")
+                                f"{question.subject}.",
+                                ko=f"{k}-shot은 {question.subject}의 dev 문제 {len(pool)}개보다 많은 예시를 "
+                                   "요구합니다.")
         rng = generators.setdefault(question.subject, random.Random(FEWSHOT_SEED))
         shots.append((question.id, rng.sample(pool, k)))
     drawn = dict(shots)
@@ -115,7 +117,9 @@ def encode(tokenizer: Any, context: str, letters: str) -> tuple[list[int], list[
         if whole[: len(context_ids)] != context_ids or len(continuation) != 1:
             raise ChemtuneError(
                 f"This tokenizer writes the answer ' {letter}' as {len(continuation)} tokens after the "
-                "prompt; harness-style scoring here reads one next token. Use --prompt-style chat."
+                "prompt; harness-style scoring here reads one next token. Use --prompt-style chat.",
+                ko=f"이 토크나이저는 답 ' {letter}'을(를) 프롬프트 뒤에 토큰 {len(continuation)}개로 씁니다; "
+                   "여기서 harness 방식 채점은 다음 토큰 하나만 읽습니다. --prompt-style chat을 쓰세요."
             )
         candidates.append(continuation[0])
     return context_ids, candidates

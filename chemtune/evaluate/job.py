@@ -301,7 +301,10 @@ def load_results(eval_id: str) -> dict:
         raise ChemtuneError(
             f"Evaluation {eval_id} has no results ({status.get('status')}"
             + (f": {status['error']}" if status.get("error") else "")
-            + ")."
+            + ").",
+            ko=f"평가 {eval_id}에 결과가 없습니다({status.get('status')}"
+               + (f": {status['error']}" if status.get("error") else "")
+               + ")."
         )
     return {**workspace.read_json(path), "eval_id": eval_id}
 

@@ -91,11 +91,14 @@ def comparison(results: list[dict], metric: str = "macro_f1", average: str = "av
     never bolded; `table["unparsed_columns"]` names these columns.
     """
     if metric not in METRICS:
-        raise ChemtuneError(f"Unknown metric {metric!r}; use one of {', '.join(METRICS)}.")
+        raise ChemtuneError(f"Unknown metric {metric!r}; use one of {', '.join(METRICS)}.",
+                            ko=f"알 수 없는 지표 {metric!r}; {', '.join(METRICS)} 중 하나를 쓰세요.")
     if average not in AVERAGES:
-        raise ChemtuneError(f"Unknown average {average!r}; use one of {', '.join(AVERAGES)}.")
+        raise ChemtuneError(f"Unknown average {average!r}; use one of {', '.join(AVERAGES)}.",
+                            ko=f"알 수 없는 평균 방식 {average!r}; {', '.join(AVERAGES)} 중 하나를 쓰세요.")
     if not results:
-        raise ChemtuneError("Choose at least one finished evaluation to compare.")
+        raise ChemtuneError("Choose at least one finished evaluation to compare.",
+                            ko="비교할 완료된 평가를 하나 이상 고르세요.")
     benchmarks: dict[str, dict] = {}
     for result in results:
         key, name = _benchmark(result)
@@ -261,7 +264,8 @@ def render_table(table: dict, fmt: str) -> str:
         return to_csv(table)
     if fmt == "json":
         return to_json(table)
-    raise ChemtuneError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+    raise ChemtuneError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.",
+                        ko=f"알 수 없는 형식 {fmt!r}; {', '.join(FORMATS)} 중 하나를 쓰세요.")
 
 
 def confusion_figure(rows: list[dict], letters: str, subset: str | None = None, title: str = "",

@@ -45,7 +45,9 @@ def letter_token_ids(
     if len(set(ids)) != len(ids):
         raise ChemtuneError(
             f"The tokenizer gives two option letters the same first token ({ids}); "
-            "log-likelihood scoring cannot tell them apart. Use --method generate."
+            "log-likelihood scoring cannot tell them apart. Use --method generate.",
+            ko=f"토크나이저가 두 선택지 글자에 같은 첫 토큰({ids})을 줍니다; "
+               "로그 가능도(log-likelihood) 채점으로는 구별할 수 없습니다. --method generate를 쓰세요."
         )
     cache[key] = ids
     return ids
@@ -356,7 +358,9 @@ def endpoint_client(base_url: str, api_key: str | None = None, timeout: float = 
     if not base_url:
         raise ChemtuneError(
             "The endpoint method needs a base URL, e.g. https://api.openai.com/v1 or "
-            "http://localhost:8000/v1."
+            "http://localhost:8000/v1.",
+            ko="endpoint 방식에는 기본 URL이 필요합니다. 예: https://api.openai.com/v1 또는 "
+               "http://localhost:8000/v1."
         )
     return OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout, max_retries=0)
 
@@ -408,17 +412,23 @@ def ask_endpoint(
         except openai.APIConnectionError as exc:
             if not answered.is_set():
                 raise ChemtuneError(
-                    f"Cannot reach the endpoint at {client.base_url}; is the server running?"
+                    f"Cannot reach the endpoint at {client.base_url}; is the server running?",
+                    ko=f"{client.base_url}의 엔드포인트에 연결할 수 없습니다; 서버가 실행 중인가요?"
                 ) from None
             return "", f"connection failed: {exc.message}"
         except openai.AuthenticationError:
-            raise ChemtuneError(f"The endpoint at {client.base_url} refused the API key.") from None
+            raise ChemtuneError(f"The endpoint at {client.base_url} refused the API key.",
+                                ko=f"{client.base_url}의 엔드포인트가 API 키를 거부했습니다.") from None
         except openai.PermissionDeniedError as exc:
             raise ChemtuneError(
-                f"The endpoint at {client.base_url} does not allow this key to use {model!r} ({exc.message})."
+                f"The endpoint at {client.base_url} does not allow this key to use {model!r} "
+                f"({exc.message}).",
+                ko=f"{client.base_url}의 엔드포인트가 이 키로 {model!r}을(를) 쓰도록 허용하지 "
+                   f"않습니다({exc.message})."
             ) from None
         except openai.NotFoundError as exc:
-            raise ChemtuneError(f"The endpoint does not know model {model!r} ({exc.message}).") from None
+            raise ChemtuneError(f"The endpoint does not know model {model!r} ({exc.message}).",
+                                ko=f"엔드포인트가 모델 {model!r}을(를) 모릅니다({exc.message}).") from None
         except openai.APIStatusError as exc:
             detail = re.sub(r"^Error code: \d+ - ", "", exc.message)  # the client's prefix repeats the status
             return "", f"HTTP {exc.status_code}: {detail}"

@@ -61,7 +61,10 @@ def held_out_records(run_id: str, dataset: str | None = None) -> list[records.Re
     _, val, per_dataset = data.split_and_mix(sources, config.val_split, config.seed)
     if dataset is not None and dataset not in per_dataset:
         raise ChemtuneError(f"Train run {run_id} did not train on dataset {dataset!r}; it used "
-                            f"{', '.join(per_dataset)}.")
+                            f"{', '.join(per_dataset)}.",
+                            ko=f"학습 실행 {run_id}은(는) 데이터셋 {dataset!r}로 학습하지 않았습니다; 사용한 "
+                               "데이터셋: "
+                               f"{', '.join(per_dataset)}.")
     start, chosen = 0, []
     for name, counts in per_dataset.items():  # split_and_mix appends each dataset's held-out records in turn
         if dataset in (None, name):
@@ -69,7 +72,10 @@ def held_out_records(run_id: str, dataset: str | None = None) -> list[records.Re
         start += counts["val"]
     if not chosen:
         raise ChemtuneError(f"Train run {run_id} held out no records (val_split {config.val_split}); name a "
-                            "test dataset instead: tasks:DATASET.")
+                            "test dataset instead: tasks:DATASET.",
+                            ko=f"학습 실행 {run_id}은(는) 따로 떼어 둔 레코드가 없습니다(val_split "
+                               f"{config.val_split}); "
+                               "대신 시험 데이터셋을 지정하세요: tasks:DATASET.")
     return chosen
 
 
@@ -87,7 +93,9 @@ def load_task_set(spec: str, limit: int | None = None) -> TaskSet:
     """The records of `tasks:DATASET`, `tasks:RUN_ID` or `tasks:DATASET@RUN_ID`; `limit` per task."""
     name = spec[len(PREFIX):].strip() if is_task_benchmark(spec) else str(spec)
     if not name:
-        raise ChemtuneError("Name the records to score: tasks:DATASET, tasks:RUN_ID or tasks:DATASET@RUN_ID.")
+        raise ChemtuneError("Name the records to score: tasks:DATASET, tasks:RUN_ID or tasks:DATASET@RUN_ID.",
+                            ko="채점할 레코드를 지정하세요: tasks:DATASET, tasks:RUN_ID 또는 "
+                               "tasks:DATASET@RUN_ID.")
     if "@" in name:
         dataset, run_id = name.split("@", 1)
         found, source = held_out_records(run_id, dataset), f"held out of {dataset} by train run {run_id}"
@@ -104,7 +112,8 @@ def load_task_set(spec: str, limit: int | None = None) -> TaskSet:
                 kept.append(record)
         found = kept
     if not found:
-        raise ChemtuneError(f"{spec}: no records to score.")
+        raise ChemtuneError(f"{spec}: no records to score.",
+                            ko=f"{spec}: 채점할 레코드가 없습니다.")
     return TaskSet(name, found, source)
 
 
