@@ -48,7 +48,8 @@ def stage(facts: runs.RunFacts, repo_id: str, merged: bool, folder: Path) -> lis
     if merged:
         source = facts.merged_dir
         if source is None:
-            raise ChemtuneError(f"Run {facts.run_id} has no merged model yet; export it first.")
+            raise ChemtuneError(f"Run {facts.run_id} has no merged model yet; export it first.",
+                                ko=f"실행 {facts.run_id}에는 아직 병합된 모델이 없습니다; 먼저 내보내세요.")
         for path in sorted(source.iterdir()):
             if path.is_file() and path.name not in MERGED_SKIP and path.name != "README.md":
                 shutil.copy2(path, folder / path.name)

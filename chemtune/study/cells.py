@@ -18,7 +18,8 @@ def job_config(cell: Cell, train_run: str | None = None) -> dict[str, Any]:
     """The cell's job config; an eval of a tuned model names its train run as the adapter."""
     if cell.kind == "eval" and cell.needs:
         if not train_run:
-            raise ChemtuneError(f"{cell.label}: its training run has not finished.")
+            raise ChemtuneError(f"{cell.label}: its training run has not finished.",
+                                ko=f"{cell.label}: 학습 실행이 아직 끝나지 않았습니다.")
         from chemtune.evaluate.job import check_config
 
         return check_config({**cell.config, "adapter": train_run})

@@ -156,5 +156,7 @@ def _finish(args: argparse.Namespace, study_id: str, current: dict, code_on_stat
     emit(args, {"study_id": study_id, "status": current["status"], "tables": json_tables(data)}, summary)
     if code_on_status and current["status"] != "done":
         reason = current.get("error") or "see its cells"
-        raise ChemtuneError(f"study {study_id} {current['status']}: {reason}")
+        raise ChemtuneError(f"study {study_id} {current['status']}: {reason}",
+                            ko=f"스터디 {study_id} {current['status']}: "
+                               f"{current.get('error') or '셀들을 보세요'}")
     return 0

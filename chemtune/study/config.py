@@ -122,18 +122,23 @@ def describe(name: str) -> dict[str, Any]:
 def parse(values: dict[str, Any], where: str = "study") -> StudyConfig:
     """Validate a study mapping; an error names the key (and the entry) at fault."""
     if not isinstance(values, dict):
-        raise ChemtuneError(f"{where}: expected a mapping with keys {', '.join(StudyConfig.model_fields)}.")
+        raise ChemtuneError(f"{where}: expected a mapping with keys {', '.join(StudyConfig.model_fields)}.",
+                            ko=f"{where}: 키가 {', '.join(StudyConfig.model_fields)}인 매핑이어야 합니다.")
     try:
         return StudyConfig(**values)
     except ValidationError as exc:
-        parts = []
+        parts, ko_parts = [], []
         for item in exc.errors():
             loc = ".".join(str(p) for p in item["loc"]) or "study"
             if item["type"] == "extra_forbidden":
                 parts.append(f"'{loc}' is not a study key (keys: {', '.join(StudyConfig.model_fields)})")
+                ko_parts.append(f"'{loc}'은(는) 스터디 키가 아닙니다"
+                                f"(키: {', '.join(StudyConfig.model_fields)})")
             else:
                 parts.append(f"{loc}: {item['msg'].removeprefix('Value error, ')}")
-        raise ChemtuneError(f"{where}: " + "; ".join(parts)) from None
+                ko_parts.append(parts[-1])
+        raise ChemtuneError(f"{where}: " + "; ".join(parts),
+                            ko=f"{where}: " + "; ".join(ko_parts)) from None
 
 
 def templates() -> list[str]:
@@ -143,7 +148,8 @@ def templates() -> list[str]:
 def template_text(name: str) -> str:
     path = TEMPLATES_DIR / f"{name}.yaml"
     if not path.is_file():
-        raise ChemtuneError(f"No study template {name!r}; templates: {', '.join(templates())}.")
+        raise ChemtuneError(f"No study template {name!r}; templates: {', '.join(templates())}.",
+                            ko=f"스터디 템플릿 {name!r}이(가) 없습니다; 템플릿: {', '.join(templates())}.")
     return path.read_text(encoding="utf-8")
 
 
@@ -159,7 +165,8 @@ def from_yaml(text: str, where: str = "study") -> StudyConfig:
     try:
         values = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ChemtuneError(f"{where}: not valid YAML ({exc}).") from None
+        raise ChemtuneError(f"{where}: not valid YAML ({exc}).",
+                            ko=f"{where}: 올바른 YAML이 아닙니다({exc}).") from None
     return parse(values or {}, where)
 
 
@@ -176,7 +183,9 @@ def load(source: str) -> StudyConfig:
         if saved.is_file():
             return from_yaml(saved.read_text(encoding="utf-8"), f"study {source}")
     raise ChemtuneError(f"{source!r} is neither a study YAML file, a template ({', '.join(templates())}) "
-                        "nor a study id in this workspace.")
+                        "nor a study id in this workspace.",
+                        ko=f"{source!r}은(는) 스터디 YAML 파일도, 템플릿({', '.join(templates())})도, "
+                           "이 작업 공간의 스터디 id도 아닙니다.")
 
 
 def to_dict(study: StudyConfig) -> dict[str, Any]:

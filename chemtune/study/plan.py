@@ -94,7 +94,9 @@ def expand(study: StudyConfig) -> list[Cell]:
                     options = eval_options(entry)
                     if options.get("adapter"):
                         raise ChemtuneError(f"{where}: a study sets the adapter itself (its train cells); "
-                                            "leave 'adapter' out.")
+                                            "leave 'adapter' out.",
+                                            ko=f"{where}: 스터디는 어댑터를 직접 정합니다(학습 셀); "
+                                               "'adapter'는 빼세요.")
                     check_benchmark(options.get("benchmark"), where)
                     try:
                         cell.config = check_config({**options, "model": model})
@@ -107,10 +109,7 @@ def expand(study: StudyConfig) -> list[Cell]:
 def _named(where: str, error: ChemtuneError) -> ChemtuneError:
     """The error prefixed with the cell and field; a Korean text (`.ko`, from an option's declaration)
     is kept beside the English one."""
-    named = ChemtuneError(f"{where}: {error}")
-    if getattr(error, "ko", None):
-        named.ko = f"{where}: {error.ko}"  # type: ignore[attr-defined]
-    return named
+    return ChemtuneError(f"{where}: {error}", ko=f"{where}: {error.text('ko')}")
 
 
 def check_model(spec: str, where: str) -> None:
@@ -125,7 +124,8 @@ def check_model(spec: str, where: str) -> None:
     try:
         models.resolve(spec)
     except ChemtuneError as error:
-        raise ChemtuneError(f"{where} ({spec!r}): {error}") from None
+        raise ChemtuneError(f"{where} ({spec!r}): {error}",
+                            ko=f"{where} ({spec!r}): {error.text('ko')}") from None
 
 
 def check_datasets(specs: list[str], where: str, study: StudyConfig) -> None:
@@ -139,20 +139,27 @@ def check_datasets(specs: list[str], where: str, study: StudyConfig) -> None:
         try:
             found = records.load_dataset_records(name)
         except ChemtuneError as error:
-            raise ChemtuneError(f"{where}: dataset {name!r}: {error}") from None
+            raise ChemtuneError(f"{where}: dataset {name!r}: {error}",
+                                ko=f"{where}: 데이터셋 {name!r}: {error.text('ko')}") from None
         if not found:
             raise ChemtuneError(f"{where}: dataset {name!r} has no records; add it in the Data tab or "
-                                "declare it under 'mixtures'.")
+                                "declare it under 'mixtures'.",
+                                ko=f"{where}: 데이터셋 {name!r}에 레코드가 없습니다; Data 탭에서 추가하거나 "
+                                   "'mixtures' 아래에 선언하세요.")
 
 
 def check_benchmark(benchmark: Any, where: str) -> None:
     from chemtune.evaluate.benchmarks import CATALOGUE
 
     if not benchmark:
-        raise ChemtuneError(f"{where}: no 'benchmark' (one of {', '.join(CATALOGUE)}, or an exam file).")
+        raise ChemtuneError(f"{where}: no 'benchmark' (one of {', '.join(CATALOGUE)}, or an exam file).",
+                            ko=f"{where}: 'benchmark'가 없습니다({', '.join(CATALOGUE)} 중 하나 또는 시험 "
+                               "파일).")
     if str(benchmark) not in CATALOGUE and not Path(str(benchmark)).expanduser().is_file():
         raise ChemtuneError(f"{where}: unknown benchmark {benchmark!r}; benchmarks are "
-                            f"{', '.join(CATALOGUE)}, or give an exam file that exists.")
+                            f"{', '.join(CATALOGUE)}, or give an exam file that exists.",
+                            ko=f"{where}: 알 수 없는 벤치마크 {benchmark!r}; 벤치마크: "
+                               f"{', '.join(CATALOGUE)}, 또는 존재하는 시험 파일을 주세요.")
 
 
 def build_mixtures(study: StudyConfig) -> list[str]:
@@ -174,12 +181,15 @@ def build_mixtures(study: StudyConfig) -> list[str]:
                         for p in meta.get("mixture") or []]
             if existing != declared:
                 raise ChemtuneError(f"{where}: a dataset named {name!r} already exists with other content; "
-                                    "rename the mixture or the dataset.")
+                                    "rename the mixture or the dataset.",
+                                    ko=f"{where}: {name!r}라는 데이터셋이 이미 다른 내용으로 있습니다; "
+                                       "혼합이나 데이터셋의 이름을 바꾸세요.")
             continue
         try:
             build_mixture(name, declared, seed=0)
         except ChemtuneError as error:
-            raise ChemtuneError(f"{where}: {error}") from None
+            raise ChemtuneError(f"{where}: {error}",
+                                ko=f"{where}: {error.text('ko')}") from None
         built.append(name)
     return built
 

@@ -54,7 +54,8 @@ def _number(value: Any, spread: Any = None) -> str:
 def grid(table: dict[str, Any], metric: str = "macro_f1", lang: str = "en") -> dict[str, Any]:
     """Headers, text cells and which cells are the best of their column (the bold ones)."""
     if metric not in ("macro_f1", "accuracy"):
-        raise ChemtuneError(f"Unknown metric {metric!r}; use macro_f1 or accuracy.")
+        raise ChemtuneError(f"Unknown metric {metric!r}; use macro_f1 or accuracy.",
+                            ko=f"알 수 없는 지표 {metric!r}; macro_f1 또는 accuracy를 쓰세요.")
     subsets = table["subsets"]
     headers = [say("model", lang), say("condition", lang), *subsets, say("average", lang), say("mean", lang),
                say("delta", lang), say("p", lang), say("overlap", lang)]
@@ -154,7 +155,8 @@ def export(table: dict[str, Any], fmt: str, metric: str = "macro_f1", lang: str 
         return csv_text(table, lang)
     if fmt == "json":
         return json.dumps(table, ensure_ascii=False, indent=2, default=str) + "\n"
-    raise ChemtuneError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+    raise ChemtuneError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.",
+                        ko=f"알 수 없는 형식 {fmt!r}; {', '.join(FORMATS)} 중 하나를 쓰세요.")
 
 
 def figure(table: dict[str, Any], lang: str = "en") -> Any:

@@ -114,7 +114,8 @@ def abort(study_id: str) -> dict:
     """Stop the running cell and every cell after it."""
     folder = StudyFolder(study_id)
     if not folder.exists():
-        raise ChemtuneError(f"No study {study_id!r} in {declaration.studies_dir()}.")
+        raise ChemtuneError(f"No study {study_id!r} in {declaration.studies_dir()}.",
+                            ko=f"{declaration.studies_dir()}에 스터디 {study_id!r}이(가) 없습니다.")
     folder.file("abort.request").write_text(jobs.now_iso())
     if not driver_alive(folder):  # no driver to pass it on: stop the cells' jobs here
         for state in folder.cells().values():
@@ -130,7 +131,8 @@ def status(study_id: str) -> dict:
     """The study's state and each cell's, read from the cells' own run folders."""
     folder = StudyFolder(study_id)
     if not folder.exists():
-        raise ChemtuneError(f"No study {study_id!r} in {declaration.studies_dir()}.")
+        raise ChemtuneError(f"No study {study_id!r} in {declaration.studies_dir()}.",
+                            ko=f"{declaration.studies_dir()}에 스터디 {study_id!r}이(가) 없습니다.")
     own = folder.raw_status()
     if own.get("status") == "running" and not driver_alive(folder):
         own = folder.update_status(status="interrupted", ended=jobs.now_iso(),
@@ -183,7 +185,9 @@ def wait(study_id: str, timeout: float = 7 * 24 * 3600.0, on_change: Any = None)
         if current["status"] != "running" or not driver_alive(folder):
             return status(study_id)
         if time.monotonic() > deadline:
-            raise ChemtuneError(f"Study {study_id} did not finish within {timeout:.0f} s; it keeps running.")
+            raise ChemtuneError(f"Study {study_id} did not finish within {timeout:.0f} s; it keeps running.",
+                                ko=f"스터디 {study_id}이(가) {timeout:.0f}초 안에 끝나지 않았습니다; 계속 "
+                                   "실행 중입니다.")
         time.sleep(POLL_S)
 
 

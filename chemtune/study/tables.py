@@ -159,7 +159,8 @@ def view(table: dict[str, Any], name: str, models: list[str], conditions: list[s
     if name not in VIEWS:
         from chemtune.errors import ChemtuneError
 
-        raise ChemtuneError(f"Unknown view {name!r}; views: {', '.join(VIEWS)}.")
+        raise ChemtuneError(f"Unknown view {name!r}; views: {', '.join(VIEWS)}.",
+                            ko=f"알 수 없는 보기 {name!r}; 보기: {', '.join(VIEWS)}.")
     rows = list(table["rows"])
     if name == "size":
         rows = [r for r in rows if r["condition"] == NONE]
