@@ -38,7 +38,9 @@ def _file_type(path: Path) -> str:
     if suffix == ".ndjson":
         return ".jsonl"
     if suffix not in FILE_TYPES:
-        raise ChemtuneError(f"{path.name}: unknown file type '{suffix}'; use .jsonl, .json or .csv.")
+        raise ChemtuneError(f"{path.name}: unknown file type '{suffix}'; use .jsonl, .json or .csv.",
+                            ko=f"{path.name}: 알 수 없는 파일 형식 '{suffix}'; .jsonl, .json 또는 .csv를 "
+                               "쓰세요.")
     return suffix
 
 
@@ -50,9 +52,12 @@ def _parse_json_list(path: Path) -> list[tuple[str, Any]]:
         # Many published ".json" datasets are really JSON Lines.
         if exc.msg == "Extra data" and exc.lineno > 1:
             return parse_jsonl(path)
-        raise ChemtuneError(f"{path.name}, line {exc.lineno}: not valid JSON ({exc.msg}).") from None
+        raise ChemtuneError(f"{path.name}, line {exc.lineno}: not valid JSON ({exc.msg}).",
+                            ko=f"{path.name}, {exc.lineno}번째 줄: 올바른 JSON이 "
+                               f"아닙니다({exc.msg}).") from None
     if not isinstance(data, list):
-        raise ChemtuneError(f"{path.name}: expected a JSON list of records at the top level.")
+        raise ChemtuneError(f"{path.name}: expected a JSON list of records at the top level.",
+                            ko=f"{path.name}: 최상위에 레코드의 JSON 목록이 있어야 합니다.")
     return [(f"{path.name}, item {index}", item) for index, item in enumerate(data, start=1)]
 
 
@@ -70,7 +75,9 @@ def _decode_json_cells(row: dict[str, str], where: str) -> dict[str, Any]:
             try:
                 row[key] = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise ChemtuneError(f"{where}: field '{key}' is not valid JSON ({exc.msg}).") from None
+                raise ChemtuneError(f"{where}: field '{key}' is not valid JSON ({exc.msg}).",
+                                    ko=f"{where}: '{key}' 필드가 올바른 JSON이 "
+                                       f"아닙니다({exc.msg}).") from None
     return row
 
 
@@ -113,23 +120,29 @@ def _conversation(turns: Any, field: str, roles: dict[str, str], keys: tuple[str
     """A ShareGPT or messages list as [{role, content}] with user/assistant/system roles."""
     role_key, text_key = keys
     if not isinstance(turns, list) or not turns:
-        raise ChemtuneError(f"{where}: field '{field}' must be a non-empty list of turns.")
+        raise ChemtuneError(f"{where}: field '{field}' must be a non-empty list of turns.",
+                            ko=f"{where}: '{field}' 필드는 대화 턴의 비어 있지 않은 목록이어야 합니다.")
     result = []
     for number, turn in enumerate(turns, start=1):
         at = f"{where}: field '{field}', turn {number}"
         if not isinstance(turn, dict):
-            raise ChemtuneError(f"{at}: expected an object with '{role_key}' and '{text_key}'.")
+            raise ChemtuneError(f"{at}: expected an object with '{role_key}' and '{text_key}'.",
+                                ko=f"{at}: '{role_key}'와 '{text_key}'가 있는 객체여야 합니다.")
         if role_key not in turn:
-            raise ChemtuneError(f"{at}: '{role_key}' is missing.")
+            raise ChemtuneError(f"{at}: '{role_key}' is missing.",
+                                ko=f"{at}: '{role_key}'가 없습니다.")
         role = roles.get(str(turn[role_key]).lower())
         if role is None:
             expected = ", ".join(dict.fromkeys(roles))
-            raise ChemtuneError(f"{at}: '{role_key}' is {turn[role_key]!r}; expected one of {expected}.")
+            raise ChemtuneError(f"{at}: '{role_key}' is {turn[role_key]!r}; expected one of {expected}.",
+                                ko=f"{at}: '{role_key}'가 {turn[role_key]!r}입니다; {expected} 중 하나여야 "
+                                   "합니다.")
         text = turn.get(text_key)
         if isinstance(text, list):  # OpenAI content parts: [{"type": "text", "text": ...}]
             text = "".join(part.get("text", "") for part in text if isinstance(part, dict))
         if not isinstance(text, str):
-            raise ChemtuneError(f"{at}: '{text_key}' must be text.")
+            raise ChemtuneError(f"{at}: '{text_key}' must be text.",
+                                ko=f"{at}: '{text_key}'는 텍스트여야 합니다.")
         result.append({"role": role, "content": text})
     return result
 
@@ -139,13 +152,16 @@ def _record_from_conversation(row: dict[str, Any], field: str, turns: list[dict[
     """System turns + first user turn → system/instruction; the next assistant turn → output."""
     first_user = next((i for i, turn in enumerate(turns) if turn["role"] == "user"), None)
     if first_user is None:
-        raise ChemtuneError(f"{where}: field '{field}' has no user turn.")
+        raise ChemtuneError(f"{where}: field '{field}' has no user turn.",
+                            ko=f"{where}: '{field}' 필드에 사용자 턴이 없습니다.")
     answer = next((i for i in range(first_user + 1, len(turns)) if turns[i]["role"] == "assistant"), None)
     if answer is None:
-        raise ChemtuneError(f"{where}: field '{field}' has no answer after the first user turn.")
+        raise ChemtuneError(f"{where}: field '{field}' has no answer after the first user turn.",
+                            ko=f"{where}: '{field}' 필드에 첫 사용자 턴 뒤의 답이 없습니다.")
     for i in (first_user, answer):
         if not turns[i]["content"].strip():
-            raise ChemtuneError(f"{where}: field '{field}', turn {i + 1}: the message is empty.")
+            raise ChemtuneError(f"{where}: field '{field}', turn {i + 1}: the message is empty.",
+                                ko=f"{where}: '{field}' 필드, {i + 1}번째 턴: 메시지가 비어 있습니다.")
     record = _split_known(row, (field,))
     systems = [turn["content"] for turn in turns[:first_user] if turn["role"] == "system"]
     if systems and not record.get("system"):
@@ -159,14 +175,16 @@ def _record_from_conversation(row: dict[str, Any], field: str, turns: list[dict[
 
 def _from_sharegpt(row: dict[str, Any], where: str) -> Record:
     if "conversations" not in row:
-        raise ChemtuneError(f"{where}: field 'conversations' is missing.")
+        raise ChemtuneError(f"{where}: field 'conversations' is missing.",
+                            ko=f"{where}: 'conversations' 필드가 없습니다.")
     turns = _conversation(row["conversations"], "conversations", SHAREGPT_ROLES, ("from", "value"), where)
     return _record_from_conversation(row, "conversations", turns, where)
 
 
 def _from_messages(row: dict[str, Any], where: str) -> Record:
     if "messages" not in row:
-        raise ChemtuneError(f"{where}: field 'messages' is missing.")
+        raise ChemtuneError(f"{where}: field 'messages' is missing.",
+                            ko=f"{where}: 'messages' 필드가 없습니다.")
     turns = _conversation(row["messages"], "messages", MESSAGES_ROLES, ("role", "content"), where)
     return _record_from_conversation(row, "messages", turns, where)
 
@@ -191,19 +209,24 @@ def sniff_format(row: Any, where: str) -> str:
     shown = ", ".join(sorted(keys)) or "none"
     raise ChemtuneError(
         f"{where}: cannot tell the format from the fields ({shown}); expected 'instruction' and "
-        "'output' (Alpaca), 'conversations' (ShareGPT) or 'messages' (OpenAI)."
+        "'output' (Alpaca), 'conversations' (ShareGPT) or 'messages' (OpenAI).",
+        ko=f"{where}: 필드({shown})로 형식을 알 수 없습니다; 'instruction'과 "
+           "'output'(Alpaca), 'conversations'(ShareGPT) 또는 'messages'(OpenAI)가 있어야 합니다."
     )
 
 
 def records_from_rows(rows: Iterable[tuple[str, Any]], fmt: str = "auto") -> list[Record]:
     """Convert (place, raw row) pairs to records; `fmt` is one of FORMATS or 'auto'."""
     if fmt != "auto" and fmt not in FORMATS:
-        raise ChemtuneError(f"Unknown format {fmt!r}; use auto, {', '.join(FORMATS)}.")
+        raise ChemtuneError(f"Unknown format {fmt!r}; use auto, {', '.join(FORMATS)}.",
+                            ko=f"알 수 없는 형식 {fmt!r}; auto, {', '.join(FORMATS)} 중 하나를 쓰세요.")
     records = []
     for where, row in rows:
         if not isinstance(row, dict):
             shown = json.dumps(row, ensure_ascii=False)[:60]
-            raise ChemtuneError(f"{where}: expected a JSON object with the record's fields, got {shown}")
+            raise ChemtuneError(f"{where}: expected a JSON object with the record's fields, got {shown}",
+                                ko=f"{where}: 레코드의 필드가 있는 JSON 객체여야 하는데 {shown}이(가) "
+                                   "왔습니다")
         # Judged row by row: a native row and an Alpaca row with an extra column can share a file.
         row_fmt = sniff_format(row, where) if fmt == "auto" else fmt
         records.append(IMPORTERS[row_fmt](row, where))
@@ -214,7 +237,8 @@ def load_records(path: Path | str, fmt: str = "auto") -> list[Record]:
     """Import a JSON, JSONL or CSV file in Alpaca, ShareGPT, messages or native format."""
     rows = read_rows(path)
     if not rows:
-        raise ChemtuneError(f"{Path(path).name}: contains no records.")
+        raise ChemtuneError(f"{Path(path).name}: contains no records.",
+                            ko=f"{Path(path).name}: 레코드가 없습니다.")
     return records_from_rows(rows, fmt)
 
 
@@ -282,7 +306,8 @@ def _csv_text(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
 def export_records(records: Iterable[Record], path: Path | str, fmt: str = "chemtune") -> Path:
     """Write records in `fmt` as JSONL, a JSON list (.json) or CSV (.csv), chosen by the file name."""
     if fmt not in EXPORTERS:
-        raise ChemtuneError(f"Unknown format {fmt!r}; use {', '.join(FORMATS)}.")
+        raise ChemtuneError(f"Unknown format {fmt!r}; use {', '.join(FORMATS)}.",
+                            ko=f"알 수 없는 형식 {fmt!r}; {', '.join(FORMATS)} 중 하나를 쓰세요.")
     path = Path(path)
     rows = [EXPORTERS[fmt](record) for record in records]
     kind = _file_type(path)
