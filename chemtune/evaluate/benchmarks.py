@@ -110,8 +110,7 @@ def _hub_split(hub_id: str, config: str, split: str) -> list[dict[str, Any]]:
             f"Cannot load {hub_id} ({config}, {split}) from the Hugging Face Hub: {first}. Offline? Download "
             "the files once and pass their folder with --data-dir.",
             ko=f"Hugging Face Hub에서 {hub_id}({config}, {split})을(를) 불러올 수 없습니다: {first}. "
-               "오프라인인가요? "
-               "파일을 한 번 내려받아 그 폴더를 --data-dir로 주세요."
+               "오프라인인가요? 파일을 한 번 내려받아 그 폴더를 --data-dir로 주세요."
         ) from None
     return [dict(row) for row in data]
 

@@ -63,8 +63,7 @@ def held_out_records(run_id: str, dataset: str | None = None) -> list[records.Re
         raise ChemtuneError(f"Train run {run_id} did not train on dataset {dataset!r}; it used "
                             f"{', '.join(per_dataset)}.",
                             ko=f"학습 실행 {run_id}은(는) 데이터셋 {dataset!r}로 학습하지 않았습니다; 사용한 "
-                               "데이터셋: "
-                               f"{', '.join(per_dataset)}.")
+                               f"데이터셋: {', '.join(per_dataset)}.")
     start, chosen = 0, []
     for name, counts in per_dataset.items():  # split_and_mix appends each dataset's held-out records in turn
         if dataset in (None, name):

@@ -54,8 +54,7 @@ def check_hardware(config: TrainConfig) -> None:
             raise ChemtuneError("FSDP cannot shard a 4-bit QLoRA model; choose ddp as the multi-process "
                                 "mode, or turn QLoRA off.",
                                 ko="FSDP는 4비트 QLoRA 모델을 분산(shard)할 수 없습니다; 다중 프로세스 "
-                                   "모드로 ddp를 고르거나 "
-                                   "QLoRA를 끄세요.")
+                                   "모드로 ddp를 고르거나 QLoRA를 끄세요.")
         precision = hardware.resolve_precision(config.precision)
         if precision == "fp16":
             raise ChemtuneError("FSDP trains in bf16 or fp32, and fp16 was chosen (or is what 'auto' gives "
@@ -68,8 +67,7 @@ def check_hardware(config: TrainConfig) -> None:
             raise ChemtuneError("4-bit QLoRA needs a CUDA GPU (bitsandbytes runs only there) and this "
                                 "machine has none; turn QLoRA off to train in full precision on the CPU.",
                                 ko="4비트 QLoRA에는 CUDA GPU가 필요한데(bitsandbytes는 GPU에서만 동작) 이 "
-                                   "컴퓨터에는 없습니다; "
-                                   "CPU에서 전체 정밀도로 학습하려면 QLoRA를 끄세요.")
+                                   "컴퓨터에는 없습니다; CPU에서 전체 정밀도로 학습하려면 QLoRA를 끄세요.")
         if importlib.util.find_spec("bitsandbytes") is None:
             raise ChemtuneError("4-bit QLoRA needs the bitsandbytes package: pip install bitsandbytes",
                                 ko="4비트 QLoRA에는 bitsandbytes 패키지가 필요합니다: pip install "
