@@ -280,11 +280,14 @@ def _figure_text(lang: str) -> dict[str, str]:
     return {key: _t(f"fig_{key}", lang) for key in ("step", "loss", "lr", "raw", "smoothed", "eval", "empty")}
 
 
-def runs_table(past: list[dict], lang: str) -> dict[str, Any]:
-    """The past runs as the table shows them, headers and states in `lang`."""
+def runs_table(past: list[dict], lang: str) -> Any:
+    """The past runs as the table shows them, headers and states in `lang` (a frame, so an empty table
+    still shows its headers in the language)."""
+    import pandas as pd
+
     rows = [[r["run_id"], _state(r["status"], lang), r["model"], r["data"], r["steps"], _num(r["final_loss"]),
              _num(r["eval_loss"]), _num(r["tokens_per_second"], 0), r["created"]] for r in past]
-    return {"headers": headers(lang), "data": rows}
+    return pd.DataFrame(rows, columns=headers(lang))
 
 
 def _status_lines(run_id: str, run: Any, status: dict, last: dict, lang: str) -> tuple[str, int, Any, str]:
@@ -434,6 +437,9 @@ def _wire(w: dict[str, Any]) -> None:
     shown = [w[name] for name in ("run", "status", "bar", "memory", "plot", "log", "runs", "view")]
     w["timer"].tick(*by_name(poll, inputs("run", "overlay", "smoothing", "view", "lang")), outputs=shown,
                     show_progress="hidden")
+    if w["lang"] is not None:  # the past runs' headers and states at once, not at the next tick
+        w["lang"].change(lambda lang: runs_table(monitor.train_runs(), lang), w["lang"], w["runs"],
+                         show_progress="hidden", api_visibility="private")
     # A fresh page (a refresh, or after an app restart) reattaches to the active or newest run.
     root = gr.context.Context.root_block
     if root is not None:

@@ -60,17 +60,18 @@ def test_poll_without_runs_is_korean_and_so_are_the_table_headers(isolated_works
     assert len(out) == 8
     assert_korean(out[1])
     table = out[6]
-    assert table["headers"] == ["실행", "상태", "모델", "데이터", "스텝", "최종 손실", "검증 손실",
+    assert list(table.columns) == ["실행", "상태", "모델", "데이터", "스텝", "최종 손실", "검증 손실",
                                 "초당 토큰", "생성 시각"]
     assert train.poll({"run": None, "overlay": [], "smoothing": 0.8, "view": None,
-                       "lang": "en"})[6]["headers"][1] == "status"
+                       "lang": "en"})[6].columns[1] == "status"
 
 
 def test_a_past_runs_state_is_shown_in_korean() -> None:
     row = {"run_id": "train-1", "status": "done", "model": "tiny", "data": "sample", "steps": 6,
            "final_loss": 1.5, "eval_loss": None, "tokens_per_second": 120.0, "created": "2026-01-01"}
-    assert train.runs_table([row], "ko")["data"][0][:2] == ["train-1", "완료"]
-    assert train.runs_table([row], "en")["data"][0][:2] == ["train-1", "done"]
+    assert train.runs_table([row], "ko").values.tolist()[0][:2] == ["train-1", "완료"]
+    assert train.runs_table([row], "en").values.tolist()[0][:2] == ["train-1", "done"]
+    assert list(train.runs_table([], "ko").columns)[:2] == ["실행", "상태"]
 
 
 def test_durations_are_worded_in_the_page_language() -> None:
