@@ -137,20 +137,24 @@ class Record(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
-def _explain(error: dict[str, Any]) -> str:
-    """One pydantic error as a sentence a chemist can act on."""
+def _explain(error: dict[str, Any], lang: str = "en") -> str:
+    """One pydantic error as a sentence a chemist can act on (in English or Korean)."""
     field = ".".join(str(part) for part in error["loc"]) or "record"
     kind, got = error["type"], error.get("input")
-    if kind == "missing":
-        return f"field '{field}' is missing"
-    if kind == "extra_forbidden":
-        known = ", ".join(Record.model_fields)
-        return f"field '{field}' is not a record field (record fields: {known})"
-    if kind == "string_type":
-        return f"field '{field}' must be text, got {json.dumps(got, ensure_ascii=False)[:60]}"
-    if kind == "dict_type":
-        return f"field '{field}' must be a JSON object, got {json.dumps(got, ensure_ascii=False)[:60]}"
-    return f"field '{field}' {error['msg']}"
+    shown = json.dumps(got, ensure_ascii=False)[:60]
+    known = ", ".join(Record.model_fields)
+    texts = {
+        "missing": (f"field '{field}' is missing", f"'{field}' 필드가 없습니다"),
+        "extra_forbidden": (f"field '{field}' is not a record field (record fields: {known})",
+                            f"'{field}'은(는) 레코드 필드가 아닙니다(레코드 필드: {known})"),
+        "string_type": (f"field '{field}' must be text, got {shown}",
+                        f"'{field}' 필드는 텍스트여야 하는데 {shown}이(가) 왔습니다"),
+        "dict_type": (f"field '{field}' must be a JSON object, got {shown}",
+                      f"'{field}' 필드는 JSON 객체여야 하는데 {shown}이(가) 왔습니다"),
+    }
+    english, korean = texts.get(kind, (f"field '{field}' {error['msg']}",
+                                       f"'{field}' 필드: {error['msg'].removeprefix('Value error, ')}"))
+    return korean if lang == "ko" else english
 
 
 def validate_record(obj: Any, where: str) -> Record:
@@ -166,8 +170,8 @@ def validate_record(obj: Any, where: str) -> Record:
         return Record.model_validate(obj)
     except ValidationError as exc:
         reasons = "; ".join(_explain(error) for error in exc.errors())
-        raise ChemtuneError(f"{where}: {reasons}",
-                            ko=f"{where}: 레코드가 올바르지 않습니다 — {reasons}") from None
+        reasons_ko = "; ".join(_explain(error, "ko") for error in exc.errors())
+        raise ChemtuneError(f"{where}: {reasons}", ko=f"{where}: {reasons_ko}") from None
 
 
 def read_text(path: Path | str) -> str:

@@ -65,26 +65,33 @@ def home() -> Path:
     return root
 
 
+# What a checked name is, in Korean (the English is the caller's own words).
+NAME_KO = {"name": "이름", "run id": "실행 ID", "dataset name": "데이터셋 이름", "task name": "작업 이름",
+           "study id": "연구 ID", "run name": "실행 이름", "eval name": "평가 이름",
+           "model name": "모델 이름", "dataset": "데이터셋", "study name": "연구 이름"}
+
+
 def check_name(name: str, what: str = "name") -> str:
     """Return `name` if it is a safe single folder name, else raise a clear ChemtuneError."""
+    what_ko = NAME_KO.get(what, what)
     if not isinstance(name, str) or not name.strip():
         raise ChemtuneError(f"The {what} is empty; give it a name such as 'chem-ko-v1'.",
-                            ko=f"{what}이(가) 비어 있습니다; 'chem-ko-v1' 같은 이름을 주세요.")
+                            ko=f"{what_ko}이(가) 비어 있습니다; 'chem-ko-v1' 같은 이름을 주세요.")
     if name != name.strip():
         raise ChemtuneError(f"The {what} {name!r} starts or ends with spaces.",
-                            ko=f"{what} {name!r}이(가) 공백으로 시작하거나 끝납니다.")
+                            ko=f"{what_ko} {name!r}이(가) 공백으로 시작하거나 끝납니다.")
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
         raise ChemtuneError(f"The {what} {name!r} contains control characters.",
-                            ko=f"{what} {name!r}에 제어 문자가 들어 있습니다.")
+                            ko=f"{what_ko} {name!r}에 제어 문자가 들어 있습니다.")
     if "/" in name or "\\" in name or os.path.isabs(name):
         raise ChemtuneError(f"The {what} {name!r} must not contain '/' or '\\' or be a path.",
-                            ko=f"{what} {name!r}에는 '/'나 '\\'가 들어가거나 경로여서는 안 됩니다.")
+                            ko=f"{what_ko} {name!r}에는 '/'나 '\\'가 들어가거나 경로여서는 안 됩니다.")
     if name in (".", "..") or name.startswith("."):
         raise ChemtuneError(f"The {what} {name!r} must not start with '.'.",
-                            ko=f"{what} {name!r}은(는) '.'으로 시작하면 안 됩니다.")
+                            ko=f"{what_ko} {name!r}은(는) '.'으로 시작하면 안 됩니다.")
     if len(name) > MAX_NAME_LENGTH:
         raise ChemtuneError(f"The {what} is longer than {MAX_NAME_LENGTH} characters.",
-                            ko=f"{what}이(가) {MAX_NAME_LENGTH}자보다 깁니다.")
+                            ko=f"{what_ko}이(가) {MAX_NAME_LENGTH}자보다 깁니다.")
     return name
 
 

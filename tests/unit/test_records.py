@@ -330,3 +330,19 @@ def test_overwriting_a_dataset_drops_the_failures_of_the_records_it_replaces(tmp
     (folder / FAILURES_FILE).write_text('{"reason": "old"}\n')
     save_dataset("mix", [Record(instruction="pOH?", output="7")], overwrite=True)
     assert not (folder / FAILURES_FILE).exists()
+
+
+def test_a_bad_record_and_a_bad_name_are_refused_in_korean_too() -> None:
+    import pytest
+
+    from chemtune import workspace
+    from chemtune.errors import ChemtuneError
+    from chemtune.records import validate_record
+
+    with pytest.raises(ChemtuneError) as refused:
+        validate_record({"instruction": "Name the acid."}, "data.jsonl, line 2")
+    assert refused.value.text("en") == "data.jsonl, line 2: field 'output' is missing"
+    assert refused.value.text("ko") == "data.jsonl, line 2: 'output' 필드가 없습니다"
+    with pytest.raises(ChemtuneError) as refused:
+        workspace.check_name("", "dataset name")
+    assert refused.value.text("ko").startswith("데이터셋 이름이(가) 비어 있습니다")
