@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import types
 import typing
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -146,6 +147,21 @@ def _korean_reason(item: dict[str, Any]) -> str | None:
         return reason.format(**ctx) if reason else None
     except (KeyError, IndexError):
         return None
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The options in a YAML file (a job's config.yaml works: its 'kind' key is dropped)."""
+    from chemtune import workspace
+
+    path = Path(path)
+    if not path.is_file():
+        raise ChemtuneError(f"{path}: config file not found.", ko=f"{path}: 설정 파일이 없습니다.")
+    data = workspace.read_yaml(path, {}) or {}
+    if not isinstance(data, dict):
+        raise ChemtuneError(f"{path}: expected a mapping of option: value.",
+                            ko=f"{path}: '옵션: 값' 형식의 매핑이어야 합니다.")
+    data.pop("kind", None)
+    return data
 
 
 def _article(noun: str) -> str:

@@ -14,9 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from chemtune import options, workspace
+from chemtune import options
 from chemtune.datagen.dedup import DEFAULT_THRESHOLD
-from chemtune.errors import ChemtuneError
 from chemtune.options import option
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -223,15 +222,7 @@ def make_import_config(values: dict[str, Any] | None, where: str = "import optio
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """The options in a YAML file (a generate job's config.yaml works: its 'kind' key is ignored)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ChemtuneError(f"{path}: config file not found.",
-                            ko=f"{path}: 설정 파일이 없습니다.")
-    data = workspace.read_yaml(path, {}) or {}
-    if not isinstance(data, dict):
-        raise ChemtuneError(f"{path}: expected a mapping of option: value.",
-                            ko=f"{path}: '옵션: 값' 형식의 매핑이어야 합니다.")
-    data.pop("kind", None)
+    data = options.read_config_file(path)
     return make_generate_config(data, where=str(path)).model_dump(exclude_unset=True)
 
 

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from chemtune import options, workspace
+from chemtune import options
 from chemtune.errors import ChemtuneError
 from chemtune.evaluate.contamination import DEFAULT_N, DEFAULT_THRESHOLD, MAX_N, MIN_N
 from chemtune.options import option
@@ -480,15 +480,7 @@ def make_contamination_config(values: dict[str, Any] | None,
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """The options in a YAML file (an eval job's config.yaml works: its 'kind' key is ignored). Their
     values are checked with the flags that override them, so a file may leave out what a flag gives."""
-    path = Path(path)
-    if not path.is_file():
-        raise ChemtuneError(f"{path}: config file not found.",
-                            ko=f"{path}: 설정 파일이 없습니다.")
-    data = workspace.read_yaml(path, {}) or {}
-    if not isinstance(data, dict):
-        raise ChemtuneError(f"{path}: expected a mapping of option: value.",
-                            ko=f"{path}: '옵션: 값' 형식의 매핑이어야 합니다.")
-    data.pop("kind", None)
+    data = options.read_config_file(path)
     unknown = [key for key in data if key not in EvalConfig.model_fields]
     if unknown:
         known = ", ".join(EvalConfig.model_fields)

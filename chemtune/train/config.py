@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from chemtune import options, workspace
+from chemtune import options
 from chemtune.errors import ChemtuneError
 from chemtune.options import option
 
@@ -393,15 +393,7 @@ def make_config(values: dict[str, Any] | None = None, where: str = "training opt
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """The options in a YAML file (a train run's config.yaml works: its 'kind' key is ignored)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ChemtuneError(f"{path}: config file not found.",
-                            ko=f"{path}: 설정 파일이 없습니다.")
-    data = workspace.read_yaml(path, {}) or {}
-    if not isinstance(data, dict):
-        raise ChemtuneError(f"{path}: expected a mapping of option: value.",
-                            ko=f"{path}: '옵션: 값' 형식의 매핑이어야 합니다.")
-    data.pop("kind", None)
+    data = options.read_config_file(path)
     data.pop("resume", None)
     make_config(data, where=str(path))
     return data
