@@ -109,9 +109,10 @@ def respond(turn: Turn, message: str | list | dict, history: list[dict],
         target.append({"role": "user", "content": message})
         target.append({"role": "assistant", "content": ""})
         yield list(history), list(base_history), list(done)
-        reply, shown = None, 0.0
+        reply, shown = None, None
         for _, reply in turn.backend.stream(messages, model, turn.settings, stop_event=turn.stop_event):
-            if time.perf_counter() - shown < redraw_s and not reply.finish_reason:
+            recent = shown is not None and time.perf_counter() - shown < redraw_s
+            if recent and not reply.finish_reason:
                 continue
             shown = time.perf_counter()
             target[-1] = {"role": "assistant", "content": reply.text}
