@@ -51,7 +51,11 @@ class Handlers:
         return [(self.t(key, lang), view) for view, key in VIEW_LABELS.items()]
 
     def metric_choices(self, lang: str | None) -> list[tuple[str, str]]:
-        return [(self.t("metric_f1", lang), "macro_f1"), (self.t("metric_accuracy", lang), "accuracy")]
+        from chemtune.study.render import metric_name
+        from chemtune.study.tables import TASK_METRICS
+
+        return [(self.t("metric_f1", lang), "macro_f1"), (self.t("metric_accuracy", lang), "accuracy"),
+                *((metric_name(m, lang or "en"), m) for m in TASK_METRICS)]
 
     def study_choices(self, lang: str | None) -> list[tuple[str, str]]:
         from chemtune.study.runner import list_studies
@@ -174,7 +178,7 @@ class Handlers:
             shown = tables.view(table, view or "all", study.models, list(study.conditions))
             parts.append(render.markdown(shown, metric or "macro_f1", lang))
             if figure is None and shown["rows"]:
-                figure = render.figure(shown, lang)
+                figure = render.figure(shown, lang, metric)
         return state, self.cell_frame(current["cells"], lang), "\n\n".join(parts), figure, signature
 
     def cell_detail(self, study_id: str | None, evt: gr.SelectData) -> str:

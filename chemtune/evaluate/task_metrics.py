@@ -262,3 +262,46 @@ def read_verdict(reply: str) -> dict[str, Any]:
         if isinstance(score, (int, float)) and not isinstance(score, bool) and 1 <= score <= 5:
             return {"score": int(round(score)), "reason": str(value.get("reason", ""))}
     return {"score": None, "reason": "the judge's reply is not a JSON object with a score from 1 to 5"}
+
+
+# ---- a metric as a sum of per-record statistics ---------------------------------------------------
+# Every task metric is a function of statistics summed over records (counts, chrF's n-gram matches, score
+# sums), so a paired interval can resample records and recompute exactly the figure the table shows.
+
+def record_statistics(metric: str, row: dict) -> list[float] | None:
+    """One scored record's statistics for `metric`, or None where the metric does not apply to it."""
+    if metric in ("valid_json", "schema_valid"):
+        return [float(bool(row[metric])), 1.0] if metric in row else None
+    if metric == "field_f1":
+        return [float(c) for c in row["field_counts"]] if row.get("field_counts") else None
+    pairs = row.get("texts") or []
+    if metric == "chrf":
+        if not pairs:
+            return None
+        from sacrebleu.metrics import CHRF
+
+        per_pair = CHRF()._extract_corpus_statistics([p["answer"] for p in pairs],
+                                                     [[p["reference"] for p in pairs]])
+        return [float(sum(column)) for column in zip(*per_pair, strict=True)]
+    if metric == "rouge_l":
+        english = [p for p in pairs if p["reference"] and detect_lang(p["reference"]) == "en"]
+        if not english:
+            return None
+        return [rouge_l([p["answer"] for p in english], [p["reference"] for p in english]) * len(english),
+                float(len(english))]
+    if metric == "judge":
+        verdict = row.get("judge")
+        score = verdict.get("score") if isinstance(verdict, dict) else None
+        return [float(score), 1.0] if isinstance(score, int) else None
+    raise ValueError(f"unknown task metric {metric!r}")
+
+
+def metric_from_statistics(metric: str, total: list[float]) -> float | None:
+    """The metric of records whose statistics sum to `total` (as `summarize_task` computes it)."""
+    if metric == "field_f1":
+        return prf(*total)["f1"]
+    if metric == "chrf":
+        from sacrebleu.metrics import CHRF
+
+        return float(CHRF()._compute_score_from_stats(list(total)).score)
+    return total[0] / total[1] if total[1] else None

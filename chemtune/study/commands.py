@@ -23,7 +23,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--detach", action="store_true", help="run: start the study and return at once")
     p.add_argument("--no-estimate", action="store_true", help="plan: skip the training time estimate")
     p.add_argument("--format", choices=render.FORMATS, default="markdown", help="table: output format")
-    p.add_argument("--metric", choices=tables.METRICS, default="macro_f1", help="table: the figure shown")
+    p.add_argument("--metric", choices=(*tables.METRICS, *tables.TASK_METRICS), default="macro_f1",
+                   help="table: the figure shown (a task benchmark's table shows its first metric when given "
+                        "an exam's)")
     p.add_argument("--view", choices=tables.VIEWS, default="all",
                    help="table: all rows, or one of the paper's views (size: Tables 7–8, tuning-data: 9–10, "
                         "original-vs-chat: 11–12)")
@@ -63,8 +65,9 @@ def tables_text(study_id: str, fmt: str = "markdown", metric: str = "macro_f1", 
     parts = []
     for table in data["tables"].values():
         shown = tables.view(table, view, study.models, list(study.conditions))
-        if fmt == "markdown" and metric == "macro_f1" and view == "all":
-            parts.append(render.export(shown, fmt, "macro_f1") + "\n" + render.export(shown, fmt, "accuracy"))
+        if fmt == "markdown" and metric == "macro_f1" and view == "all":  # every metric, one table each
+            metrics = shown.get("metrics") if tables.is_task_table(shown) else tables.METRICS
+            parts.append("\n".join(render.export(shown, fmt, m) for m in metrics))
         else:
             parts.append(render.export(shown, fmt, metric))
     return "\n".join(parts)

@@ -150,16 +150,23 @@ def check_datasets(specs: list[str], where: str, study: StudyConfig) -> None:
 
 def check_benchmark(benchmark: Any, where: str) -> None:
     from chemtune.evaluate.benchmarks import CATALOGUE
+    from chemtune.evaluate.tasks import is_task_benchmark, load_task_set
 
     if not benchmark:
         raise ChemtuneError(f"{where}: no 'benchmark' (one of {', '.join(CATALOGUE)}, or an exam file).",
                             ko=f"{where}: 'benchmark'가 없습니다({', '.join(CATALOGUE)} 중 하나 또는 시험 "
                                "파일).")
+    if is_task_benchmark(benchmark):  # the records must be there before any cell runs
+        try:
+            load_task_set(str(benchmark))
+        except ChemtuneError as error:
+            raise _named(where, error) from None
+        return
     if str(benchmark) not in CATALOGUE and not Path(str(benchmark)).expanduser().is_file():
         raise ChemtuneError(f"{where}: unknown benchmark {benchmark!r}; benchmarks are "
-                            f"{', '.join(CATALOGUE)}, or give an exam file that exists.",
+                            f"{', '.join(CATALOGUE)}, tasks:DATASET, or an exam file that exists.",
                             ko=f"{where}: 알 수 없는 벤치마크 {benchmark!r}; 벤치마크: "
-                               f"{', '.join(CATALOGUE)}, 또는 존재하는 시험 파일을 주세요.")
+                               f"{', '.join(CATALOGUE)}, tasks:DATASET, 또는 존재하는 시험 파일을 주세요.")
 
 
 def build_mixtures(study: StudyConfig) -> list[str]:

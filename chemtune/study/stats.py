@@ -1,9 +1,11 @@
 """Paired comparisons over the questions of one exam: a bootstrap interval for a difference in accuracy
-(scipy.stats.bootstrap, resampling questions in pairs) and McNemar's test (statsmodels)."""
+(scipy.stats.bootstrap, resampling questions in pairs) and McNemar's test (statsmodels); for a task
+benchmark, a stratified paired bootstrap of the average over tasks of a metric computed from summed
+per-record statistics."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -55,3 +57,24 @@ def accuracy_interval(correct: Sequence[float], confidence: float = CONFIDENCE, 
     means = values[rng.integers(0, values.size, size=(resamples, values.size))].mean(axis=1)
     tail = (1 - confidence) / 2 * 100
     return float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
+
+
+def task_average_interval(tuned: dict[str, np.ndarray], base: dict[str, np.ndarray] | None,
+                          value: Callable[[np.ndarray], float | None], confidence: float = CONFIDENCE,
+                          resamples: int = RESAMPLES, seed: int = SEED) -> tuple[float, float]:
+    """Percentile interval of a task benchmark's average (or of its difference from `base`).
+
+    Per task, `tuned[task]` holds one row of statistics per record (and `base[task]` the same records'
+    rows, in the same order); `value` turns a task's summed statistics into its metric. Records are
+    resampled within each task (a stratified, paired bootstrap), each task's metric recomputed from the
+    resampled sums, and the metrics averaged over tasks, as the table's average is."""
+    rng = np.random.default_rng(seed)
+    averages = np.zeros(resamples)
+    for task, rows in tuned.items():
+        picks = rng.integers(0, len(rows), size=(resamples, len(rows)))
+        figures = np.array([value(total) for total in rows[picks].sum(axis=1)], dtype=float)
+        if base is not None:
+            figures -= np.array([value(total) for total in base[task][picks].sum(axis=1)], dtype=float)
+        averages += figures / len(tuned)
+    tail = (1 - confidence) / 2 * 100
+    return float(np.percentile(averages, tail)), float(np.percentile(averages, 100 - tail))

@@ -27,8 +27,8 @@ NAMES = frozenset({
     "chemtune", "Gradio", "Python", "PyTorch", "OpenAI", "LoRA", "QLoRA", "DeepSpeed", "Llama", "Gemma",
     "SmolLM2", "EXAONE", "Alpaca", "ShareGPT", "Hugging", "Face", "vLLM", "Ollama", "TensorBoard",
     "Weights", "Biases", "AdamW", "bitsandbytes", "rsLoRA", "DoRA", "Markdown", "LaTeX",
-    # sampling parameters and units with no Korean spelling
-    "Top-p", "top-p", "Top-k", "top-k", "ms", "MiB", "GiB",
+    # sampling parameters, units and metric names with no Korean spelling
+    "Top-p", "top-p", "Top-k", "top-k", "ms", "MiB", "GiB", "chrF",
 })
 EXTENSIONS = ("gguf", "csv", "tsv", "jsonl", "json", "yaml", "yml", "txt", "md", "pdf", "safetensors",
               "parquet", "py", "zip")
