@@ -18,13 +18,12 @@ from gradio.context import Context
 from chemtune import options
 from chemtune.evaluate import browse
 from chemtune.evaluate import config as declared  # the options' declaration (read when used)
-from chemtune.evaluate.benchmarks import CATALOGUE
 from chemtune.models import default_model
 from pages import evaluate_handlers as handlers
 from pages.evaluate_handlers import FILE_CHOICE
 from pages.evaluate_strings import CONTAMINATION_COLUMNS, STRINGS
 from pages.i18n import PageText
-from pages.widgets import by_name, option_widget
+from pages.widgets import benchmark_ids, by_name, option_widget
 
 __all__ = ["STRINGS", "build"]
 
@@ -32,7 +31,7 @@ Widgets = dict[str, Any]
 RADIOS = ("group_by", "method", "prompt_style")
 FOLDED = ("endpoint", "advanced")  # groups shown in a closed accordion
 SHARED = ("benchmark", "data_dir", "group_by")  # the contamination check reads the run section's exam
-LISTS = ["adapter", "picks", "inspect_eval", "datasets"]
+LISTS = ["adapter", "picks", "inspect_eval", "datasets", "benchmark"]
 # A number's limits are left to the declaration: the handler's refusal names the option (as the CLI's
 # does), where Gradio's own bound check would refuse with a message that names nothing.
 UNBOUNDED = {"minimum": None, "maximum": None}
@@ -67,8 +66,9 @@ def _run_widget(text: PageText, name: str) -> Any:
     if name == "adapter":
         return _picker(text, name, handlers.adapter_choices(text.lang), "", allow_custom_value=True)
     if name == "benchmark":
-        ids = {bench: f"bench_{bench}" for bench in CATALOGUE} | {FILE_CHOICE: "file_choice"}
-        return _picker(text, name, text.choices(ids), "sample", choice_ids=ids)
+        # Any benchmark may be typed too: tasks:DATASET, tasks:RUN_ID, tasks:DATASET@RUN_ID, an exam path.
+        ids = benchmark_ids() | {FILE_CHOICE: "file_choice"}
+        return _picker(text, name, text.choices(ids), "sample", choice_ids=ids, allow_custom_value=True)
     if name == "base_url":
         widget = _option(text, declared.EvalConfig, name, "eval", placeholder=text.text("base_url_hint"))
         return text.register(widget, placeholder="base_url_hint")

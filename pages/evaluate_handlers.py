@@ -19,7 +19,8 @@ from chemtune.evaluate import browse
 from chemtune.evaluate import config as declared  # the options' declaration (read when used)
 from chemtune.evaluate.report import Words
 from pages.evaluate_strings import CONTAMINATION_COLUMNS, STRINGS
-from pages.i18n import lookup
+from pages.i18n import lookup, translate_choices
+from pages.widgets import benchmark_ids
 
 FILE_CHOICE = "file"  # the benchmark picker's entry for an uploaded exam file
 Values = dict[str, Any]
@@ -216,6 +217,8 @@ def refresh_lists(values: Values) -> Values:
         "picks": gr.update(choices=evals),
         "inspect_eval": gr.update(choices=evals),
         "datasets": gr.update(choices=[row["name"] for row in list_datasets()]),
+        "benchmark": gr.update(choices=translate_choices(STRINGS, benchmark_ids() | {FILE_CHOICE: "file_choice"},
+                                                         lang)),
     }
 
 

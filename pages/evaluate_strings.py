@@ -10,7 +10,7 @@ from __future__ import annotations
 from chemtune.evaluate import browse
 from chemtune.evaluate.benchmarks import CATALOGUE
 from chemtune.evaluate.config import ContaminationConfig, EvalConfig
-from pages.widgets import option_strings
+from pages.widgets import BENCHMARK_STRINGS, option_strings
 
 BENCHMARK_NAMES_KO = {"mmlu-chemistry": "MMLU 화학", "kmmlu-chemistry": "KMMLU 화학 (국내 자격시험)",
                       "sample": "내장 예제 화학 시험"}
@@ -181,6 +181,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "phase_loading model": {"en": "loading model", "ko": "모델 불러오는 중"},
     "phase_scoring": {"en": "scoring", "ko": "채점 중"},
 }
+STRINGS.update(BENCHMARK_STRINGS)
 STRINGS.update(option_strings(EvalConfig, "eval"))
 STRINGS.update(option_strings(ContaminationConfig, "contam"))
 for _name, _bench in CATALOGUE.items():

@@ -43,7 +43,7 @@ Rules
 * Choices of a Radio, Dropdown or CheckboxGroup are shown translated and stored as their ids:
   `text.add(gr.Radio, choices=text.choices({"loglik": "m_loglik", …}), …)` builds (label, id) pairs, and
   `choices={id: string id}` given to `add` or `register` re-translates them on every switch. Handlers
-  receive the id, whatever the language.
+  receive the id, whatever the language. A label with blanks is `(string id, format_args)`.
 
 `Translator.connect()` (called by app.py after all pages are built) wires the language Radio to one
 handler that returns a `gr.update` per registered component, tab titles included (`gr.Tab(label=...)`
@@ -64,7 +64,8 @@ from chemtune.errors import ChemtuneError
 
 LANGUAGES = {"en": "English", "ko": "한국어"}
 TRANSLATABLE = ("label", "info", "placeholder", "value")
-ChoiceIds = Mapping[Any, str]  # stored value -> string id of its label
+# stored value -> string id of its label, or (string id, format args) for a label with blanks
+ChoiceIds = Mapping[Any, "str | tuple[str, Mapping[str, Any]]"]
 
 Strings = Mapping[str, Mapping[str, str]]
 
@@ -192,7 +193,7 @@ class PageText:
         self._translator.register(component, self.strings, ids, format_args)
         if choices is not None:
             for key in choices.values():
-                self._check(key)
+                self._check(key if isinstance(key, str) else key[0])
             self._translator.register(component, self.strings, {"choices": dict(choices)})
         return component
 
@@ -211,7 +212,7 @@ class PageText:
     def choices(self, ids: ChoiceIds, lang: str | None = None) -> list[tuple[str, Any]]:
         """(label, value) pairs for a choice component: each value's label in `lang`."""
         for key in ids.values():
-            self._check(key)
+            self._check(key if isinstance(key, str) else key[0])
         return translate_choices(self.strings, ids, lang or self.lang)
 
     def markdown(
@@ -226,7 +227,8 @@ class PageText:
 
 
 def translate_choices(strings: Strings, ids: ChoiceIds, lang: str) -> list[tuple[str, Any]]:
-    return [(lookup(strings, key, lang), value) for value, key in ids.items()]
+    return [(lookup(strings, key, lang) if isinstance(key, str) else lookup(strings, key[0], lang, key[1]),
+             value) for value, key in ids.items()]
 
 
 def lookup(strings: Strings, key: str, lang: str, format_args: Mapping[str, Any] | None = None) -> str:

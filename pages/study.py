@@ -43,9 +43,11 @@ class Handlers:
         return [(self.t(TEMPLATE_LABELS[n], lang) if n in TEMPLATE_LABELS else n, n) for n in templates()]
 
     def benchmark_choices(self, lang: str | None) -> list[tuple[str, str]]:
-        from chemtune.evaluate.benchmarks import CATALOGUE
+        """The Evaluate tab's benchmarks: each exam, and each task benchmark the workspace offers."""
+        from pages.i18n import translate_choices
+        from pages.widgets import benchmark_ids
 
-        return [(self.t(f"bench_{n}", lang) if f"bench_{n}" in STRINGS else n, n) for n in CATALOGUE]
+        return translate_choices(STRINGS, benchmark_ids(), lang if lang in ("en", "ko") else "en")
 
     def view_choices(self, lang: str | None) -> list[tuple[str, str]]:
         return [(self.t(key, lang), view) for view, key in VIEW_LABELS.items()]
@@ -250,7 +252,7 @@ def build(text: PageText) -> None:
                     label="conditions", info="conditions_help")
                 bench_pick = text.add(gr.Dropdown, label="benchmarks", info="benchmarks_help",
                                       multiselect=True, choices=h.benchmark_choices(lang0), value=["sample"],
-                                      elem_id="study-benchmarks")
+                                      allow_custom_value=True, elem_id="study-benchmarks")
                 seeds = text.register(gr.Textbox(value="", label=text.text("seeds"),
                                                  info=text.text("seeds_help"), elem_id="study-seeds"),
                                       label="seeds", info="seeds_help")

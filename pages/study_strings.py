@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chemtune.study.config import describe
+from pages.widgets import BENCHMARK_STRINGS
 
 _NAME, _MODELS, _SEEDS = describe("name"), describe("models"), describe("seeds")
 
@@ -41,8 +42,10 @@ STRINGS = {
                               "예: `한국어: chem-ko, chem-ko-extra:2`"},
     "col_condition": {"en": "Condition", "ko": "조건"},
     "benchmarks": {"en": "Benchmarks", "ko": "벤치마크"},
-    "benchmarks_help": {"en": "Each is evaluated with the default options; edit the YAML for others.",
-                        "ko": "기본 옵션으로 평가합니다. 다른 옵션은 YAML에서 고치세요."},
+    "benchmarks_help": {"en": "Each is evaluated with the default options; edit the YAML for others. "
+                              "Type `tasks:DATASET` to score each cell per task on a test dataset.",
+                        "ko": "기본 옵션으로 평가합니다. 다른 옵션은 YAML에서 고치세요. 시험 데이터셋으로 "
+                              "셀마다 작업별 점수를 매기려면 `tasks:DATASET`을 입력하세요."},
     "bench_mmlu-chemistry": {"en": "MMLU chemistry", "ko": "MMLU 화학"},
     "bench_kmmlu-chemistry": {"en": "KMMLU chemistry", "ko": "KMMLU 화학"},
     "bench_sample": {"en": "Sample chemistry exam", "ko": "내장 예제 화학 시험"},
@@ -112,3 +115,4 @@ STRINGS = {
                         "ko": "마지막 셀 전에 연구 실행 프로세스가 끝났습니다(강제 종료 또는 재시작). 다시 "
                               "시작하면 끝난 셀은 그대로 두고 이어서 합니다."},
 }
+STRINGS.update(BENCHMARK_STRINGS)

@@ -87,3 +87,25 @@ def by_name(handler: Callable, widgets: Mapping[str, Any]) -> tuple[Callable, se
             return handler(named(data), request=request) if wants_request else handler(named(data))
     call.__name__ = call.__qualname__ = handler.__name__
     return call, set(widgets.values())
+
+
+# ---- the benchmark picker (Evaluate and Study tabs) -------------------------------------------------
+
+# A page that offers benchmarks merges these into its STRINGS, beside its own bench_<NAME> for each exam.
+BENCHMARK_STRINGS = {
+    "bench_tasks_run": {"en": "Task scores · records held out by train run {name}",
+                        "ko": "작업별 점수 · 학습 실행 {name}이(가) 떼어 둔 검증 레코드"},
+    "bench_tasks_dataset": {"en": "Task scores · dataset {name}", "ko": "작업별 점수 · 데이터셋 {name}"},
+}
+
+
+def benchmark_ids() -> dict[str, Any]:
+    """{benchmark: label id} for a benchmark picker: every exam of the catalogue (`bench_<NAME>`), then
+    each task benchmark the workspace offers (a finished run's held-out records, each dataset)."""
+    from chemtune.evaluate.benchmarks import CATALOGUE
+    from chemtune.evaluate.tasks import PREFIX, task_benchmarks
+
+    ids: dict[str, Any] = {name: f"bench_{name}" for name in CATALOGUE}
+    for spec, kind in task_benchmarks():
+        ids[spec] = (f"bench_tasks_{kind}", {"name": spec[len(PREFIX):]})
+    return ids

@@ -88,6 +88,23 @@ def _is_train_run(name: str) -> bool:
     return run.config().get("kind") == "train"
 
 
+def task_benchmarks() -> list[tuple[str, str]]:
+    """(benchmark, what it scores) for the task benchmarks the workspace offers, for a picker: the records
+    each finished train run held out ("run", newest first), then each dataset ("dataset")."""
+    from chemtune import jobs
+    from chemtune.chat.adapters import trained_adapters
+
+    found = []
+    for row in trained_adapters():
+        try:
+            held_out = float(jobs.run_folder(row["run_id"]).config().get("val_split") or 0) > 0
+        except (ChemtuneError, TypeError, ValueError):
+            held_out = False
+        if held_out:
+            found.append((f"{PREFIX}{row['run_id']}", "run"))
+    return found + [(f"{PREFIX}{row['name']}", "dataset") for row in records.list_datasets()]
+
+
 def load_task_set(spec: str, limit: int | None = None) -> TaskSet:
     """The records of `tasks:DATASET`, `tasks:RUN_ID` or `tasks:DATASET@RUN_ID`; `limit` per task."""
     name = spec[len(PREFIX):].strip() if is_task_benchmark(spec) else str(spec)

@@ -130,3 +130,21 @@ def test_the_comparison_heatmap_and_tables_speak_the_pages_language(
     results = evaluate_handlers.show_results({"run_id": "e1", "lang": "ko"})["results"]
     assert list(results.columns)[:3] == ["세부 분류", "문항 수", "정확도"]
     assert results.values.tolist()[-2][0] == "평균 (전체 문항)"
+
+
+def test_the_tab_offers_task_benchmarks_and_starts_one(isolated_workspace: Path) -> None:
+    from chemtune.evaluate.job import load_results
+    from pages.widgets import benchmark_ids
+
+    ids = benchmark_ids()
+    assert ids["sample"] == "bench_sample" and "tasks:sample" in ids
+    listed = evaluate_handlers.refresh_lists({"lang": "ko"})["benchmark"]["choices"]
+    assert ("작업별 점수 · 데이터셋 sample", "tasks:sample") in listed
+    with OpenAIStub(responder=lambda body: '{"summary": "a", "keywords": ["b"]}') as stub:
+        started = evaluate_handlers.start_eval(run_values(
+            model="stub-model", method="endpoint", benchmark="tasks:sample", limit=1, base_url=stub.base_url))
+        assert "started" in started["status"], started["status"]
+        assert _wait_done(started["run_id"])["status"] == "done"
+    results = load_results(started["run_id"])
+    assert results["kind"] == "tasks" and results["average"]["n"] == 7
+    assert {"valid_json", "chrf"} <= set(results["average"])
