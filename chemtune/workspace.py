@@ -17,7 +17,7 @@ from chemtune.errors import ChemtuneError
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
-KINDS = ("datasets", "runs", "evals", "models")
+KINDS = ("datasets", "runs", "evals", "models", "studies")
 MAX_NAME_LENGTH = 120
 
 
@@ -99,7 +99,7 @@ def folder(kind: str, name: str, create: bool = False) -> Path:
     """The folder `$CHEMTUNE_HOME/<kind>/<name>` for a checked user name."""
     if kind not in KINDS:
         raise ValueError(f"unknown workspace kind {kind!r}")
-    path = home() / kind / check_name(name, f"{kind[:-1]} name")
+    path = home() / kind / check_name(name, "study id" if kind == "studies" else f"{kind[:-1]} name")
     # Belt and braces: even a name that passed the checks must resolve inside the workspace.
     if home() / kind not in path.resolve().parents:
         raise ChemtuneError(f"The name {name!r} would leave the workspace.",

@@ -154,9 +154,7 @@ def template_text(name: str) -> str:
 
 
 def studies_dir() -> Path:
-    path = workspace.home() / "studies"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return workspace.home() / "studies"  # made with the workspace's other folders
 
 
 def from_yaml(text: str, where: str = "study") -> StudyConfig:

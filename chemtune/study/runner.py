@@ -31,8 +31,8 @@ class StudyFolder:
     """One study's folder and the files in it."""
 
     def __init__(self, study_id: str) -> None:
-        self.study_id = workspace.check_name(study_id, "study id")
-        self.path = declaration.studies_dir() / self.study_id
+        self.path = workspace.folder("studies", study_id)
+        self.study_id = self.path.name
 
     def file(self, name: str) -> Path:
         return self.path / name

@@ -7,11 +7,22 @@ from chemtune import workspace
 from chemtune.errors import ChemtuneError
 
 
-def test_home_creates_the_four_folders(tmp_path, monkeypatch):
+def test_home_creates_a_folder_per_kind(tmp_path, monkeypatch):
     monkeypatch.setenv("CHEMTUNE_HOME", str(tmp_path / "ws"))
     root = workspace.home()
     assert root == (tmp_path / "ws").resolve()
-    assert sorted(p.name for p in root.iterdir()) == ["datasets", "evals", "models", "runs"]
+    assert sorted(p.name for p in root.iterdir()) == ["datasets", "evals", "models", "runs", "studies"]
+
+
+def test_a_study_id_is_checked_like_every_other_name(tmp_path, monkeypatch):
+    from chemtune.errors import ChemtuneError
+    from chemtune.study.runner import StudyFolder
+
+    monkeypatch.setenv("CHEMTUNE_HOME", str(tmp_path / "ws"))
+    assert StudyFolder("paper-mini-1").path == workspace.home() / "studies" / "paper-mini-1"
+    with pytest.raises(ChemtuneError, match="study id") as refused:
+        StudyFolder("../runs")
+    assert "연구 ID" in refused.value.ko
 
 
 def test_home_defaults_to_workspace_in_the_current_folder(tmp_path, monkeypatch):
