@@ -1,7 +1,7 @@
 """The Korean walk-through in a real browser: switched to 한국어, every tab shows no English UI text.
 
-A Korean reader's browser (locale ko-KR) opens the app, picks 한국어, and visits each tab (one test per
-tab: `-k chat`, `-k evaluate` …); every accordion is opened, and the visible text, the placeholders and
+A Korean reader's browser (locale ko-KR) opens the app, picks 한국어 once, and visits each tab (one test
+per tab: `-k chat`, `-k evaluate` …); every accordion is opened, and the visible text, the placeholders and
 what the pickers show are read. On the Chat and Train tabs the test also presses buttons and reads what
 the handlers write (status lines, estimates, errors). Switching after the page opens also catches text
 that was built once and never registered for translation. What may stay in Latin script is decided in
@@ -44,9 +44,9 @@ READ_TEXT = """(root) => {
 }"""
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def korean_page(browser, app_server: str) -> Iterator[object]:
-    """The app in a Korean browser, switched to 한국어."""
+    """The app in a Korean browser, switched to 한국어 once; every tab's test then reads the same page."""
     from playwright.sync_api import expect
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR")
