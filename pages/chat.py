@@ -352,9 +352,9 @@ def _wire(text: PageText, w: dict, remote_box: Any, examples: Any) -> None:
     w["stop"].click(stop, None, None, queue=False, **private)
     w["clear"].click(lambda: ([], [], ""), None, [w["history"], w["base_history"], w["stats"]], **private)
     if text.language is not None:
-        text.language.change(*by_name(redraw_status, inputs("active", "lang")), outputs=w["status"],
+        text.on_language(*by_name(redraw_status, inputs("active", "lang")), outputs=w["status"],
                              show_progress="hidden", **private)
-        text.language.change(relabel_examples, text.language, examples, show_progress="hidden", **private)
+        text.on_language(relabel_examples, text.language, examples)
     # No triggers: runs when the page opens, so the picker lists the runs there are now.
     gr.on(None, lambda: refresh_adapters(""), None, w["adapter"], **private)
 

@@ -60,7 +60,7 @@ def _relabel(columns: tuple[str, ...], value: Any, lang: str):
 
 
 def _follow_language(text: PageText, frame: Any, columns: tuple[str, ...]) -> None:
-    text.language.change(partial(_relabel, columns), [frame, text.language], frame, api_visibility="private")
+    text.on_language(partial(_relabel, columns), [frame, text.language], frame)
 
 
 # ---- Generate ---------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def _task_section(text: PageText) -> Widgets:
         trigger.change(h.fill_instruction, [task, lang, prop], [instruction, prop], api_visibility="private")
     own_save.click(h.save_task, [own_name, own_instruction, own_keys, text.language], [own_status, task],
                    api_visibility="private")
-    text.language.change(h.retitle_tasks, text.language, task, api_visibility="private")
+    text.on_language(h.retitle_tasks, text.language, task)
     return {"task": task, "lang": lang, "property": prop, "instruction": instruction}
 
 
@@ -218,7 +218,7 @@ def _overview_section(text: PageText):
         picker = text.add(gr.Dropdown, label="dataset", choices=[], scale=3, elem_id="data-picker")
         page = text.add(gr.Number, label="page", value=1, precision=0, minimum=1, scale=1)
     refresh.click(d.refresh_datasets, [picker, text.language], [overview, picker], api_visibility="private")
-    text.language.change(d.refresh_datasets, [picker, text.language], [overview, picker],
+    text.on_language(d.refresh_datasets, [picker, text.language], [overview, picker],
                          api_visibility="private")
     return overview, picker, page
 
@@ -236,7 +236,7 @@ def _view_section(text: PageText, picker: Any, page: Any) -> None:
                                           wrap=True, max_height=260, label=text.text("failures")),
                              label="failures")
     view = [summary, counts_plot, lengths_plot, rows, failures]
-    for trigger in (picker.change, page.change, text.language.change):
+    for trigger in (picker.change, page.change, text.on_language):
         trigger(d.show_dataset, [picker, page, text.language], view, api_visibility="private")
 
 

@@ -197,7 +197,7 @@ def layout(text: PageText) -> Widgets:
 
 
 def build(text: PageText) -> None:
-    wire(layout(text))
+    wire(layout(text), text.on_language)
 
 
 # ---- wiring ---------------------------------------------------------------------------------------------
@@ -231,10 +231,10 @@ def on(trigger: Callable, handler: Callable, ui: Widgets, inputs: Iterable[str],
     trigger(fn, inputs=inputs_, outputs=[ui[name] for name in outs], api_visibility="private", **kwargs)
 
 
-def wire(ui: Widgets) -> None:
+def wire(ui: Widgets, on_language: Callable) -> None:
+    """Every event of the tab; `on_language` is the page's `text.on_language` (redraws on a switch)."""
     # A user's choice is listened to by `.input`, not `.change`: a handler's update or the language switch
     # relabelling choices would fire `.change` again, a cascade of needless redraws.
-    lang = ui["lang"]
     run_inputs = [*declared.EvalConfig.model_fields, "exam_file", "api_key", "lang"]
     on(ui["run_button"].click, handlers.start_eval, ui, run_inputs, ["run_id", "status"])
     on(ui["stop_button"].click, handlers.stop, ui, ["run_id", "lang"], ["status"])
@@ -244,10 +244,10 @@ def wire(ui: Widgets) -> None:
        ["run_id", "status", "bar", "results", "seen", "picks", "inspect_eval"], show_progress="hidden")
     on(ui["refresh_button"].click, handlers.refresh_lists, ui, ["lang"], LISTS)
     compare = (["picks", "metric", "average", "lang"], ["table", *handlers.DOWNLOADS])
-    for trigger in (ui["picks"].input, ui["metric"].input, ui["average"].input, lang.change):
+    for trigger in (ui["picks"].input, ui["metric"].input, ui["average"].input, on_language):
         on(trigger, handlers.compare, ui, *compare)
     inspect = (["inspect_eval", "subset", "which", "lang"], ["heatmap", "subset", "questions"])
-    for trigger in (ui["inspect_eval"].change, ui["subset"].input, ui["which"].input, lang.change):
+    for trigger in (ui["inspect_eval"].change, ui["subset"].input, ui["which"].input, on_language):
         on(trigger, handlers.inspect, ui, *inspect)
     on(ui["questions"].select, handlers.show_question, ui, ["inspect_eval", "questions", "lang"],
        ["detail", "prompt", "raw"], selected=True)
@@ -255,10 +255,10 @@ def wire(ui: Widgets) -> None:
     on(ui["contam_button"].click, handlers.check_contamination, ui, contamination_inputs,
        ["contam_summary", "contam_table", "contam_result"])
     # What handlers wrote in one language is redrawn in the other.
-    on(lang.change, handlers.show_results, ui, ["run_id", "lang"], ["results"])
-    on(lang.change, handlers.show_contamination, ui, ["contam_result", "lang"],
+    on(on_language, handlers.show_results, ui, ["run_id", "lang"], ["results"])
+    on(on_language, handlers.show_contamination, ui, ["contam_result", "lang"],
        ["contam_summary", "contam_table"])
-    on(lang.change, handlers.refresh_lists, ui, ["lang"], LISTS)
+    on(on_language, handlers.refresh_lists, ui, ["lang"], LISTS)
     # Lists are read afresh on every page load, so runs finished elsewhere (CLI, another tab) show up.
     if Context.root_block is not None:
         on(Context.root_block.load, handlers.refresh_lists, ui, ["lang"], LISTS)

@@ -217,8 +217,8 @@ def refresh_lists(values: Values) -> Values:
         "picks": gr.update(choices=evals),
         "inspect_eval": gr.update(choices=evals),
         "datasets": gr.update(choices=[row["name"] for row in list_datasets()]),
-        "benchmark": gr.update(choices=translate_choices(STRINGS, benchmark_ids() | {FILE_CHOICE: "file_choice"},
-                                                         lang)),
+        "benchmark": gr.update(choices=translate_choices(
+            STRINGS, benchmark_ids() | {FILE_CHOICE: "file_choice"}, lang)),
     }
 
 

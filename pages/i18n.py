@@ -34,7 +34,7 @@ Rules
 * Text with blanks (`"Run {run} started."`) takes `format_args={"run": ...}` (or `text.text(id, run=...)`).
 * Register only static UI text. A component a handler writes to (a status line, a table) is not
   registered; pass `text.language` (the language Radio) as an event input and answer with
-  `text.text(id, lang=lang)`. To redraw such output on a switch, listen to `text.language.change` too.
+  `text.text(id, lang=lang)`. To redraw such output on a switch, `text.on_language(fn, inputs, outputs)`.
 * Components made inside `@gr.render` are not registered (the registry is fixed when the app is built);
   make such a render function take `text.language` as an input and use `text.text(id, lang=lang)`.
 * With format_args, literal braces in a text are written `{{` and `}}`; blanks cannot be named
@@ -44,6 +44,10 @@ Rules
   `text.add(gr.Radio, choices=text.choices({"loglik": "m_loglik", …}), …)` builds (label, id) pairs, and
   `choices={id: string id}` given to `add` or `register` re-translates them on every switch. Handlers
   receive the id, whatever the language. A label with blanks is `(string id, format_args)`.
+* Output a handler writes in the page's language is redrawn on a switch with
+  `text.on_language(fn, inputs, outputs)`, never `text.language.change(...)`: every redraw runs inside
+  the switch's one event, since each event a switch fires costs the browser about a second once all
+  tabs are drawn.
 
 `Translator.connect()` (called by app.py after all pages are built) wires the language Radio to one
 handler that returns a `gr.update` per registered component, tab titles included (`gr.Tab(label=...)`
@@ -54,14 +58,17 @@ switch inside the page, and it would split UI text between two mechanisms.
 
 from __future__ import annotations
 
+import inspect
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gradio as gr
 
 from chemtune.errors import ChemtuneError
 
+LOG = logging.getLogger(__name__)
 LANGUAGES = {"en": "English", "ko": "한국어"}
 TRANSLATABLE = ("label", "info", "placeholder", "value")
 # stored value -> string id of its label, or (string id, format args) for a label with blanks
@@ -98,6 +105,7 @@ class Translator:
         self.switch: gr.Radio | None = None
         # component -> {attribute: (strings, id, format_args)}; dicts keep registration order.
         self._entries: dict[gr.blocks.Block, dict[str, tuple[Strings, str, Mapping[str, Any]]]] = {}
+        self._redraws: list[Redraw] = []
 
     def page(self, strings: Strings, name: str = "page") -> PageText:
         """Bind a page's STRINGS to this registry (checked now, so a missing translation fails early)."""
@@ -145,18 +153,89 @@ class Translator:
             for attributes in self._entries.values()
         ]
 
+    def on_switch(self, fn: Callable, inputs: Any = None, outputs: Any = None, **_: Any) -> None:
+        """Redraw `outputs` with `fn(inputs)` on every switch, as `switch.change(fn, inputs, outputs)` would,
+        but inside the switch's one event. Inputs are a list (positional), a set (one {component: value}
+        dict, as `pages.widgets.by_name` makes) or one component; a `request` parameter gets the request.
+        Event options (show_progress …) are the switch's own and are ignored here."""
+        self._redraws.append(Redraw(fn, inputs, outputs))
+
+    def switched(self, data: dict, request: gr.Request) -> dict:
+        """The switch's one event: every registered text in the new language, then every redraw."""
+        lang = data[self.switch]
+        found: dict[Any, Any] = dict(zip(self.components, self.updates(lang), strict=True))
+        for redraw in self._redraws:
+            try:
+                answered = redraw.run(data, request)
+            except Exception:  # one broken redraw must not leave the page half switched
+                LOG.exception("redrawing %s on the language switch failed", redraw.name)
+                continue
+            for component, value in answered:
+                found[component] = merge_update(found.get(component), value)
+        return found
+
     def connect(self) -> None:
-        """Wire the language switch to every registered component; call once, after all pages are built."""
+        """Wire the language switch to every registered component and redraw; call once, after all pages
+        are built. One event, not one per page: each event a switch fires costs the browser about a second
+        once every tab is drawn, whatever it outputs."""
         if self.switch is None:
             raise RuntimeError("create the switch with language_switch() before connect()")
+        inputs = {self.switch} | {c for redraw in self._redraws for c in redraw.input_components}
+        outputs = list(dict.fromkeys([*self.components,
+                                      *(c for redraw in self._redraws for c in redraw.output_components)]))
         self.switch.change(
-            self.updates,
-            self.switch,
-            self.components,
+            self.switched,
+            inputs,
+            outputs,
             queue=False,
             show_progress="hidden",
             api_visibility="private",
         )
+
+
+def _listed(components: Any) -> list:
+    if components is None:
+        return []
+    return list(components) if isinstance(components, (list, tuple, set)) else [components]
+
+
+def merge_update(earlier: Any, value: Any) -> Any:
+    """One output's value from two answers: a later gr.update adds to an earlier one, a plain value
+    becomes the update's value (gr.skip() changes nothing)."""
+    if earlier is None:
+        return value
+    if isinstance(value, dict) and value.get("__type__") == "update":
+        return {**earlier, **value}
+    return {**earlier, "value": value}
+
+
+class Redraw:
+    """What a page redraws on a language switch: fn, its inputs and its outputs, as for an event."""
+
+    def __init__(self, fn: Callable, inputs: Any, outputs: Any) -> None:
+        self.fn, self.inputs, self.outputs = fn, inputs, outputs
+        self.name = getattr(fn, "__qualname__", repr(fn))
+        self.input_components = _listed(inputs)
+        self.output_components = _listed(outputs)
+        try:
+            self.wants_request = "request" in inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            self.wants_request = False
+
+    def run(self, data: dict, request: gr.Request) -> list[tuple[Any, Any]]:
+        extra = {"request": request} if self.wants_request else {}
+        if isinstance(self.inputs, set):
+            result = self.fn({c: data[c] for c in self.inputs}, **extra)
+        elif self.inputs is None:
+            result = self.fn(**extra)
+        else:
+            result = self.fn(*(data[c] for c in self.input_components), **extra)
+        outputs = self.output_components
+        if isinstance(result, dict) and result.get("__type__") != "update":  # {component: value}
+            return list(result.items())
+        if not isinstance(self.outputs, (list, tuple, set)):
+            return [(outputs[0], result)] if outputs else []
+        return list(zip(outputs, result if len(outputs) > 1 else [result], strict=True))
 
 
 class PageText:
@@ -176,6 +255,11 @@ class PageText:
     def language(self) -> gr.Radio | None:
         """The language Radio: pass it as an event input to get "en" or "ko" in a handler."""
         return self._translator.switch
+
+    def on_language(self, fn: Callable, inputs: Any = None, outputs: Any = None, **kwargs: Any) -> None:
+        """Redraw `outputs` on a language switch: `text.on_language(fn, inputs, outputs)` where
+        `text.language.change(fn, inputs, outputs)` would be (see `Translator.on_switch`)."""
+        self._translator.on_switch(fn, inputs, outputs, **kwargs)
 
     def text(self, key: str, lang: str | None = None, **format_args: Any) -> str:
         """The text of `key` in `lang` (default: the build language), blanks filled from format_args."""

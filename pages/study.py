@@ -314,12 +314,12 @@ def build(text: PageText) -> None:
     poll_inputs = [study_pick, view, metric, lang, seen]
     poll_outputs = [state, cells, table_text, plot, seen]
     timer.tick(h.poll, poll_inputs, poll_outputs, show_progress="hidden")
-    for changed in (study_pick, view, metric, *([lang] if lang is not None else [])):
-        changed.change(h.poll, poll_inputs, poll_outputs, show_progress="hidden")
+    for changed in (study_pick.change, view.change, metric.change, text.on_language):
+        changed(h.poll, poll_inputs, poll_outputs, show_progress="hidden")
     cells.select(h.cell_detail, study_pick, detail)
     export_button.click(h.export, [study_pick, view, metric, fmt, lang], export_file)
     if lang is not None:
-        lang.change(h.relabel, [lang, template, view, metric, study_pick, bench_pick],
+        text.on_language(h.relabel, [lang, template, view, metric, study_pick, bench_pick],
                     [template, bench_pick, view, metric, study_pick])
     root = gr.context.Context.root_block
     if root is not None:

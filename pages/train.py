@@ -378,7 +378,7 @@ def build(text: PageText) -> None:
                                            max_height=300, label=text.text("past_runs"),
                                            elem_id="train-runs"), label="past_runs")
     w["timer"] = gr.Timer(2.0)
-    _wire(w)
+    _wire(w, text)
     train_publish.build(text, w["run"])
 
 
@@ -423,7 +423,7 @@ def _run_view(text: PageText, w: dict[str, Any]) -> None:
                                   value=0.8)
 
 
-def _wire(w: dict[str, Any]) -> None:
+def _wire(w: dict[str, Any], text: PageText) -> None:
     def inputs(*names: str) -> dict[str, Any]:
         return {name: w[name] for name in names}
 
@@ -438,8 +438,7 @@ def _wire(w: dict[str, Any]) -> None:
     w["timer"].tick(*by_name(poll, inputs("run", "overlay", "smoothing", "view", "lang")), outputs=shown,
                     show_progress="hidden")
     if w["lang"] is not None:  # the past runs' headers and states at once, not at the next tick
-        w["lang"].change(lambda lang: runs_table(monitor.train_runs(), lang), w["lang"], w["runs"],
-                         show_progress="hidden", api_visibility="private")
+        text.on_language(lambda lang: runs_table(monitor.train_runs(), lang), w["lang"], w["runs"])
     # A fresh page (a refresh, or after an app restart) reattaches to the active or newest run.
     root = gr.context.Context.root_block
     if root is not None:

@@ -213,4 +213,4 @@ def build(text: PageText, run: Any) -> None:
     w["export"].click(*by_name(export_run, {name: w[name] for name in ("run", "format", "lang")}),
                       outputs=[w["export_status"], w["files"]])
     if text.language is not None:
-        text.language.change(token_note, text.language, w["token_note"], show_progress="hidden")
+        text.on_language(token_note, text.language, w["token_note"])

@@ -45,8 +45,8 @@ def test_every_tab_opens_and_the_korean_switch_relabels_the_app(
     page.screenshot(path=tmp_path / "app-en.png", full_page=True, timeout=60_000)
 
     page.get_by_label("한국어").check()
-    # One update re-labels every component of every tab; once all tabs are drawn, on a busy two-core
-    # machine that takes tens of seconds.
+    # One event re-labels every component of every tab and redraws what handlers wrote (about two seconds
+    # on a quiet two-core machine with every tab drawn; the timeout leaves room for a busy one).
     expect(page.get_by_role("tab", name="학습", exact=True)).to_be_visible(timeout=60_000)
     expect(page.get_by_role("tab", name="Train", exact=True)).to_have_count(0, timeout=30_000)
     expect(page.get_by_text(KOREAN_HEADER)).to_be_visible()

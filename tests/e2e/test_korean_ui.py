@@ -54,8 +54,7 @@ def korean_page(browser, app_server: str) -> Iterator[object]:
     page.set_default_timeout(15_000)
     page.goto(app_server)
     page.get_by_label("한국어").check()
-    # One update re-labels every component of every tab; once all tabs are drawn, on a busy two-core
-    # machine that takes tens of seconds.
+    # One event re-labels every component of every tab (seconds; the timeout leaves room for a busy machine).
     expect(page.get_by_role("tab", name=TAB_TITLES["chat"], exact=True)).to_be_visible(timeout=60_000)
     yield page
     context.close()

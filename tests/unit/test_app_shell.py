@@ -103,6 +103,34 @@ def test_language_switch_updates_every_translated_component_including_tab_titles
     assert (box_update["label"], box_update["placeholder"]) == ("기본 모델", "예: llama")
 
 
+def test_a_switch_is_one_event_that_relabels_and_runs_every_redraw() -> None:
+    """Redraws run inside the switch's own event (each extra event costs the browser about a second once
+    every tab is drawn): a written status is redrawn in the new language and merged with its new label."""
+    ui = Translator("en")
+    strings = {"status": {"en": "Status", "ko": "상태"}, "done": {"en": "Done.", "ko": "완료."}}
+    with gr.Blocks() as demo:
+        switch = ui.language_switch()
+        text = ui.page(strings, "example")
+        status = text.add(gr.Textbox, label="status", value=None)
+        count = gr.State(3)
+        text.on_language(lambda lang, n: text.text("done", lang) * n, [switch, count], status)
+        text.on_language(lambda data: gr.update(info=str(data[count])), {count}, status)
+        ui.connect()
+    fired = [fn for fn in demo.fns.values()
+             if any((t[0] if isinstance(t, tuple) else t) == switch._id for t in fn.targets)]
+    assert len(fired) == 1 and fired[0].queue is False
+    found = ui.switched({switch: "ko", count: 2}, None)
+    assert found[status] == {"__type__": "update", "label": "상태", "value": "완료.완료.", "info": "2"}
+
+
+def test_the_whole_app_switches_language_in_one_event() -> None:
+    demo = app.build_app("en")
+    switch = next(block for block in demo.blocks.values() if (block.elem_id or "") == "language-switch")
+    fired = [fn for fn in demo.fns.values()
+             if any((t[0] if isinstance(t, tuple) else t) == switch._id for t in fn.targets)]
+    assert len(fired) == 1
+
+
 def test_every_page_has_every_string_in_every_language() -> None:
     for page in pages.PAGES:
         check_strings(page.STRINGS, page.__name__)

@@ -57,8 +57,9 @@ def _evaluate_tab(lang: str = "en") -> dict[str, Any]:
     translator = Translator(lang)
     with gr.Blocks():
         translator.language_switch()
-        ui = evaluate.layout(translator.page(strings, "evaluate"))
-        evaluate.wire(ui)
+        text = translator.page(strings, "evaluate")
+        ui = evaluate.layout(text)
+        evaluate.wire(ui, text.on_language)
     return ui
 
 

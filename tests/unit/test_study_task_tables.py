@@ -30,7 +30,8 @@ def fake_task_eval(run_id: str, right: bool) -> str:
                      "reference": record.output,
                      **task_metrics.score_answer(catalogue[record.task], record.output, answer)})
     order = list(dict.fromkeys(r.task for r in records))
-    subsets = {t: task_metrics.summarize_task(catalogue[t], [r for r in rows if r["task"] == t]) for t in order}
+    subsets = {t: task_metrics.summarize_task(catalogue[t], [r for r in rows if r["task"] == t])
+               for t in order}
     average = {"n": len(rows)}
     for metric in tables.TASK_METRICS:
         values = [s[metric] for s in subsets.values() if s.get(metric) is not None]
@@ -80,7 +81,8 @@ def test_task_table_markdown_csv_latex_and_figure(table: dict) -> None:
     assert render.grid(table, "macro_f1")["metric"] == table["metrics"][0]
     assert "작업 평균" in render.markdown(table, "field_f1", "ko")
     lines = render.export(table, "csv").splitlines()
-    assert lines[0].startswith("benchmark,model,condition,metric,") and len(lines) == 1 + 2 * len(table["metrics"])
+    assert lines[0].startswith("benchmark,model,condition,metric,")
+    assert len(lines) == 1 + 2 * len(table["metrics"])
     assert render.export(table, "latex", "field_f1").startswith(r"\begin{tabular}")
     figure = render.figure(table, "en", "chrf")
     assert [trace.name for trace in figure.data] == ["tiny · none", "tiny · all"]
@@ -102,4 +104,5 @@ def test_per_record_statistics_give_back_the_task_metrics() -> None:
                 assert not found, (task, metric)
                 continue
             total = [sum(column) for column in zip(*found, strict=True)]
-            assert task_metrics.metric_from_statistics(metric, total) == pytest.approx(summary[metric]), metric
+            found_metric = task_metrics.metric_from_statistics(metric, total)
+            assert found_metric == pytest.approx(summary[metric]), metric
