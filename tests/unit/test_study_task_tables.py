@@ -106,3 +106,21 @@ def test_per_record_statistics_give_back_the_task_metrics() -> None:
             total = [sum(column) for column in zip(*found, strict=True)]
             found_metric = task_metrics.metric_from_statistics(metric, total)
             assert found_metric == pytest.approx(summary[metric]), metric
+
+
+def test_the_study_tab_shows_a_task_table_by_the_chosen_metric(table: dict) -> None:
+    from chemtune.study.runner import list_studies
+    from pages.i18n import Translator
+    from pages.study import Handlers
+    from pages.study_strings import STRINGS
+
+    handlers = Handlers(Translator("en").page(STRINGS, "study"))
+    study_id = list_studies()[0]["study_id"]
+    _, _, text, figure, _ = handlers.poll(study_id, "all", "field_f1", "ko", None)
+    assert "**tasks:sample** — 필드 F1" in text and "작업 평균" in text
+    assert figure.layout.title.text.startswith("tasks:sample: 작업별 필드 F1")
+    # The exam metric the radio opens with shows the table's first metric.
+    _, _, text, _, _ = handlers.poll(study_id, "all", "macro_f1", "en", None)
+    assert f"— {render.metric_name(table['metrics'][0])}" in text
+    choices = [value for _, value in handlers.metric_choices("ko")]
+    assert {"macro_f1", "accuracy", "field_f1", "chrf"} <= set(choices)
