@@ -109,12 +109,15 @@ def respond(turn: Turn, message: str | list | dict, history: list[dict],
         target.append({"role": "user", "content": message})
         target.append({"role": "assistant", "content": ""})
         yield list(history), list(base_history), list(done)
-        reply, shown = None, None
+        reply, shown, behind = None, None, False
         for _, reply in turn.backend.stream(messages, model, turn.settings, stop_event=turn.stop_event):
-            recent = shown is not None and time.perf_counter() - shown < redraw_s
-            if recent and not reply.finish_reason:
+            if shown is not None and time.perf_counter() - shown < redraw_s:
+                behind = True  # drawn after the stream ends, if nothing newer is drawn before
                 continue
-            shown = time.perf_counter()
+            shown, behind = time.perf_counter(), False
+            target[-1] = {"role": "assistant", "content": reply.text}
+            yield list(history), list(base_history), [*done, Answer(who, reply)]
+        if behind:  # the finished answer, whenever its last token came
             target[-1] = {"role": "assistant", "content": reply.text}
             yield list(history), list(base_history), [*done, Answer(who, reply)]
         if reply is not None:

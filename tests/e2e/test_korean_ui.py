@@ -126,6 +126,8 @@ def train_actions(page, panel) -> None:
     panel.locator("#train-abort").click()
     expect(message).not_to_have_text(estimate)
     expect(panel.locator("#train-status")).not_to_be_empty(timeout=15_000)
+    # Gradio's own "processing | 0.3s" shows while a handler runs: read the page once they are done.
+    expect(panel.locator(".progress-text")).to_have_count(0, timeout=60_000)
 
 
 ACTIONS = {"chat": chat_actions, "train": train_actions}
