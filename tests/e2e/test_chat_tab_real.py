@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import running_app
 
-pytestmark = [pytest.mark.e2e, pytest.mark.real, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.real, pytest.mark.slow, pytest.mark.long]
 
 QUESTION = "What is the chemical formula of water?"
 

@@ -75,6 +75,7 @@ def test_tiny_run_started_from_the_train_tab_draws_its_loss_curve(app_server: st
     assert len(runs) == 1 and (app_home / "runs" / runs[0] / "adapter" / "adapter_model.safetensors").exists()
 
 
+@pytest.mark.long
 def test_a_run_outlives_an_app_restart_and_the_new_app_reattaches(browser, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Start a run from the page, stop the app: training goes on. A new app on the same workspace shows

@@ -130,6 +130,7 @@ def test_merged_export_is_a_model_folder_and_a_bad_format_is_refused(in_workspac
 
 @pytest.mark.real
 @pytest.mark.slow
+@pytest.mark.long
 def test_smollm2_run_exports_to_gguf_f16_with_its_chat_template_and_answer(
         smollm2: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real SmolLM2-135M-Instruct (Llama architecture, GPT-2-style BPE llama.cpp knows by its hash):

@@ -95,6 +95,7 @@ def test_smollm2_served_answer_names_h2o_streamed_and_whole(smol_client, smol: C
 
 
 # ---- Gemma 3 270M base: the answer ends before the next turn's header ----------------------------------
+@pytest.mark.long
 def test_gemma3_chat_answer_stops_before_the_next_instruction(gemma: ChatEngine) -> None:
     pieces, reply = [], None
     for piece, latest in gemma.stream(CHEMIST_WATER, None, Settings(max_new_tokens=MAX_NEW)):
@@ -106,6 +107,7 @@ def test_gemma3_chat_answer_stops_before_the_next_instruction(gemma: ChatEngine)
     assert "water" in reply.text.lower()
 
 
+@pytest.mark.long
 def test_gemma3_served_answer_stops_before_the_next_instruction(gemma_client, gemma: ChatEngine) -> None:
     whole = gemma_client.chat.completions.create(model=gemma.base, messages=CHEMIST_WATER,
                                                  max_tokens=MAX_NEW)
@@ -117,6 +119,7 @@ def test_gemma3_served_answer_stops_before_the_next_instruction(gemma_client, ge
     assert joined == text and finishes[-1] == "stop"
 
 
+@pytest.mark.long
 def test_gemma3_generative_evaluation_answer_ends_with_its_turn(gemma: ChatEngine) -> None:
     from chemtune.evaluate.benchmarks import load_exam
     from chemtune.evaluate.extract import extract_answer
@@ -138,6 +141,7 @@ def test_gemma3_generative_evaluation_answer_ends_with_its_turn(gemma: ChatEngin
     assert extract_answer(raw, question.choices) in question.letters
 
 
+@pytest.mark.long
 def test_gemma_style_template_without_a_system_role_chats_with_the_system_prompt(
         gemma: ChatEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.support.templates import GEMMA2_CHAT_TEMPLATE

@@ -18,7 +18,7 @@ from chemtune.train.config import make_config
 
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = [pytest.mark.real, pytest.mark.slow]
+pytestmark = [pytest.mark.real, pytest.mark.slow, pytest.mark.long]
 
 
 def response_loss(model, examples: list[dict]) -> float:

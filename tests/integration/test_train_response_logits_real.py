@@ -22,7 +22,7 @@ RECORDS = [
 ]
 
 
-@pytest.mark.parametrize("name", ["smollm2", "gemma3"])
+@pytest.mark.parametrize("name", ["smollm2", pytest.param("gemma3", marks=pytest.mark.long)])
 def test_response_only_logits_give_the_plain_masked_loss(name: str, request: pytest.FixtureRequest) -> None:
     model, tokenizer = load_model(str(request.getfixturevalue(name)), device="cpu")
     assert supports_logits_mask(model)

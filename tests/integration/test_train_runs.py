@@ -146,11 +146,11 @@ def test_kill_9_leaves_interrupted_and_resume_continues_the_step_count(tiny_path
     assert status["result"]["steps"] == saved + 4
 
 
-def assert_two_processes(run: jobs.RunFolder) -> None:
+def assert_two_processes(run: jobs.RunFolder, steps: list[int]) -> None:
     """A run launched through accelerate as two processes, rank 0 alone writing the events."""
     log = run.log_tail(20000)
     assert "accelerate.commands.launch --num_processes 2" in log and "2 process(es)" in log
-    assert [e["step"] for e in train_events(run)] == [1, 2, 3, 4]
+    assert [e["step"] for e in train_events(run)] == steps
     start = next(e for e in run.read_events(0)[0] if e["type"] == "start")
     assert start["processes"] == 2
     assert start["cpu_threads"] == hardware.cpu_threads(2)  # the cores shared between the two
@@ -171,6 +171,7 @@ def test_two_processes_evaluate_when_one_holds_no_validation_example(tiny_path: 
     status = jobs.wait(run, timeout=240)
     assert status["status"] == "done", run.log_tail()
     assert [e.get("eval_loss") is not None for e in train_events(run)] == [True, True]
+    assert_two_processes(run, [1, 2])
 
 
 # Same data, same order, constant learning rate: runs that should compute the same thing step for step.
@@ -223,12 +224,13 @@ def test_resume_continues_exactly_where_the_checkpoint_left_off(tiny_path: str, 
     assert_same_adapters(adapter_weights(resumed), adapter_weights(straight), atol=1e-6)
 
 
+@pytest.mark.long
 def test_fsdp_trains_as_ddp_does_and_resumes_exactly(tiny_path: str, dataset: str) -> None:
     """Two CPU processes over gloo: sharded (FSDP) and replicated (DDP) training give the same losses,
     gradient norms, eval losses and adapter; an FSDP checkpoint (gathered from the shards) resumes exactly."""
     values = {"model": tiny_path, "data": [dataset], "num_processes": 2, **EXACT}
     ddp = finished({**values, "distributed": "ddp"})
-    assert_two_processes(ddp)
+    assert_two_processes(ddp, [1, 2, 3, 4])
     fsdp = finished({**values, "distributed": "fsdp"})
     log = fsdp.log_tail(20000)
     assert "2 process(es) (FSDP)" in log and "FSDP: 4 LlamaDecoderLayer units sharded over 2 processes" in log
@@ -281,6 +283,7 @@ def stopped_and_resumed(values: dict, stop: str) -> tuple[jobs.RunFolder, int]:
     return run, saved
 
 
+@pytest.mark.long
 @pytest.mark.slow
 @pytest.mark.parametrize(("scheduler", "stops"), [("cosine", ("abort", "kill")), ("linear", ("kill",))])
 def test_a_run_stopped_midway_resumes_with_the_schedule_it_would_have_had(
@@ -300,6 +303,7 @@ def test_a_run_stopped_midway_resumes_with_the_schedule_it_would_have_had(
         assert_same_adapters(adapter_weights(resumed), adapter_weights(straight), atol=1e-6)
 
 
+@pytest.mark.long
 @pytest.mark.slow
 def test_resuming_with_more_steps_plans_the_schedule_again_from_the_current_step(
         tiny_path: str, dataset: str) -> None:

@@ -193,6 +193,7 @@ def test_template_errors_other_than_the_system_role_are_still_raised(no_system_t
 
 @pytest.mark.real
 @pytest.mark.slow
+@pytest.mark.long
 def test_gemma_tokenizer_with_its_gemma2_template_renders_a_system_prompt(gemma3):
     from chemtune.evaluate.prompts import SYSTEM
     from tests.support.templates import GEMMA2_CHAT_TEMPLATE
