@@ -202,11 +202,14 @@ def _listed(components: Any) -> list:
 def merge_update(earlier: Any, value: Any) -> Any:
     """One output's value from two answers: a later gr.update adds to an earlier one, a plain value
     becomes the update's value (gr.skip() changes nothing)."""
+    def as_update(answer: Any) -> dict:
+        if isinstance(answer, dict) and answer.get("__type__") == "update":
+            return answer
+        return {"__type__": "update", "value": answer}
+
     if earlier is None:
         return value
-    if isinstance(value, dict) and value.get("__type__") == "update":
-        return {**earlier, **value}
-    return {**earlier, "value": value}
+    return {**as_update(earlier), **as_update(value)}
 
 
 class Redraw:

@@ -246,14 +246,14 @@ def task_figure(table: dict[str, Any], metric: str | None = None, lang: str = "e
     import plotly.graph_objects as go
 
     from chemtune.study.stats import task_average_interval
-    from chemtune.study.tables import task_statistics, task_value
+    from chemtune.study.tables import seed_statistics, task_value
 
     metric = task_metric(table, metric)
     value = task_value(metric)
     groups = [*table["subsets"], say("task_average", lang)]
     fig = go.Figure()
     for row in table["rows"]:
-        per_task = task_statistics(row["eval_ids"][0], metric)
+        per_task = seed_statistics(row["eval_ids"], metric)
         values, low, high = [], [], []
         for group in groups:
             chosen = per_task if group == groups[-1] else {group: per_task.get(group, {})}

@@ -151,6 +151,16 @@ def task_statistics(eval_id: str, metric: str) -> dict[str, dict[str, list[float
     return out
 
 
+def seed_statistics(eval_ids: list[str], metric: str) -> dict[str, dict[str, Any]]:
+    """Per task, each record's statistics averaged over a row's seeds (records every seed scored)."""
+    import numpy as np
+
+    per_seed = [task_statistics(eval_id, metric) for eval_id in eval_ids]
+    return {task: {i: np.mean([seed[task][i] for seed in per_seed], axis=0) for i in rows
+                   if all(i in seed.get(task, {}) for seed in per_seed)}
+            for task, rows in per_seed[0].items()}
+
+
 def task_value(metric: str) -> Any:
     from chemtune.evaluate.task_metrics import metric_from_statistics
 
@@ -169,13 +179,13 @@ def _task_delta(tuned_ids: list[str], base_id: str, metrics: list[str]) -> dict[
     out, records = {}, 0
     for metric in metrics:
         base = task_statistics(base_id, metric)
-        tuned = [task_statistics(eval_id, metric) for eval_id in tuned_ids]
+        tuned = seed_statistics(tuned_ids, metric)
         paired_base, paired_tuned = {}, {}
         for task, rows in base.items():
-            ids = [i for i in rows if all(i in t.get(task, {}) for t in tuned)]
+            ids = [i for i in rows if i in tuned.get(task, {})]
             if ids:
                 paired_base[task] = np.array([rows[i] for i in ids])
-                paired_tuned[task] = np.mean([[t[task][i] for i in ids] for t in tuned], axis=0)
+                paired_tuned[task] = np.array([tuned[task][i] for i in ids])
         if not paired_base:
             continue
         value = task_value(metric)

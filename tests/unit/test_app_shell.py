@@ -10,7 +10,7 @@ import pytest
 import app
 import pages
 from chemtune.errors import ChemtuneError
-from pages.i18n import LANGUAGES, Translator, check_strings, initial_language
+from pages.i18n import LANGUAGES, Translator, check_strings, initial_language, merge_update
 
 # The first four tabs, in order; a tab added later (Study) comes after them.
 EN_TABS = ["Data", "Train", "Evaluate", "Chat"]
@@ -121,6 +121,9 @@ def test_a_switch_is_one_event_that_relabels_and_runs_every_redraw() -> None:
     assert len(fired) == 1 and fired[0].queue is False
     found = ui.switched({switch: "ko", count: 2}, None)
     assert found[status] == {"__type__": "update", "label": "상태", "value": "완료.완료.", "info": "2"}
+    assert merge_update("a table's rows", gr.update(label="표")) == {"__type__": "update",
+                                                                     "value": "a table's rows", "label": "표"}
+    assert merge_update(gr.update(label="표"), gr.skip()) == {"__type__": "update", "label": "표"}
 
 
 def test_the_whole_app_switches_language_in_one_event() -> None:
