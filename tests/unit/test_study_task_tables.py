@@ -124,3 +124,12 @@ def test_the_study_tab_shows_a_task_table_by_the_chosen_metric(table: dict) -> N
     assert f"— {render.metric_name(table['metrics'][0])}" in text
     choices = [value for _, value in handlers.metric_choices("ko")]
     assert {"macro_f1", "accuracy", "field_f1", "chrf"} <= set(choices)
+
+
+def test_a_task_benchmark_of_no_such_dataset_names_the_cell_and_field() -> None:
+    from chemtune.errors import ChemtuneError
+
+    bad = {**STUDY, "benchmarks": [{"benchmark": "tasks:no-such-set"}]}
+    named = r"tiny × none × tasks:no-such-set, field benchmarks\[0\].*no-such-set"
+    with pytest.raises(ChemtuneError, match=named):
+        runner.prepare(config.parse(bad))
