@@ -103,7 +103,7 @@ def main() -> int:
 
     from chemtune import models, prompting
 
-    model, tokenizer = models.load_model(args.model, device=args.device)
+    model, tokenizer = models.load_for_inference(args.model, device=args.device)  # as serve loads it
     device = next(model.parameters()).device
     ids = prompting.tokenize_prompt(tokenizer, prompting.render_messages(tokenizer, MESSAGES))
     input_ids = torch.tensor([ids], device=device)

@@ -171,8 +171,8 @@ class ChatEngine:
                                        "쓰세요.")
             if self.base != model or self.model is None:
                 self._unload()
-                self.model, self.tokenizer = models.load_model(model, device=device, dtype=dtype,
-                                                               trust_remote_code=trust_remote_code)
+                self.model, self.tokenizer = models.load_for_inference(
+                    model, device=device, dtype=dtype, trust_remote_code=trust_remote_code)
                 self.base = model
                 self.device = str(next(self.model.parameters()).device)
             for name, path in (adapters or {}).items():

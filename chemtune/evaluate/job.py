@@ -146,14 +146,15 @@ def evaluate(
                 + (" …" if len(failed) > 3 else "")
             )
     else:
-        from chemtune.models import load_model
+        from chemtune.models import load_for_inference
         from chemtune.prompting import tokenize_prompt
 
-        model, tokenizer = load_model(
+        model, tokenizer = load_for_inference(
             config["model"],
             adapters=resolve_adapter(config.get("adapter")),
             device=config["device"],
             trust_remote_code=config["trust_remote_code"],
+            log=log,
         )
         started = time.perf_counter()
         if method == "loglik":

@@ -168,11 +168,11 @@ def answer_records(config: dict, items: list[records.Record], progress: Callable
                 for text, (raw, error) in zip(shown, answers, strict=True)]
     from chemtune.chat.adapters import resolve_adapter
     from chemtune.evaluate.scoring import generate_greedy
-    from chemtune.models import load_model
+    from chemtune.models import load_for_inference
 
     adapter = str(resolve_adapter(str(config["adapter"]))[1].resolve()) if config.get("adapter") else None
-    model, tokenizer = load_model(config["model"], adapters=adapter, device=config["device"],
-                                  trust_remote_code=config["trust_remote_code"])
+    model, tokenizer = load_for_inference(config["model"], adapters=adapter, device=config["device"],
+                                          trust_remote_code=config["trust_remote_code"], log=log)
     prompts = [prompting.render_messages(tokenizer, messages) for messages in conversations]
     token_ids = [prompting.tokenize_prompt(tokenizer, prompt) for prompt in prompts]
     raws = generate_greedy(model, tokenizer, token_ids, config["max_new_tokens"],
