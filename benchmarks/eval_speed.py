@@ -23,7 +23,9 @@ model loading, data and outputs included): `python -m chemtune eval … --json` 
 job and waits for it, as the Evaluate tab's jobs run) and `python -m lm_eval run --model hf …`.
 Reported per style: the share of identical predictions and of identical prompts, questions per second end
 to end for both, and chemtune's own scoring seconds; the two alternate and the best of `--repeats` runs
-counts. Targets: ≥ 99 % identical predictions, chemtune ≥ 2× faster end to end.
+counts. Targets: ≥ 99 % identical predictions, chemtune ≥ 2× faster end to end. chemtune's float32
+products run on the faster of MKL and oneDNN for this CPU (it prints which); CHEMTUNE_CPU_MATMUL=mkl
+runs it on MKL, the library lm_eval's PyTorch calls.
 """
 
 from __future__ import annotations
@@ -168,6 +170,10 @@ def run_chemtune(
     results = json.loads(Path(summary["results"]).read_text(encoding="utf-8"))
     lines = Path(summary["predictions"]).read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines if line]
+    library = next((line for line in (Path(summary["results"]).parent / "log.txt").read_text().splitlines()
+                    if line.startswith("float32 matrix products on")), "")
+    if library:
+        print(f"chemtune: {library}", flush=True)
     return [row["pred"] for row in rows], [row["prompt"] for row in rows], seconds, results["seconds"]
 
 

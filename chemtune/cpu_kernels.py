@@ -113,7 +113,8 @@ def use_fastest(model: nn.Module, choice: str | None = None) -> Choice | None:
     if not linears:
         return None
     if choice == "mkl" or not _onednn_available():
-        picked = Choice("mkl", reason="" if choice == "mkl" else " (this PyTorch build has no oneDNN)")
+        why = " (CHEMTUNE_CPU_MATMUL=mkl)" if choice == "mkl" else " (this PyTorch build has no oneDNN)"
+        picked = Choice("mkl", reason=why)
     elif choice == "onednn":
         picked = Choice("onednn", reason=" (CHEMTUNE_CPU_MATMUL=onednn)")
     else:
