@@ -1,11 +1,12 @@
-"""Which library multiplies a model's float32 matrices on the CPU during inference: MKL or oneDNN.
+"""Which library multiplies a model's float32 matrices on the CPU: MKL or oneDNN.
 
 PyTorch's float32 `linear` on the CPU calls MKL. oneDNN, which ships inside the same PyTorch build,
 multiplies the same matrices two to three times faster on some CPUs (AMD's among them) and about as fast
-on others. Before eval, chat or serve runs a model on the CPU, `use_fastest` times both once per process
-on a matrix of the model's own width and, where oneDNN is clearly faster, lets each plain `nn.Linear`
-use it. Both multiply in float32 and differ only in the order of their sums (about 1e-7 of a value).
-A forward pass that autograd records (training) always takes PyTorch's ordinary path.
+on others. Before eval, chat, serve or a training run uses a model on the CPU, `use_fastest` times both
+once per process on a matrix of the model's own width and, where oneDNN is clearly faster, lets each
+plain `nn.Linear` use it. Both multiply in float32 and differ only in the order of their sums (about
+1e-7 of a value). In training, a frozen layer (LoRA's base) multiplies on oneDNN forwards and for its
+input's gradient; a layer whose weight is trained keeps PyTorch's ordinary path.
 
 CHEMTUNE_CPU_MATMUL=mkl|onednn fixes the choice instead of timing it (auto, the default, times it).
 """
@@ -28,20 +29,44 @@ CLEAR_WIN = 1.2  # oneDNN is used only when it is at least this much faster, so 
 TIMING_ROWS = 256  # rows of the timed product: between a decoding step's few and an eval batch's thousands
 
 
+def _product(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """x Wᵀ + b on oneDNN (`weight` may be a transposed view: oneDNN reads its strides)."""
+    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+
+
+class _FrozenWeightProduct(torch.autograd.Function):
+    """x Wᵀ + b for a weight and bias autograd does not train (a LoRA base layer): the forward product
+    and the input's gradient, dy W, both on oneDNN."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        ctx.save_for_backward(weight)
+        return _product(x, weight, bias)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, None, None]:
+        (weight,) = ctx.saved_tensors
+        return _product(grad.contiguous(), weight.t(), None), None, None
+
+
 class OneDnnLinear(nn.Linear):
-    """An `nn.Linear` whose inference-time product runs on oneDNN; same parameters, same state dict."""
+    """An `nn.Linear` whose float32 CPU products run on oneDNN; same parameters, same state dict. A weight
+    being trained keeps PyTorch's own path (its gradient is not oneDNN's to compute)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if _onednn_applies(x, self.weight):
-            return torch.ops.mkldnn._linear_pointwise(x, self.weight, self.bias, "none", [], "")
-        return functional.linear(x, self.weight, self.bias)
+        if not _onednn_applies(x, self.weight):
+            return functional.linear(x, self.weight, self.bias)
+        trained = self.weight.requires_grad or (self.bias is not None and self.bias.requires_grad)
+        if not torch.is_grad_enabled() or not (x.requires_grad or trained):
+            return _product(x, self.weight, self.bias)
+        if trained:
+            return functional.linear(x, self.weight, self.bias)
+        return _FrozenWeightProduct.apply(x, self.weight, self.bias)
 
 
 def _onednn_applies(x: torch.Tensor, weight: torch.Tensor) -> bool:
-    recorded = torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)
     return (
-        not recorded
-        and x.dtype == torch.float32
+        x.dtype == torch.float32
         and weight.dtype == torch.float32
         and x.device.type == "cpu"
         and type(weight.data) is torch.Tensor  # not a sharded or quantized tensor subclass

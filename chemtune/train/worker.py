@@ -122,6 +122,12 @@ class Trainer:
         load_on = "cpu" if self.fsdp else self.acc.device
         base = load_base(config, load_on, self.precision, self.acc.local_process_index)
         model = add_lora(base, config)
+        if not self.fsdp:  # FSDP's sharded weights keep PyTorch's own products
+            from chemtune import cpu_kernels
+
+            choice = cpu_kernels.use_fastest(model)
+            if choice:
+                say(choice.describe())
         trainable = [p for p in model.parameters() if p.requires_grad]
         self.trainable_params = sum(p.numel() for p in trainable)
         self.all_params = sum(p.numel() for p in model.parameters())

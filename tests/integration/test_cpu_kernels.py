@@ -1,4 +1,4 @@
-"""Float32 products on oneDNN give the same model outputs as PyTorch's MKL path; autograd keeps MKL's."""
+"""Float32 products on oneDNN give the same outputs and LoRA gradients as PyTorch's MKL path."""
 
 from __future__ import annotations
 
@@ -52,7 +52,35 @@ def test_onednn_products_equal_mkl_ones_to_float32_rounding(tiny_path: Path) -> 
     assert torch.equal(logits(model, ids), plain)
 
 
-def test_training_forward_and_gradients_keep_pytorchs_path(tiny_path: Path) -> None:
+def test_frozen_base_layers_give_lora_the_same_gradients(tiny_path: Path) -> None:
+    from peft import LoraConfig, get_peft_model
+
+    model, _ = load_model(str(tiny_path), device="cpu", dtype="fp32")
+    torch.manual_seed(0)
+    model = get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"],
+                                             init_lora_weights=False))
+    ids = token_batch(2, 16)
+
+    def loss_and_gradients() -> tuple[float, dict[str, torch.Tensor]]:
+        model.zero_grad()
+        loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        grads = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+        return float(loss), grads
+
+    plain_loss, plain = loss_and_gradients()
+    cpu_kernels.use_fastest(model, "onednn")
+    frozen = [m for m in model.modules()
+              if isinstance(m, cpu_kernels.OneDnnLinear) and not m.weight.requires_grad]
+    assert frozen  # the base layers; the LoRA matrices are trained and keep PyTorch's path
+    fast_loss, fast = loss_and_gradients()
+    assert fast.keys() == plain.keys() and all("lora_" in name for name in fast)
+    assert abs(fast_loss - plain_loss) < 1e-5
+    for name in plain:
+        torch.testing.assert_close(fast[name], plain[name], rtol=1e-3, atol=1e-6)
+
+
+def test_trained_weights_keep_pytorchs_path(tiny_path: Path) -> None:
     model, _ = load_model(str(tiny_path), device="cpu", dtype="fp32")
     ids = token_batch(2, 16)
 
