@@ -66,7 +66,7 @@ def test_frozen_base_layers_give_lora_the_same_gradients(tiny_path: Path) -> Non
         loss = model(input_ids=ids, labels=ids).loss
         loss.backward()
         grads = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
-        return float(loss), grads
+        return float(loss.detach()), grads
 
     plain_loss, plain = loss_and_gradients()
     cpu_kernels.use_fastest(model, "onednn")
