@@ -122,7 +122,7 @@ class Trainer:
         load_on = "cpu" if self.fsdp else self.acc.device
         base = load_base(config, load_on, self.precision, self.acc.local_process_index)
         model = add_lora(base, config)
-        if not self.fsdp:  # FSDP's sharded weights keep PyTorch's own products
+        if self.acc.device.type == "cpu":  # DDP and FSDP alike, so their runs compute the same products
             from chemtune import cpu_kernels
 
             choice = cpu_kernels.use_fastest(model)
