@@ -395,20 +395,12 @@ def load_model(
     return model, tokenizer
 
 
-def load_for_inference(
-    spec: str,
-    adapters: dict[str, str] | list[str] | str | None = None,
-    device: str = "auto",
-    dtype: str = "auto",
-    trust_remote_code: bool = False,
-    log: Any = None,
-) -> tuple[Any, Any]:
-    """`load_model` for eval, chat and serve: on the CPU, float32 products run on the faster of MKL and
-    oneDNN (`cpu_kernels`); `log` is told which."""
+def load_for_inference(spec: str, log: Any = None, **options: Any) -> tuple[Any, Any]:
+    """`load_model(spec, **options)` for eval, chat and serve: on the CPU, float32 products run on the
+    faster of MKL and oneDNN (`cpu_kernels`); `log` is told which."""
     from chemtune import cpu_kernels
 
-    model, tokenizer = load_model(spec, adapters=adapters, device=device, dtype=dtype,
-                                  trust_remote_code=trust_remote_code)
+    model, tokenizer = load_model(spec, **options)
     choice = cpu_kernels.use_fastest(model)
     if choice and log:
         log(choice.describe())
